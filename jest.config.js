@@ -1,0 +1,42 @@
+// Two projects: fast unit/integration tests next to the code, and end-to-end tests that
+// speak HTTP to the real local server started as a child process.
+// ESM-only dependencies (middy, jose) are transpiled to CommonJS for jest's module system.
+const transform = {
+  '^.+\\.[tj]s$': [
+    'ts-jest',
+    {
+      tsconfig: {
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        allowJs: true,
+        isolatedModules: true,
+        esModuleInterop: true,
+      },
+      diagnostics: false,
+    },
+  ],
+};
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/packages', '<rootDir>/services'],
+      testMatch: ['**/src/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e.test.ts'],
+      globalSetup: '<rootDir>/test/support/buildOnce.js',
+      transform,
+      transformIgnorePatterns,
+    },
+  ],
+};

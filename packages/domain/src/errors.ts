@@ -1,0 +1,74 @@
+/**
+ * The error vocabulary shared by every keyledger package. Each error has a stable string
+ * `code` that adapters map to transport errors (HTTP status, event reason codes); messages
+ * are for humans and never carry key material.
+ */
+export class KeyledgerError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks a contract: the caller can fix it. */
+export class ValidationError extends KeyledgerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('validation_error', message, options);
+  }
+}
+
+export class NotFoundError extends KeyledgerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not_found', message, options);
+  }
+}
+
+/** A command that the current state of a key (or tenant) does not allow. */
+export class IllegalKeyStateError extends KeyledgerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('illegal_key_state', message, options);
+  }
+}
+
+/** An optimistic-concurrency conflict on a stream that retries did not resolve. */
+export class ConcurrencyError extends KeyledgerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('concurrency_conflict', message, options);
+  }
+}
+
+/** The root key store (KMS, HSM, key file) failed or refused an operation. */
+export class RootKeyStoreError extends KeyledgerError {
+  readonly reason: string;
+
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super('root_key_store_error', message, options);
+    this.reason = reason;
+  }
+}
+
+/** Stored key material does not match what the event log says it should be. */
+export class IntegrityError extends KeyledgerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('integrity_error', message, options);
+  }
+}
+
+export function isKeyledgerError(error: unknown): error is KeyledgerError {
+  return error instanceof KeyledgerError;
+}
+
+export function hasErrorCode(error: unknown, code: string): error is KeyledgerError {
+  return isKeyledgerError(error) && error.code === code;
+}
+
+/** Precondition check that throws a typed error (in the spirit of the Encryption SDK's `needs`). */
+export function assertThat(
+  condition: unknown,
+  makeError: () => KeyledgerError,
+): asserts condition {
+  if (!condition) throw makeError();
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './keys';
+export * from './events';
+export * from './commands';
+export * from './tenantKeyHierarchy';
+export { deciderSpecification, type Decider } from './testing/deciderSpecification';
