@@ -1,0 +1,28 @@
+import { CryptoParameterError } from './errors';
+
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/**
+ * Canonical, unambiguous bytes for an encryption context, used as AAD: entries sorted by key,
+ * each key and value length-prefixed (uint16, UTF-8), after a count. Two different contexts
+ * never encode to the same bytes.
+ */
+export function encodeEncryptionContext(context: EncryptionContext): Buffer {
+  const entries = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (entries.length > 0xffff) throw new CryptoParameterError('Encryption context has too many entries.');
+  const parts: Buffer[] = [u16(entries.length)];
+  for (const [key, value] of entries) {
+    for (const text of [key, value]) {
+      const bytes = Buffer.from(text, 'utf8');
+      if (bytes.length > 0xffff) throw new CryptoParameterError('Encryption context entry is too long.');
+      parts.push(u16(bytes.length), bytes);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+function u16(value: number): Buffer {
+  const buffer = Buffer.alloc(2);
+  buffer.writeUInt16BE(value);
+  return buffer;
+}

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './aesGcm';
+export * from './keyWrap';
+export * from './keys';
+export * from './encryptionContext';
