@@ -1,0 +1,51 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { TABLES, type TableDefinition, type TableKey, type TableNames } from './tableDefinitions';
+
+export function toCreateTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
+  const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+    KeySchema: [
+      { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+      ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' as const }] : []),
+    ],
+    ...(definition.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } } : {}),
+  };
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`Table ${tableName} did not become ACTIVE within ${timeoutMs} ms.`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Creates every missing table (local stack and tests only; AWS tables come from the CDK app). */
+export async function ensureTables(client: DynamoDBClient, names: TableNames, timeoutMs = 30_000): Promise<void> {
+  for (const key of Object.keys(TABLES) as TableKey[]) {
+    const tableName = names[key];
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      try {
+        await client.send(new CreateTableCommand(toCreateTableInput(TABLES[key], tableName)));
+      } catch (createError) {
+        if (!(createError instanceof ResourceInUseException)) throw createError;
+      }
+    }
+    await waitUntilActive(client, tableName, timeoutMs);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './tableDefinitions';
+export * from './createTables';
+export * from './dynalite';
+export * from './localDynamoDb';

@@ -1,0 +1,132 @@
+import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { ConcurrencyError } from '@keyledger/domain';
+import { DynamoDbEventStore } from './dynamoDbEventStore';
+import { StreamVersionConflictError } from './errors';
+import { EventSourcedRepository } from './eventSourcedRepository';
+
+type CounterEvent = { type: 'Added'; data: { amount: number } };
+
+let dynamo: LocalDynamoDb;
+let streamCounter = 0;
+const nextStream = () => `test-${Date.now()}-${(streamCounter += 1)}`;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+const store = (pageSize?: number) =>
+  new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, pageSize });
+const added = (amount: number): CounterEvent => ({ type: 'Added', data: { amount } });
+
+describe('DynamoDbEventStore against dynalite', () => {
+  it('commits several events atomically in one versioned commit and reads them back', async () => {
+    const events = store();
+    const streamId = nextStream();
+    const commit = await events.append(streamId, 0, [added(1), added(2), added(3)]);
+    expect(commit.version).toBe(1);
+    const read = await events.readStream<CounterEvent>(streamId);
+    expect(read).toHaveLength(1);
+    expect(read[0]!.events.map((event) => [event.type, event.data.amount, event.version, event.index])).toEqual([
+      ['Added', 1, 1, 0],
+      ['Added', 2, 1, 1],
+      ['Added', 3, 1, 2],
+    ]);
+    expect(new Set(read[0]!.events.map((event) => event.eventId)).size).toBe(3);
+    expect(read[0]!.events.map((event) => event.eventId)).toEqual(commit.events.map((event) => event.eventId));
+  });
+
+  it('refuses a second append at the same expected version and keeps the first', async () => {
+    const events = store();
+    const streamId = nextStream();
+    await events.append(streamId, 0, [added(1)]);
+    await expect(events.append(streamId, 0, [added(99)])).rejects.toBeInstanceOf(StreamVersionConflictError);
+    const read = await events.readStream<CounterEvent>(streamId);
+    expect(read.flatMap((commit) => commit.events.map((event) => event.data.amount))).toEqual([1]);
+  });
+
+  it('lets exactly one of many concurrent appends at one version win', async () => {
+    const events = store();
+    const streamId = nextStream();
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => events.append(streamId, 0, [added(i)])));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      results.filter((result) => result.status === 'rejected' && result.reason instanceof StreamVersionConflictError),
+    ).toHaveLength(7);
+    expect(await events.readStream(streamId)).toHaveLength(1);
+  });
+
+  it('reads every page of a long stream, in order, and after a given version', async () => {
+    const events = store(3);
+    const streamId = nextStream();
+    for (let version = 0; version < 10; version += 1) await events.append(streamId, version, [added(version + 1)]);
+    const all = await events.readStream<CounterEvent>(streamId);
+    expect(all.map((commit) => commit.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const tail = await events.readStream<CounterEvent>(streamId, { afterVersion: 7 });
+    expect(tail.map((commit) => commit.events[0]!.data.amount)).toEqual([8, 9, 10]);
+  });
+
+  it('keeps the newest snapshot', async () => {
+    const events = store();
+    const streamId = nextStream();
+    await events.writeSnapshot({ streamId, version: 5, schemaVersion: 1, state: { total: 5 }, takenAt: 'now' });
+    await events.writeSnapshot({ streamId, version: 3, schemaVersion: 1, state: { total: 3 }, takenAt: 'now' });
+    expect(await events.readSnapshot(streamId)).toMatchObject({ version: 5, state: { total: 5 } });
+    expect(await events.readSnapshot(nextStream())).toBeUndefined();
+  });
+});
+
+describe('EventSourcedRepository against dynalite', () => {
+  const repository = (options: { snapshotEvery?: number; maxAttempts?: number; schema?: number } = {}) =>
+    new EventSourcedRepository<{ total: number }, CounterEvent>({
+      eventStore: store(),
+      initialState: () => ({ total: 0 }),
+      evolve: (state, event) => ({ total: state.total + event.data.amount }),
+      snapshotSchemaVersion: options.schema ?? 1,
+      snapshotEvery: options.snapshotEvery,
+      maxAttempts: options.maxAttempts,
+      sleep: async () => undefined,
+    });
+
+  it('retries a decision that lost the race on fresh state, so no update is lost', async () => {
+    const repo = repository({ maxAttempts: 20 });
+    const streamId = nextStream();
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        repo.execute(streamId, async ({ state }) => ({ events: [added(1)], result: state.total })),
+      ),
+    );
+    const { state, version } = await repo.load(streamId);
+    expect(state.total).toBe(6);
+    expect(version).toBe(6);
+  });
+
+  it('abandons staged side effects of a losing attempt and answers ConcurrencyError when retries run out', async () => {
+    const repo = repository({ maxAttempts: 2 });
+    const streamId = nextStream();
+    const abandoned: number[] = [];
+    const rival = store();
+    await expect(
+      repo.execute(streamId, async ({ version }, attempt) => {
+        await rival.append(streamId, version, [added(100)]); // someone else always commits first
+        return { events: [added(1)], result: null, abandon: async () => void abandoned.push(attempt) };
+      }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(abandoned).toEqual([1, 2]);
+  });
+
+  it('snapshots every N commits and rebuilds the same state from snapshot plus tail', async () => {
+    const repo = repository({ snapshotEvery: 3 });
+    const streamId = nextStream();
+    for (let i = 1; i <= 7; i += 1) await repo.execute(streamId, async () => ({ events: [added(i)], result: null }));
+    const snapshot = await store().readSnapshot<{ total: number }>(streamId);
+    expect(snapshot?.version).toBe(6);
+    expect(snapshot?.state.total).toBe(21);
+    const loaded = await repo.load(streamId);
+    expect(loaded).toMatchObject({ state: { total: 28 }, version: 7, snapshotVersion: 6 });
+    // A repository with another state schema ignores the snapshot and replays everything.
+    expect(await repository({ schema: 2 }).load(streamId)).toMatchObject({ state: { total: 28 }, snapshotVersion: 0 });
+  });
+});

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { EVENTS_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
+import { CommitTooLargeError, StreamVersionConflictError } from './errors';
+import type { Commit, DomainEvent, EventStore, Snapshot, StoredEvent } from './eventStore';
+
+/** DynamoDB's item limit is 400 KB; stay clear of it with the key and bookkeeping attributes. */
+const MAX_COMMIT_BYTES = 380_000;
+
+export interface DynamoDbEventStoreOptions {
+  client: DynamoDBClient;
+  eventsTable: string;
+  snapshotsTable: string;
+  clock?: () => Date;
+  newEventId?: () => string;
+  /** Query page size; DynamoDB pages at 1 MB anyway. Small values exercise pagination in tests. */
+  pageSize?: number;
+}
+
+type Item = Record<string, AttributeValue>;
+
+/**
+ * One item per commit holding all of its events (dynalite has no transactions, and this is
+ * atomic everywhere). The append is a PutItem conditional on the (stream, version) item not
+ * existing, so concurrent commands on one stream cannot both win.
+ */
+export class DynamoDbEventStore implements EventStore {
+  private readonly clock: () => Date;
+  private readonly newEventId: () => string;
+
+  constructor(private readonly options: DynamoDbEventStoreOptions) {
+    this.clock = options.clock ?? (() => new Date());
+    this.newEventId = options.newEventId ?? randomUUID;
+  }
+
+  async readStream<E extends DomainEvent>(streamId: string, { afterVersion = 0 } = {}): Promise<Commit<E>[]> {
+    const commits: Commit<E>[] = [];
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.eventsTable,
+          KeyConditionExpression: '#stream = :stream AND #version > :after',
+          ExpressionAttributeNames: { '#stream': EVENTS_ATTR.streamId, '#version': EVENTS_ATTR.version },
+          ExpressionAttributeValues: { ':stream': { S: streamId }, ':after': { N: String(afterVersion) } },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+          Limit: this.options.pageSize,
+        }),
+      );
+      for (const item of page.Items ?? []) commits.push(toCommit<E>(item));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return commits;
+  }
+
+  async append<E extends DomainEvent>(streamId: string, expectedVersion: number, events: E[]): Promise<Commit<E>> {
+    const version = expectedVersion + 1;
+    const committedAt = this.clock().toISOString();
+    const stored: StoredEvent<E>[] = events.map((event, index) => ({
+      ...event,
+      eventId: this.newEventId(),
+      streamId,
+      version,
+      index,
+      committedAt,
+    }));
+    const payload = JSON.stringify(stored.map(({ eventId, type, data }) => ({ eventId, type, data })));
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_COMMIT_BYTES) throw new CommitTooLargeError(streamId, bytes, MAX_COMMIT_BYTES);
+    try {
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.eventsTable,
+          Item: {
+            [EVENTS_ATTR.streamId]: { S: streamId },
+            [EVENTS_ATTR.version]: { N: String(version) },
+            [EVENTS_ATTR.committedAt]: { S: committedAt },
+            [EVENTS_ATTR.eventCount]: { N: String(events.length) },
+            [EVENTS_ATTR.events]: { S: payload },
+          },
+          ConditionExpression: 'attribute_not_exists(#stream)',
+          ExpressionAttributeNames: { '#stream': EVENTS_ATTR.streamId },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StreamVersionConflictError(streamId, expectedVersion, { cause: error });
+      }
+      throw error;
+    }
+    return { streamId, version, committedAt, events: stored };
+  }
+
+  async readSnapshot<S>(streamId: string): Promise<Snapshot<S> | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetItemCommand({
+        TableName: this.options.snapshotsTable,
+        Key: { [SNAPSHOTS_ATTR.streamId]: { S: streamId } },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    return {
+      streamId,
+      version: Number(Item[SNAPSHOTS_ATTR.version]?.N),
+      schemaVersion: Number(Item[SNAPSHOTS_ATTR.schemaVersion]?.N),
+      state: JSON.parse(Item[SNAPSHOTS_ATTR.state]?.S ?? 'null') as S,
+      takenAt: Item[SNAPSHOTS_ATTR.takenAt]?.S ?? '',
+    };
+  }
+
+  async writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
+    try {
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.snapshotsTable,
+          Item: {
+            [SNAPSHOTS_ATTR.streamId]: { S: snapshot.streamId },
+            [SNAPSHOTS_ATTR.version]: { N: String(snapshot.version) },
+            [SNAPSHOTS_ATTR.schemaVersion]: { N: String(snapshot.schemaVersion) },
+            [SNAPSHOTS_ATTR.state]: { S: JSON.stringify(snapshot.state) },
+            [SNAPSHOTS_ATTR.takenAt]: { S: snapshot.takenAt },
+          },
+          ConditionExpression: 'attribute_not_exists(#stream) OR #version < :version',
+          ExpressionAttributeNames: { '#stream': SNAPSHOTS_ATTR.streamId, '#version': SNAPSHOTS_ATTR.version },
+          ExpressionAttributeValues: { ':version': { N: String(snapshot.version) } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // a newer snapshot is already there
+      throw error;
+    }
+  }
+}
+
+function toCommit<E extends DomainEvent>(item: Item): Commit<E> {
+  const streamId = item[EVENTS_ATTR.streamId]?.S ?? '';
+  const version = Number(item[EVENTS_ATTR.version]?.N);
+  const committedAt = item[EVENTS_ATTR.committedAt]?.S ?? '';
+  const events = JSON.parse(item[EVENTS_ATTR.events]?.S ?? '[]') as Array<{ eventId: string; type: string; data: object }>;
+  return {
+    streamId,
+    version,
+    committedAt,
+    events: events.map((event, index) => ({ ...(event as unknown as E), eventId: event.eventId, streamId, version, index, committedAt })),
+  };
+}

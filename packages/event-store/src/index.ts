@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './eventStore';
+export * from './dynamoDbEventStore';
+export * from './eventSourcedRepository';
