@@ -1,0 +1,2 @@
+export * from './keyMaterialStore';
+export * from './dynamoDbKeyMaterialStore';

@@ -1,0 +1,4 @@
+export * from './rootKeyStore';
+export * from './retry';
+export * from './softwareRootKeyStore';
+export * from './kmsRootKeyStore';

@@ -1,0 +1,30 @@
+export interface RetryOptions {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  isRetryable: (error: unknown) => boolean;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Retries with capped exponential backoff and full jitter. Resolves with the first success;
+ * rejects with the last error once attempts run out or an error is not retryable.
+ */
+export async function withRetries<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<{ value: T; attempts: number }> {
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return { value: await operation(attempt), attempts: attempt };
+    } catch (error) {
+      if (attempt >= options.attempts || !options.isRetryable(error)) {
+        throw Object.assign(error as object, { attempts: attempt });
+      }
+      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(Math.floor(random() * ceiling));
+    }
+  }
+}
