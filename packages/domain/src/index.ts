@@ -4,3 +4,4 @@ export * from './events';
 export * from './commands';
 export * from './tenantKeyHierarchy';
 export { deciderSpecification, type Decider } from './testing/deciderSpecification';
+export * from './logger';

@@ -1,4 +1,4 @@
-import { ConcurrencyError, hasErrorCode } from '@keyledger/domain';
+import { ConcurrencyError, hasErrorCode, type Logger } from '@keyledger/domain';
 import type { Commit, DomainEvent, EventStore } from './eventStore';
 
 export interface Loaded<S> {
@@ -12,10 +12,6 @@ export interface Decision<E extends DomainEvent, R> {
   result: R;
   /** Undoes side effects staged for this attempt (e.g. key material) when the append loses. */
   abandon?: () => Promise<void>;
-}
-
-export interface Logger {
-  warn(message: string, details?: Record<string, unknown>): void;
 }
 
 export interface EventSourcedRepositoryOptions<S, E extends DomainEvent> {
@@ -71,13 +67,15 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
   ): Promise<{ result: R; version: number; state: S; commit?: Commit<E> }> {
     for (let attempt = 1; ; attempt += 1) {
       const loaded = await this.load(streamId);
-      const decision = await decide(loaded, attempt);
-      if (decision.events.length === 0) return { result: decision.result, version: loaded.version, state: loaded.state };
+      let decision: Decision<E, R> | undefined;
       let commit: Commit<E>;
       try {
+        decision = await decide(loaded, attempt);
+        if (decision.events.length === 0) return { result: decision.result, version: loaded.version, state: loaded.state };
         commit = await this.options.eventStore.append(streamId, loaded.version, decision.events);
       } catch (error) {
-        await this.abandon(decision, streamId);
+        if (decision) await this.abandon(decision, streamId);
+        // A decision may also find, while deciding, that the stream moved on under it.
         if (!hasErrorCode(error, 'stream_version_conflict')) throw error;
         if (attempt >= this.maxAttempts) {
           throw new ConcurrencyError(
