@@ -43,7 +43,7 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
   switch (event.type) {
     case 'TenantProvisioned': {
       if (state.status === 'provisioned') return state;
-      const { tenant, rootKey, occurredAt } = event.data;
+      const { tenant, rootKey } = event.data;
       return {
         status: 'provisioned',
         tenant,
@@ -57,7 +57,7 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
             type: 'environment-root-key',
             state: 'active',
             createdAt: rootKey.createdAt,
-            updatedAt: occurredAt,
+            updatedAt: rootKey.createdAt,
             parentKid: null,
             namespace: null,
             fingerprint: null,

@@ -1,0 +1,114 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import Table from 'cli-table3';
+import { DevIssuer } from '@keyledger/local/src/devIssuer';
+import { readLocalConfig } from '@keyledger/local/src/config';
+import { ApiClient, ApiError } from './apiClient';
+
+interface EncryptionKey {
+  kid: string;
+  type: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+  parent_kid: string | null;
+}
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number.');
+  return Number(value);
+}
+
+function keyTable(keys: EncryptionKey[]): string {
+  const table = new Table({ head: ['KID', 'TYPE', 'STATE', 'PARENT', 'UPDATED'], style: { head: [], border: [] } });
+  for (const key of keys) table.push([key.kid, key.type, key.state, key.parent_kid ?? '-', key.updated_at]);
+  return table.toString();
+}
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command('keyledger')
+    .description('keyledger: tenant key hierarchies, rekey and (locally) dev tokens.')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('token')
+    .description('Print a bearer token from the local dev issuer (same KEYLEDGER_DATA_DIR as npm start).')
+    .requiredOption('--tenant <tenant>', 'tenant the token is for')
+    .option('--scope <scopes>', 'space-separated scopes', '')
+    .option('--subject <sub>', 'token subject (defaults to local-dev|<tenant>)')
+    .option('--expires-in <seconds>', 'lifetime in seconds', positiveInteger, 3600)
+    .action(async (options: { tenant: string; scope: string; subject?: string; expiresIn: number }) => {
+      const config = readLocalConfig(io.env);
+      const issuer = await DevIssuer.openOrCreate(config.dataDir, {
+        audience: config.KEYLEDGER_JWT_AUDIENCE,
+        tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
+      });
+      const scopes = options.scope.split(/\s+/).filter(Boolean);
+      io.out(`${await issuer.sign({ tenant: options.tenant, scopes, subject: options.subject, expiresIn: options.expiresIn })}\n`);
+    });
+
+  const keys = program.command('keys').description('The tenant key hierarchy (Management API /api/v2/keys/encryption).');
+  const defaultUrl = `http://127.0.0.1:${io.env['KEYLEDGER_PORT'] ?? '8787'}`;
+  const withApi = (command: Command) =>
+    command
+      .addOption(new Option('--url <url>', 'keyledger base URL').default(io.env['KEYLEDGER_URL'] ?? defaultUrl))
+      .addOption(new Option('--token <token>', 'bearer token (default: $KEYLEDGER_TOKEN)'))
+      .option('--json', 'print JSON for scripts');
+  const client = (options: { url: string; token?: string }) =>
+    new ApiClient({ url: options.url, token: options.token ?? io.env['KEYLEDGER_TOKEN'], fetch: io.fetch });
+
+  withApi(keys.command('list').description('List keys.'))
+    .option('--page <n>', 'page, from 0', positiveInteger)
+    .option('--per-page <n>', 'keys per page (1-100)', positiveInteger)
+    .action(async (options: { url: string; token?: string; json?: boolean; page?: number; perPage?: number }) => {
+      const query = new URLSearchParams({ include_totals: 'true' });
+      if (options.page !== undefined) query.set('page', String(options.page));
+      if (options.perPage !== undefined) query.set('per_page', String(options.perPage));
+      const result = await client(options).request<{ keys: EncryptionKey[]; total: number; start: number }>(
+        'GET',
+        `/api/v2/keys/encryption?${query}`,
+      );
+      if (options.json) io.out(`${JSON.stringify(result.keys, null, 2)}\n`);
+      else io.out(`${keyTable(result.keys)}\n${result.keys.length} of ${result.total} keys\n`);
+    });
+
+  withApi(keys.command('get').description('Show one key.').argument('<kid>', 'key id')).action(
+    async (kid: string, options: { url: string; token?: string; json?: boolean }) => {
+      const key = await client(options).request<EncryptionKey>('GET', `/api/v2/keys/encryption/${encodeURIComponent(kid)}`);
+      io.out(options.json ? `${JSON.stringify(key, null, 2)}\n` : `${keyTable([key])}\n`);
+    },
+  );
+
+  withApi(keys.command('rekey').description('Rekey: new TMK, rotated namespace keys, previous TMK destroyed.')).action(
+    async (options: { url: string; token?: string; json?: boolean }) => {
+      await client(options).request('POST', '/api/v2/keys/encryption/rekey');
+      io.out(options.json ? '{"rekeyed":true}\n' : 'Rekeyed. Run `keyledger keys list` to see the new hierarchy.\n');
+    },
+  );
+
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const commanderError = error as { code?: string; exitCode?: number };
+    if (commanderError.code?.startsWith('commander.')) {
+      return commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version' ? 0 : (commanderError.exitCode ?? 1);
+    }
+    io.err(`keyledger: ${error instanceof ApiError || error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

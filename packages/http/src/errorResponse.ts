@@ -1,0 +1,60 @@
+import { isKeyledgerError } from '@keyledger/domain';
+import { AuthorizationError, RequestValidationError } from './errors';
+
+/** Auth0 Management API error body. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  errorCode: string;
+}
+
+const BY_CODE: Record<string, { statusCode: number; errorCode: string }> = {
+  validation_error: { statusCode: 400, errorCode: 'invalid_request' },
+  authentication_required: { statusCode: 401, errorCode: 'invalid_token' },
+  forbidden: { statusCode: 403, errorCode: 'insufficient_scope' },
+  not_found: { statusCode: 404, errorCode: 'key_not_found' },
+  unsupported_media_type: { statusCode: 415, errorCode: 'unsupported_media_type' },
+  illegal_key_state: { statusCode: 409, errorCode: 'invalid_key_state' },
+  concurrency_conflict: { statusCode: 409, errorCode: 'concurrent_modification' },
+  root_key_store_error: { statusCode: 503, errorCode: 'root_key_store_unavailable' },
+};
+
+const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function errorBody(statusCode: number, message: string, errorCode: string): ErrorBody {
+  return { statusCode, error: REASON_PHRASES[statusCode] ?? 'Error', message, errorCode };
+}
+
+/**
+ * Maps any error to the Auth0 error shape. Messages of 4xx errors are written for callers and
+ * shown; anything else gets a generic message (the details go to the log, never to the caller).
+ */
+export function toErrorBody(error: unknown): { body: ErrorBody; expose: boolean } {
+  if (isKeyledgerError(error)) {
+    const mapped = BY_CODE[error.code];
+    if (mapped) {
+      const errorCode =
+        error instanceof RequestValidationError || error instanceof AuthorizationError ? error.errorCode : mapped.errorCode;
+      if (mapped.statusCode < 500) return { body: errorBody(mapped.statusCode, error.message, errorCode), expose: true };
+      if (mapped.statusCode === 503) {
+        return {
+          body: errorBody(503, 'The root key store is unavailable. Nothing was changed; retry later.', errorCode),
+          expose: false,
+        };
+      }
+    }
+  }
+  return { body: errorBody(500, 'An internal error occurred.', 'internal_error'), expose: false };
+}

@@ -1,0 +1,98 @@
+/**
+ * The one route table: the local server routes with it, the CDK app builds API Gateway routes
+ * and authorizer scopes from it, and the OpenAPI document will be generated from it.
+ * `scopes` are all required (API Gateway's authorizer checks any-of; the handler checks all-of).
+ */
+export type ServiceName = 'key-admin' | 'crypto-data-plane' | 'audit-projector';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  path: string;
+  service: ServiceName;
+  operation: string;
+  scopes: readonly string[];
+  summary: string;
+}
+
+export const ROUTES = [
+  {
+    method: 'GET',
+    path: '/api/v2/keys/encryption',
+    service: 'key-admin',
+    operation: 'listEncryptionKeys',
+    scopes: ['read:encryption_keys'],
+    summary: "List the tenant's encryption keys (Auth0 pagination).",
+  },
+  {
+    method: 'POST',
+    path: '/api/v2/keys/encryption/rekey',
+    service: 'key-admin',
+    operation: 'rekey',
+    scopes: ['create:encryption_keys', 'update:encryption_keys'],
+    summary: 'Rekey the hierarchy: new TMK, rotated namespace keys, previous TMK destroyed.',
+  },
+  {
+    method: 'GET',
+    path: '/api/v2/keys/encryption/{kid}',
+    service: 'key-admin',
+    operation: 'getEncryptionKey',
+    scopes: ['read:encryption_keys'],
+    summary: 'Get one encryption key by id.',
+  },
+] as const satisfies readonly RouteDefinition[];
+
+export type Route = (typeof ROUTES)[number];
+export type OperationName = Route['operation'];
+
+export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+export function routeFor(operation: OperationName): Route {
+  const route = ROUTES.find((candidate) => candidate.operation === operation);
+  if (!route) throw new Error(`No route for operation ${operation}.`);
+  return route;
+}
+
+/** Every scope some route needs, e.g. for a local admin token. */
+export const ALL_SCOPES: readonly string[] = [...new Set(ROUTES.flatMap((route) => route.scopes))].sort();
+
+export type RouteMatch =
+  | { kind: 'match'; route: Route; pathParameters: Record<string, string> }
+  | { kind: 'method-not-allowed'; allowed: HttpMethod[] }
+  | { kind: 'not-found' };
+
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const templateParts = template.split('/');
+  const pathParts = path.split('/');
+  if (templateParts.length !== pathParts.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (let i = 0; i < templateParts.length; i += 1) {
+    const expected = templateParts[i]!;
+    const actual = pathParts[i]!;
+    const parameter = /^\{(\w+)\}$/.exec(expected)?.[1];
+    if (parameter) {
+      if (actual.length === 0) return undefined;
+      try {
+        parameters[parameter] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (expected !== actual) {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+/** API Gateway semantics: a literal path segment wins over a path parameter. */
+export function matchRoute(method: string, path: string, routes: readonly Route[] = ROUTES): RouteMatch {
+  const candidates = routes
+    .map((route) => ({ route, pathParameters: matchPath(route.path, path) }))
+    .filter((candidate): candidate is { route: Route; pathParameters: Record<string, string> } => !!candidate.pathParameters)
+    .sort((a, b) => Object.keys(a.pathParameters).length - Object.keys(b.pathParameters).length);
+  if (candidates.length === 0) return { kind: 'not-found' };
+  const exact = candidates.filter((candidate) => candidate.route.method === method);
+  const best = exact[0];
+  if (best) return { kind: 'match', route: best.route, pathParameters: best.pathParameters };
+  return { kind: 'method-not-allowed', allowed: [...new Set(candidates.map((candidate) => candidate.route.method))] };
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+
+export const DEV_ISSUER_FILE = 'dev-issuer.json';
+const ALGORITHM = 'ES256';
+
+interface IssuerFile {
+  warning: string;
+  issuer: string;
+  kid: string;
+  private_jwk: JWK;
+}
+
+export interface TokenRequest {
+  tenant: string;
+  scopes: readonly string[];
+  subject?: string;
+  clientId?: string;
+  /** Seconds until expiry. */
+  expiresIn?: number;
+}
+
+/**
+ * The local stand-in for the deployment's identity provider: an ES256 signing key kept in the
+ * data dir (mode 0600). It mints tokens for `keyledger token` and verifies them in the local
+ * server, as API Gateway's JWT authorizer does in AWS.
+ */
+export class DevIssuer {
+  private constructor(
+    readonly issuer: string,
+    readonly audience: string,
+    readonly tenantClaim: string,
+    private readonly kid: string,
+    private readonly privateJwk: JWK,
+    readonly jwks: JSONWebKeySet,
+  ) {}
+
+  static async openOrCreate(dataDir: string, options: { audience: string; tenantClaim: string }): Promise<DevIssuer> {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const path = join(dataDir, DEV_ISSUER_FILE);
+    const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+    const fresh: IssuerFile = {
+      warning: 'DEVELOPMENT ONLY: signing key of the local dev token issuer.',
+      issuer: `urn:keyledger:local-dev-issuer:${randomUUID()}`,
+      kid: randomUUID(),
+      private_jwk: await exportJWK(privateKey),
+    };
+    try {
+      await writeFile(path, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const file = JSON.parse(await readFile(path, 'utf8')) as IssuerFile;
+    const { d: _private, ...publicJwk } = file.private_jwk;
+    return new DevIssuer(file.issuer, options.audience, options.tenantClaim, file.kid, file.private_jwk, {
+      keys: [{ ...publicJwk, kid: file.kid, alg: ALGORITHM, use: 'sig' }],
+    });
+  }
+
+  async sign(request: TokenRequest): Promise<string> {
+    const key = await importJWK(this.privateJwk, ALGORITHM);
+    return new SignJWT({
+      [this.tenantClaim]: request.tenant,
+      scope: request.scopes.join(' '),
+      azp: request.clientId ?? 'keyledger-cli',
+    })
+      .setProtectedHeader({ alg: ALGORITHM, kid: this.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(request.subject ?? `local-dev|${request.tenant}`)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + (request.expiresIn ?? 3600))
+      .sign(key);
+  }
+
+  /** Verifies signature, issuer, audience and expiry; returns the claims. */
+  async verify(token: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), {
+      issuer: this.issuer,
+      audience: this.audience,
+      algorithms: [ALGORITHM],
+    });
+    return payload;
+  }
+}

@@ -1,0 +1,49 @@
+/** `npm start`: the whole keyledger stack on this machine, with no AWS account. */
+import { jsonLogger } from '@keyledger/http';
+import { SOFTWARE_ROOT_KEY_WARNING } from '@keyledger/root-key-store';
+import { readLocalConfig } from './config';
+import { startLocalStack } from './localStack';
+
+async function main(): Promise<void> {
+  const config = readLocalConfig(process.env);
+  const logger = jsonLogger({ service: 'keyledger-local' });
+  const stack = await startLocalStack(config, logger);
+
+  const line = '!'.repeat(78);
+  process.stderr.write(`${line}\n!! WARNING: ${SOFTWARE_ROOT_KEY_WARNING}\n!! Root key file: ${config.dataDir}/root-key.json\n${line}\n`);
+  process.stdout.write(
+    [
+      `keyledger is running at ${stack.url}`,
+      `  data dir:        ${config.dataDir}`,
+      `  dynamodb:        ${stack.dynamo.endpoint} (dynalite)`,
+      `  root key store:  software (development only)`,
+      `  JWT issuer:      ${stack.issuer.issuer} (JWKS at ${stack.url}/.well-known/jwks.json)`,
+      `  admin token for tenant '${config.KEYLEDGER_DEV_TENANT}' (12 h):`,
+      stack.adminToken,
+      '',
+      `Try: curl -H "Authorization: Bearer $TOKEN" ${stack.url}/api/v2/keys/encryption`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal} received, stopping keyledger...\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`keyledger failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

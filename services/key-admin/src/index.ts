@@ -1,0 +1,3 @@
+export * from './handlers';
+export * from './keyView';
+export * from './schemas';
