@@ -1,0 +1,185 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+
+jest.setTimeout(60_000);
+
+interface Key {
+  kid: string;
+  type: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+  parent_kid: string | null;
+}
+
+const ALL_KEY_SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys';
+const AUTH0_FIELDS = ['kid', 'type', 'state', 'created_at', 'updated_at', 'parent_kid'];
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let server: ServerProcess;
+let acmeToken: string;
+
+async function token(tenant: string, scope: string): Promise<string> {
+  const { stdout, stderr } = await runCli(['token', '--tenant', tenant, '--scope', scope], env);
+  expect(stderr).toBe('');
+  expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/); // only the token
+  return stdout.trim();
+}
+
+async function api(path: string, options: { method?: string; token?: string } = {}) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: options.method ?? 'GET',
+    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const listKeys = async (bearer = acmeToken): Promise<Key[]> => {
+  const { status, body } = await api('/api/v2/keys/encryption?per_page=100', { token: bearer });
+  expect(status).toBe(200);
+  return body as Key[];
+};
+const ofType = (keys: Key[], type: string, state?: string) =>
+  keys.filter((key) => key.type === type && (state === undefined || key.state === state));
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'keyledger-e2e-'));
+  env = stackEnv(await freePort(), dataDir);
+  server = await startServer(env);
+  acmeToken = await token('acme', ALL_KEY_SCOPES);
+});
+
+afterAll(async () => {
+  await server?.stop('SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('key-admin over HTTP against the local server', () => {
+  let before: Key[];
+
+  it('starts with a development-only warning and a ready-to-use admin token', async () => {
+    expect(server.output()).toMatch(/WARNING: DEVELOPMENT ONLY/);
+    expect(server.output()).toContain(`keyledger is running at ${server.url}`);
+    const adminToken = /admin token[^\n]*\n(\S+)/.exec(server.output())?.[1];
+    expect((await api('/api/v2/keys/encryption', { token: adminToken })).status).toBe(200);
+  });
+
+  it("lists one ERK, one active TMK and an active key per namespace, with Auth0's fields", async () => {
+    before = await listKeys();
+    for (const key of before) expect(Object.keys(key)).toEqual(expect.arrayContaining(AUTH0_FIELDS));
+    const [erk] = ofType(before, 'environment-root-key');
+    const tmks = ofType(before, 'tenant-master-key');
+    const namespaceKeys = ofType(before, 'tenant-encryption-key');
+    expect(ofType(before, 'environment-root-key')).toHaveLength(1);
+    expect(tmks).toEqual([expect.objectContaining({ state: 'active', parent_kid: erk!.kid })]);
+    expect(namespaceKeys).toHaveLength(2);
+    for (const key of namespaceKeys) expect(key).toMatchObject({ state: 'active', parent_kid: tmks[0]!.kid });
+  });
+
+  it('pages with Auth0 parameters and totals', async () => {
+    const { status, body } = await api('/api/v2/keys/encryption?page=1&per_page=3&include_totals=true', { token: acmeToken });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ start: 3, limit: 3, total: 4 });
+    expect(body.keys).toHaveLength(1);
+  });
+
+  it('gets one key by kid', async () => {
+    const tmk = ofType(before, 'tenant-master-key')[0]!;
+    const { status, body } = await api(`/api/v2/keys/encryption/${tmk.kid}`, { token: acmeToken });
+    expect(status).toBe(200);
+    expect(body).toEqual(expect.objectContaining(tmk));
+  });
+
+  it('rekeys (204): a new active TMK, the previous destroyed, namespace keys rotated under the new TMK', async () => {
+    const rekey = await api('/api/v2/keys/encryption/rekey', { method: 'POST', token: acmeToken });
+    expect(rekey.status).toBe(204);
+    expect(rekey.body).toBeUndefined();
+
+    const after = await listKeys();
+    const previousTmk = ofType(before, 'tenant-master-key')[0]!;
+    const activeTmks = ofType(after, 'tenant-master-key', 'active');
+    expect(activeTmks).toHaveLength(1);
+    const newTmk = activeTmks[0]!;
+    expect(newTmk.kid).not.toBe(previousTmk.kid);
+    expect(after.find((key) => key.kid === previousTmk.kid)?.state).toBe('destroyed');
+
+    const active = ofType(after, 'tenant-encryption-key', 'active');
+    expect(active).toHaveLength(2);
+    for (const key of active) expect(key.parent_kid).toBe(newTmk.kid);
+    for (const old of ofType(before, 'tenant-encryption-key')) {
+      expect(after.find((key) => key.kid === old.kid)).toMatchObject({ state: 'deactivated', parent_kid: newTmk.kid });
+    }
+  });
+
+  it('refuses a rekey without update:encryption_keys (403) and changes nothing', async () => {
+    const keysBefore = await listKeys();
+    const weak = await token('acme', 'read:encryption_keys create:encryption_keys');
+    const { status, body } = await api('/api/v2/keys/encryption/rekey', { method: 'POST', token: weak });
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ statusCode: 403, error: 'Forbidden', errorCode: 'insufficient_scope' });
+    expect(body.message).toContain('update:encryption_keys');
+    expect(await listKeys()).toEqual(keysBefore);
+  });
+
+  it('answers 401 without a token and with a forged one', async () => {
+    expect(await api('/api/v2/keys/encryption')).toMatchObject({ status: 401, body: { statusCode: 401, errorCode: 'missing_token' } });
+    const [header, payload] = acmeToken.split('.');
+    const forged = `${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`;
+    expect(await api('/api/v2/keys/encryption', { token: forged })).toMatchObject({ status: 401, body: { errorCode: 'invalid_token' } });
+  });
+
+  it("never shows tenant acme's keys to a token for tenant other", async () => {
+    const otherToken = await token('other', 'read:encryption_keys');
+    const otherKeys = await listKeys(otherToken);
+    const acmeKids = new Set((await listKeys()).filter((key) => key.type !== 'environment-root-key').map((key) => key.kid));
+    expect(otherKeys.filter((key) => acmeKids.has(key.kid))).toEqual([]);
+    const acmeTmk = ofType(await listKeys(), 'tenant-master-key', 'active')[0]!;
+    expect((await api(`/api/v2/keys/encryption/${acmeTmk.kid}`, { token: otherToken })).status).toBe(404);
+  });
+
+  it('answers 400 naming per_page for per_page=1000, and 404 for an unknown kid', async () => {
+    const tooMany = await api('/api/v2/keys/encryption?per_page=1000', { token: acmeToken });
+    expect(tooMany).toMatchObject({ status: 400, body: { statusCode: 400, error: 'Bad Request', errorCode: 'invalid_query_string' } });
+    expect(tooMany.body.message).toContain('per_page');
+    const unknown = await api('/api/v2/keys/encryption/00000000-0000-4000-8000-000000000000', { token: acmeToken });
+    expect(unknown).toMatchObject({ status: 404, body: { statusCode: 404, error: 'Not Found' } });
+  });
+
+  it('stops cleanly on SIGTERM and lists the same keys and states after a restart on the same data dir', async () => {
+    const keysBefore = await listKeys();
+    expect(await server.stop('SIGTERM')).toBe(0);
+    server = await startServer(env);
+    expect(await listKeys()).toEqual(keysBefore);
+    // Still a working hierarchy, not just a listing: rekey unwraps the TMK and every namespace key.
+    expect((await api('/api/v2/keys/encryption/rekey', { method: 'POST', token: acmeToken })).status).toBe(204);
+    expect(await server.stop('SIGINT')).toBe(0);
+    server = await startServer(env);
+    expect(ofType(await listKeys(), 'tenant-master-key', 'destroyed')).toHaveLength(2);
+  });
+});
+
+describe('the keyledger CLI against the local server', () => {
+  it('lists as a table by default and as JSON with --json, and rekeys', async () => {
+    const cliEnv = { ...env, KEYLEDGER_TOKEN: acmeToken };
+    const table = await runCli(['keys', 'list'], cliEnv);
+    expect(table.stdout).toMatch(/KID\s+│\s+TYPE\s+│\s+STATE/);
+    expect(table.stdout).toMatch(/\d+ of \d+ keys/);
+    const json = JSON.parse((await runCli(['keys', 'list', '--json'], cliEnv)).stdout) as Key[];
+    expect(json).toEqual(await listKeys());
+    const active = ofType(json, 'tenant-master-key', 'active')[0]!;
+    expect(JSON.parse((await runCli(['keys', 'get', active.kid, '--json'], cliEnv)).stdout)).toMatchObject({ kid: active.kid });
+    await runCli(['keys', 'rekey', '--token', acmeToken], { ...env, KEYLEDGER_TOKEN: '' });
+    expect(ofType(await listKeys(), 'tenant-master-key', 'active')[0]!.kid).not.toBe(active.kid);
+  });
+
+  it('exits 1 with the API message on an error', async () => {
+    await expect(runCli(['keys', 'get', 'no-such-key'], { ...env, KEYLEDGER_TOKEN: acmeToken })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('404 The key no-such-key does not exist.'),
+    });
+  });
+});
