@@ -24,7 +24,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/packages', '<rootDir>/services'],
+      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/infra'],
       testMatch: ['**/src/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/env.js'],
       transform,

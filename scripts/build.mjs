@@ -33,6 +33,24 @@ export async function buildAll() {
   );
 }
 
+/** The CDK app, built on demand by cdk.json (aws-cdk-lib is a dev dependency, so it stays external too). */
+export async function buildCdkApp() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const all = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
+  const outfile = join(root, 'infra', 'dist', 'app.mjs');
+  await build({
+    entryPoints: [join(root, 'infra', 'src', 'app.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: all.flatMap((name) => [name, `${name}/*`]),
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildAll();
 }
