@@ -16,7 +16,7 @@ const transform = {
     },
   ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose|canonicalize)/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,0 +1,7 @@
+export * from './schemas';
+export * from './eventBridgeEntry';
+export * from './eventPattern';
+export * from './publisher';
+export * from './eventBridgePublisher';
+export * from './inProcessBus';
+export * from './jsonSchemas';

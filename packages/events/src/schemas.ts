@@ -1,0 +1,127 @@
+import { KEY_STATES, KEY_TYPES } from '@keyledger/domain';
+import { z } from 'zod';
+
+/**
+ * keyledger's public event contract (DESIGN.md, Events). Each event is published on the bus
+ * with `Source` = EVENT_SOURCE, `DetailType` = its type, and a `Detail` that starts with the
+ * envelope fields below. Additive changes keep `schema_version`; anything else bumps it.
+ */
+export const EVENT_SOURCE = 'keyledger';
+export const SCHEMA_VERSION = 1;
+
+export const DETAIL_TYPES = [
+  'kms_key_state_changed',
+  'kms_key_management_success',
+  'kms_key_management_failure',
+  'sapi',
+  'fapi',
+] as const;
+export type DetailType = (typeof DETAIL_TYPES)[number];
+
+const envelope = {
+  event_id: z.uuid().describe('Unique id of the event. Delivery is at least once: consumers dedupe on it.'),
+  tenant: z.string().min(1).describe('The tenant the event belongs to.'),
+  occurred_at: z.iso.datetime().describe('When it happened (ISO 8601, UTC).'),
+  schema_version: z.literal(SCHEMA_VERSION).describe('Version of this detail schema.'),
+};
+
+export const ROOT_KEY_OPERATIONS = ['create', 'wrap', 'unwrap', 'import', 'delete', 'rekey'] as const;
+export type RootKeyOperationName = (typeof ROOT_KEY_OPERATIONS)[number];
+
+const keyStateChanged = z
+  .strictObject({
+    ...envelope,
+    kid: z.string().min(1).describe('The key whose state changed.'),
+    key_type: z.enum(KEY_TYPES),
+    from: z.enum(KEY_STATES).nullable().describe('State before the change; null when the key was just created.'),
+    to: z.enum(KEY_STATES).describe('State after the change.'),
+    cause: z.enum(['provision', 'namespace-added', 'rekey']).describe('The command that changed it.'),
+    parent_kid: z.string().nullable().describe('The key wrapping this key when it was created; null for root keys and for later transitions.'),
+    namespace: z.string().nullable().describe('Namespace of a tenant-encryption-key; null otherwise.'),
+  })
+  .describe('A key of the tenant hierarchy was created or changed state.');
+
+const rootKeyOperation = {
+  ...envelope,
+  operation: z.enum(ROOT_KEY_OPERATIONS).describe('The root key store operation.'),
+  key_store: z.string().min(1).describe('The root key store: software, kms or pkcs11.'),
+  root_kid: z.string().nullable().describe('The root key used; null when not known.'),
+  kid: z.string().nullable().describe('The key wrapped or unwrapped under the root key, when there is one.'),
+  duration_ms: z.number().int().nonnegative(),
+  request_id: z.string().nullable().describe('The API request that caused it, when there was one.'),
+};
+
+const keyManagementSuccess = z
+  .strictObject(rootKeyOperation)
+  .describe('A root key store operation succeeded.');
+
+const keyManagementFailure = z
+  .strictObject({
+    ...rootKeyOperation,
+    reason: z
+      .string()
+      .regex(/^[a-z0-9_]+$/)
+      .describe('Stable reason code, e.g. throttled, access_denied, unavailable, invalid_ciphertext. Never key material.'),
+  })
+  .describe('A root key store operation failed.');
+
+const apiCall = {
+  ...envelope,
+  request_id: z.string().min(1),
+  method: z.string().min(1),
+  path: z.string().min(1).describe('The request path as called.'),
+  route: z.string().min(1).describe('The route template, e.g. "POST /api/v2/keys/encryption/rekey".'),
+  operation: z.string().min(1).describe('What the route does.'),
+  status: z.number().int().min(100).max(599),
+  actor: z.strictObject({
+    sub: z.string().nullable().describe('The token subject.'),
+    client_id: z.string().nullable().describe('The OAuth client (azp or client_id claim).'),
+    scopes: z.array(z.string()),
+  }),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+};
+
+const successApiOperation = z.strictObject(apiCall).describe('A Management API call succeeded (sapi).');
+
+const failedApiOperation = z
+  .strictObject({
+    ...apiCall,
+    error_code: z.string().nullable().describe('The errorCode of the error response.'),
+  })
+  .describe('A Management API call failed (fapi).');
+
+export const DETAIL_SCHEMAS = {
+  kms_key_state_changed: keyStateChanged,
+  kms_key_management_success: keyManagementSuccess,
+  kms_key_management_failure: keyManagementFailure,
+  sapi: successApiOperation,
+  fapi: failedApiOperation,
+} as const satisfies Record<DetailType, z.ZodType>;
+
+export type DetailOf<T extends DetailType> = z.output<(typeof DETAIL_SCHEMAS)[T]>;
+export type KeyStateChangedDetail = DetailOf<'kms_key_state_changed'>;
+export type KeyManagementSuccessDetail = DetailOf<'kms_key_management_success'>;
+export type KeyManagementFailureDetail = DetailOf<'kms_key_management_failure'>;
+export type SuccessApiOperationDetail = DetailOf<'sapi'>;
+export type FailedApiOperationDetail = DetailOf<'fapi'>;
+
+/** One integration event: what goes on the bus as (DetailType, Detail). */
+export type IntegrationEvent = { [T in DetailType]: { detailType: T; detail: DetailOf<T> } }[DetailType];
+
+/** The fields every detail shares; producers fill them in when the event is committed. */
+export type EnvelopeField = keyof typeof envelope;
+/** An event as a producer records it, before it has an id and a tenant stamp. */
+export type RecordedEvent = {
+  [T in DetailType]: { detailType: T; detail: Omit<DetailOf<T>, 'event_id' | 'schema_version'> };
+}[DetailType];
+
+export function isDetailType(value: string): value is DetailType {
+  return (DETAIL_TYPES as readonly string[]).includes(value);
+}
+
+/** Validates a detail against its schema; throws a ZodError saying what is wrong. */
+export function parseIntegrationEvent(detailType: string, detail: unknown): IntegrationEvent {
+  if (!isDetailType(detailType)) throw new Error(`Unknown detail-type '${detailType}'.`);
+  return { detailType, detail: DETAIL_SCHEMAS[detailType].parse(detail) } as IntegrationEvent;
+}
