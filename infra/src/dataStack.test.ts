@@ -18,6 +18,7 @@ describe('DataStack', () => {
       KeySchema: local.KeySchema,
       AttributeDefinitions: Match.arrayEquals(local.AttributeDefinitions!),
       BillingMode: 'PAY_PER_REQUEST',
+      ...(local.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: local.GlobalSecondaryIndexes } : {}),
       ...(local.StreamSpecification ? { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } } : {}),
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,

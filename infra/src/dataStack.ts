@@ -1,5 +1,5 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { TABLES, tableNames, type TableDefinition, type TableKey } from '@keyledger/dynamodb';
@@ -47,6 +47,14 @@ export class DataStack extends Stack {
         timeToLiveAttribute: definition.timeToLiveAttribute,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      for (const index of definition.globalSecondaryIndexes ?? []) {
+        tables[key].addGlobalSecondaryIndex({
+          indexName: index.indexName,
+          partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
+          sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) },
+          projectionType: ProjectionType[index.projection],
+        });
+      }
     }
     this.tables = tables;
   }

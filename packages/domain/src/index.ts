@@ -5,3 +5,4 @@ export * from './commands';
 export * from './tenantKeyHierarchy';
 export { deciderSpecification, type Decider } from './testing/deciderSpecification';
 export * from './logger';
+export * from './streams';

@@ -9,15 +9,33 @@ import {
 import { TABLES, type TableDefinition, type TableKey, type TableNames } from './tableDefinitions';
 
 export function toCreateTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
-  const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+  const indexes = definition.globalSecondaryIndexes ?? [];
+  const keys = [
+    definition.partitionKey,
+    ...(definition.sortKey ? [definition.sortKey] : []),
+    ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  const attributes = new Map(keys.map((key) => [key.name, key.type]));
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+    AttributeDefinitions: [...attributes].map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
     KeySchema: [
       { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
       ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' as const }] : []),
     ],
+    ...(indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: indexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: [
+              { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+              { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
+            ],
+            Projection: { ProjectionType: index.projection },
+          })),
+        }
+      : {}),
     ...(definition.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } } : {}),
   };
 }

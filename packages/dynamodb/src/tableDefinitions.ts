@@ -14,8 +14,16 @@ export interface TableDefinition {
   /** A stream of new images feeds the outbox publisher in AWS (DESIGN.md, Events). */
   readonly stream?: 'NEW_IMAGE';
   readonly timeToLiveAttribute?: string;
+  readonly globalSecondaryIndexes?: readonly GlobalSecondaryIndexDefinition[];
   /** Whether items hold key material: deleted items must be gone for good (no backups kept longer than needed). */
   readonly holdsKeyMaterial: boolean;
+}
+
+export interface GlobalSecondaryIndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: { readonly name: string; readonly type: AttributeType };
+  readonly sortKey: { readonly name: string; readonly type: AttributeType };
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export const EVENTS_ATTR = {
@@ -24,7 +32,14 @@ export const EVENTS_ATTR = {
   committedAt: 'committed_at',
   events: 'events',
   eventCount: 'event_count',
+  /** Commit-log index keys: one partition, sorted by `committed_at#stream#version`. */
+  commitLog: 'commit_log',
+  commitPosition: 'commit_position',
 } as const;
+
+/** The commit-log index: every commit in commit-time order (local outbox catch-up, replays). */
+export const COMMIT_LOG_INDEX = 'commit-log';
+export const COMMIT_LOG_PARTITION = 'commits';
 
 export const SNAPSHOTS_ATTR = {
   streamId: 'stream_id',
@@ -44,6 +59,28 @@ export const KEY_MATERIAL_ATTR = {
   createdAt: 'created_at',
 } as const;
 
+export const CHECKPOINTS_ATTR = {
+  consumer: 'consumer',
+  position: 'position',
+  updatedAt: 'updated_at',
+} as const;
+
+export const AUDIT_LOG_ATTR = {
+  tenant: 'tenant',
+  /** `log#<20-digit sequence>` for entries, `event#<event id>` for idempotency markers, `head` for the chain head. */
+  entryKey: 'entry_key',
+  sequence: 'sequence',
+  logId: 'log_id',
+  eventId: 'event_id',
+  date: 'date',
+  type: 'type',
+  entry: 'entry',
+  hash: 'hash',
+  status: 'status',
+  leaseUntil: 'lease_until',
+  afterSequence: 'after_sequence',
+} as const;
+
 export const TABLES = {
   events: {
     id: 'Events',
@@ -51,6 +88,14 @@ export const TABLES = {
     partitionKey: { name: EVENTS_ATTR.streamId, type: 'S' },
     sortKey: { name: EVENTS_ATTR.version, type: 'N' },
     stream: 'NEW_IMAGE',
+    globalSecondaryIndexes: [
+      {
+        indexName: COMMIT_LOG_INDEX,
+        partitionKey: { name: EVENTS_ATTR.commitLog, type: 'S' },
+        sortKey: { name: EVENTS_ATTR.commitPosition, type: 'S' },
+        projection: 'ALL',
+      },
+    ],
     holdsKeyMaterial: false,
   },
   snapshots: {
@@ -65,6 +110,19 @@ export const TABLES = {
     partitionKey: { name: KEY_MATERIAL_ATTR.tenant, type: 'S' },
     sortKey: { name: KEY_MATERIAL_ATTR.materialId, type: 'S' },
     holdsKeyMaterial: true,
+  },
+  checkpoints: {
+    id: 'Checkpoints',
+    description: 'Durable positions of catch-up consumers (the local outbox publisher).',
+    partitionKey: { name: CHECKPOINTS_ATTR.consumer, type: 'S' },
+    holdsKeyMaterial: false,
+  },
+  auditLog: {
+    id: 'AuditLog',
+    description: 'Tenant audit logs: hash-chained entries, idempotency markers by event id, and the chain head.',
+    partitionKey: { name: AUDIT_LOG_ATTR.tenant, type: 'S' },
+    sortKey: { name: AUDIT_LOG_ATTR.entryKey, type: 'S' },
+    holdsKeyMaterial: false,
   },
 } as const satisfies Record<string, TableDefinition>;
 

@@ -129,4 +129,33 @@ describe('EventSourcedRepository against dynalite', () => {
     // A repository with another state schema ignores the snapshot and replays everything.
     expect(await repository({ schema: 2 }).load(streamId)).toMatchObject({ state: { total: 28 }, snapshotVersion: 0 });
   });
+
+  it('reads the commit log of all streams in commit-time order, after a position, in pages', async () => {
+    let tick = Date.parse('2031-01-01T00:00:00.000Z');
+    const clocked = new DynamoDbEventStore({
+      client: dynamo.client,
+      eventsTable: dynamo.tables.events,
+      snapshotsTable: dynamo.tables.snapshots,
+      clock: () => new Date((tick += 1000)),
+      pageSize: 2,
+    });
+    const a = nextStream();
+    const b = nextStream();
+    const commits = [
+      await clocked.append(a, 0, [added(1)]),
+      await clocked.append(b, 0, [added(2)]),
+      await clocked.append(a, 1, [added(3), added(4)]),
+      await clocked.append(b, 1, [added(5)]),
+    ];
+
+    const all = await clocked.readCommitLog({ after: '2031-01-01T00:00:00.000Z', limit: 100 });
+    const afterSecond = await clocked.readCommitLog({ after: commits[1]!.position, limit: 100 });
+    const limited = await clocked.readCommitLog({ after: '2031-01-01T00:00:00.000Z', limit: 3 });
+
+    expect(all.map((commit) => [commit.streamId, commit.version])).toEqual([[a, 1], [b, 1], [a, 2], [b, 2]]);
+    expect(all[2]!.events.map((event) => event.eventId)).toEqual(commits[2]!.events.map((event) => event.eventId));
+    expect(all.map((commit) => commit.position)).toEqual(commits.map((commit) => commit.position));
+    expect(afterSecond.map((commit) => commit.position)).toEqual([commits[2]!.position, commits[3]!.position]);
+    expect(limited).toHaveLength(3);
+  });
 });

@@ -7,9 +7,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { EVENTS_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
+import { COMMIT_LOG_INDEX, COMMIT_LOG_PARTITION, EVENTS_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
 import { CommitTooLargeError, StreamVersionConflictError } from './errors';
-import type { Commit, DomainEvent, EventStore, Snapshot, StoredEvent } from './eventStore';
+import { commitPosition, type Commit, type DomainEvent, type EventStore, type Snapshot, type StoredEvent } from './eventStore';
 
 /** DynamoDB's item limit is 400 KB; stay clear of it with the key and bookkeeping attributes. */
 const MAX_COMMIT_BYTES = 380_000;
@@ -55,7 +55,7 @@ export class DynamoDbEventStore implements EventStore {
           Limit: this.options.pageSize,
         }),
       );
-      for (const item of page.Items ?? []) commits.push(toCommit<E>(item));
+      for (const item of page.Items ?? []) commits.push(commitFromItem<E>(item));
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
     return commits;
@@ -72,6 +72,7 @@ export class DynamoDbEventStore implements EventStore {
       index,
       committedAt,
     }));
+    const position = commitPosition(committedAt, streamId, version);
     const payload = JSON.stringify(stored.map(({ eventId, type, data }) => ({ eventId, type, data })));
     const bytes = Buffer.byteLength(payload);
     if (bytes > MAX_COMMIT_BYTES) throw new CommitTooLargeError(streamId, bytes, MAX_COMMIT_BYTES);
@@ -85,6 +86,8 @@ export class DynamoDbEventStore implements EventStore {
             [EVENTS_ATTR.committedAt]: { S: committedAt },
             [EVENTS_ATTR.eventCount]: { N: String(events.length) },
             [EVENTS_ATTR.events]: { S: payload },
+            [EVENTS_ATTR.commitLog]: { S: COMMIT_LOG_PARTITION },
+            [EVENTS_ATTR.commitPosition]: { S: position },
           },
           ConditionExpression: 'attribute_not_exists(#stream)',
           ExpressionAttributeNames: { '#stream': EVENTS_ATTR.streamId },
@@ -96,7 +99,28 @@ export class DynamoDbEventStore implements EventStore {
       }
       throw error;
     }
-    return { streamId, version, committedAt, events: stored };
+    return { streamId, version, committedAt, position, events: stored };
+  }
+
+  async readCommitLog({ after = '', limit }: { after?: string; limit: number }): Promise<Commit[]> {
+    const commits: Commit[] = [];
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.eventsTable,
+          IndexName: COMMIT_LOG_INDEX,
+          KeyConditionExpression: '#log = :log AND #position > :after',
+          ExpressionAttributeNames: { '#log': EVENTS_ATTR.commitLog, '#position': EVENTS_ATTR.commitPosition },
+          ExpressionAttributeValues: { ':log': { S: COMMIT_LOG_PARTITION }, ':after': { S: after } },
+          ExclusiveStartKey: exclusiveStartKey,
+          Limit: limit - commits.length,
+        }),
+      );
+      for (const item of page.Items ?? []) commits.push(commitFromItem(item));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey && commits.length < limit);
+    return commits;
   }
 
   async readSnapshot<S>(streamId: string): Promise<Snapshot<S> | undefined> {
@@ -141,15 +165,18 @@ export class DynamoDbEventStore implements EventStore {
   }
 }
 
-function toCommit<E extends DomainEvent>(item: Item): Commit<E> {
+/** A commit from its item: a table read, or a DynamoDB Streams NEW_IMAGE (same attribute shape). */
+export function commitFromItem<E extends DomainEvent = DomainEvent>(item: Item): Commit<E> {
   const streamId = item[EVENTS_ATTR.streamId]?.S ?? '';
   const version = Number(item[EVENTS_ATTR.version]?.N);
   const committedAt = item[EVENTS_ATTR.committedAt]?.S ?? '';
+  const position = item[EVENTS_ATTR.commitPosition]?.S ?? commitPosition(committedAt, streamId, version);
   const events = JSON.parse(item[EVENTS_ATTR.events]?.S ?? '[]') as Array<{ eventId: string; type: string; data: object }>;
   return {
     streamId,
     version,
     committedAt,
+    position,
     events: events.map((event, index) => ({ ...(event as unknown as E), eventId: event.eventId, streamId, version, index, committedAt })),
   };
 }

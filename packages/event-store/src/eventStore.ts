@@ -20,6 +20,8 @@ export interface Commit<E extends DomainEvent = DomainEvent> {
   streamId: string;
   version: number;
   committedAt: string;
+  /** Position in the commit log across all streams: `committedAt#streamId#version` (sortable). */
+  position: string;
   events: StoredEvent<E>[];
 }
 
@@ -39,7 +41,18 @@ export interface Snapshot<S> {
 export interface EventStore {
   readStream<E extends DomainEvent>(streamId: string, options?: { afterVersion?: number }): Promise<Commit<E>[]>;
   append<E extends DomainEvent>(streamId: string, expectedVersion: number, events: E[]): Promise<Commit<E>>;
+  /**
+   * Commits of every stream in commit-log order, strictly after `after` (a position, or any
+   * prefix of one such as a bare timestamp). The log is ordered by the writer's clock: a reader
+   * that wants every commit re-reads an overlap window behind its checkpoint.
+   */
+  readCommitLog(options: { after?: string; limit: number }): Promise<Commit[]>;
   readSnapshot<S>(streamId: string): Promise<Snapshot<S> | undefined>;
   /** Keeps the newest snapshot: an older one never overwrites a newer one. */
   writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void>;
+}
+
+/** Sortable commit-log position; versions are zero-padded so that 10 sorts after 9. */
+export function commitPosition(committedAt: string, streamId: string, version: number): string {
+  return `${committedAt}#${streamId}#${String(version).padStart(12, '0')}`;
 }

@@ -6,6 +6,7 @@ import {
   IntegrityError,
   NotFoundError,
   silentLogger,
+  tenantStreamId,
   type KeyHierarchyCommand,
   type KeyHierarchyEvent,
   type KeyRecord,
@@ -22,7 +23,7 @@ import { NAMESPACE_KEY_WRAP_ALGORITHM, namespaceKeyAad, tenantMasterKeyContext }
 
 export type TenantRepository = EventSourcedRepository<TenantKeyHierarchy, KeyHierarchyEvent>;
 
-export const tenantStreamId = (tenant: string) => `tenant/${tenant}`;
+export { tenantStreamId };
 
 export interface KeyHierarchyServiceOptions {
   repository: TenantRepository;

@@ -1,0 +1,159 @@
+import { silentLogger, type Logger } from '@keyledger/domain';
+import type { Commit, EventStore } from '@keyledger/event-store';
+import type { CheckpointStore } from './checkpointStore';
+import type { CommitPublisher } from './commitPublisher';
+
+export interface CatchUpPublisherOptions {
+  eventStore: EventStore;
+  commits: CommitPublisher;
+  checkpoints: CheckpointStore;
+  consumer?: string;
+  /**
+   * How far behind its checkpoint each pass re-reads. The commit log is ordered by the writer's
+   * clock, so a commit whose write lands later than a newer one is still found if it lands
+   * within this window. Re-read commits already published by this process are skipped.
+   */
+  overlapMs?: number;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  /** Delay before retrying after a failed publish; doubles up to maxRetryDelayMs. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  logger?: Logger;
+}
+
+export interface PassResult {
+  published: number;
+  failedCommits: number;
+}
+
+/**
+ * The outbox publisher of the local stack: the same CommitPublisher as in AWS, fed by a reader
+ * over the commit log with a durable checkpoint instead of DynamoDB Streams. The checkpoint
+ * only moves past a commit once every commit before it is on the bus, so a crash between a
+ * commit and its publication loses nothing: the next pass (after a restart) publishes it.
+ */
+export class CatchUpPublisher {
+  private readonly consumer: string;
+  private readonly overlapMs: number;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly logger: Logger;
+  private checkpoint: string | undefined;
+  private checkpointLoaded = false;
+  /** Positions published by this process inside the overlap window (so re-reads skip them). */
+  private readonly published = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private again = false;
+  private running = false;
+  private failures = 0;
+
+  constructor(private readonly options: CatchUpPublisherOptions) {
+    this.consumer = options.consumer ?? 'outbox-publisher';
+    this.overlapMs = options.overlapMs ?? 60_000;
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Publishes everything committed after the checkpoint, until caught up or a publish fails. */
+  async runOnce(): Promise<PassResult> {
+    if (!this.checkpointLoaded) {
+      this.checkpoint = await this.options.checkpoints.load(this.consumer);
+      this.checkpointLoaded = true;
+    }
+    const result: PassResult = { published: 0, failedCommits: 0 };
+    let after = this.checkpoint ? this.overlapStart(this.checkpoint) : '';
+    for (;;) {
+      const commits = await this.options.eventStore.readCommitLog({ after, limit: this.batchSize });
+      if (commits.length === 0) break;
+      const fresh = commits.filter((commit) => !this.published.has(commit.position));
+      const { failedCommits, published } = await this.options.commits.publish(fresh);
+      result.published += published;
+      result.failedCommits += failedCommits.length;
+      const failed = new Set<Commit>(failedCommits);
+      for (const commit of fresh) if (!failed.has(commit)) this.published.add(commit.position);
+      const advanced = await this.advance(commits);
+      if (failed.size > 0 || !advanced) break;
+      after = commits[commits.length - 1]!.position;
+    }
+    this.prune();
+    return result;
+  }
+
+  /** Starts polling (and publishes what a previous run left behind right away). */
+  start(): void {
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** A commit just happened: publish soon rather than at the next poll. */
+  notify(): void {
+    if (!this.running) return;
+    if (this.inFlight) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.inFlight;
+  }
+
+  /** Moves the checkpoint to the last commit of the longest fully published prefix. */
+  private async advance(commits: Commit[]): Promise<boolean> {
+    let last: string | undefined;
+    for (const commit of commits) {
+      if (!this.published.has(commit.position)) break;
+      last = commit.position;
+    }
+    if (last === undefined || (this.checkpoint !== undefined && last <= this.checkpoint)) return last === commits[commits.length - 1]?.position;
+    await this.options.checkpoints.save(this.consumer, last);
+    this.checkpoint = last;
+    return last === commits[commits.length - 1]!.position;
+  }
+
+  private overlapStart(position: string): string {
+    const committedAt = Date.parse(position.slice(0, 24));
+    return Number.isNaN(committedAt) ? '' : new Date(committedAt - this.overlapMs).toISOString();
+  }
+
+  private prune(): void {
+    if (!this.checkpoint) return;
+    const horizon = this.overlapStart(this.checkpoint);
+    for (const position of this.published) if (position < horizon) this.published.delete(position);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.running) return;
+    this.timer = setTimeout(() => this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = this.runOnce()
+      .then((result) => {
+        this.failures = result.failedCommits > 0 ? this.failures + 1 : 0;
+      })
+      .catch((error: unknown) => {
+        this.failures += 1;
+        this.logger.error('outbox pass failed', { error: (error as Error).name, message: (error as Error).message });
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+        const retryDelay = Math.min(
+          this.options.maxRetryDelayMs ?? 30_000,
+          (this.options.retryDelayMs ?? 250) * 2 ** Math.max(0, this.failures - 1),
+        );
+        const delay = this.failures > 0 ? retryDelay : this.again ? 0 : this.pollIntervalMs;
+        this.again = false;
+        this.schedule(delay);
+      });
+  }
+}

@@ -1,0 +1,327 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { RootKeyStoreError, tenantStreamId, type KeyHierarchyEvent } from '@keyledger/domain';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EVENTS_ATTR, startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { DynamoDbEventStore, type Commit } from '@keyledger/event-store';
+import { EventBridgePublisher, InProcessBus, type BusEvent, type EventPublisher, type IntegrationEvent } from '@keyledger/events';
+import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { ActivityRecorder } from './activityRecorder';
+import { AuditedRootKeyStore } from './auditedRootKeyStore';
+import { CatchUpPublisher } from './catchUpPublisher';
+import { DynamoDbCheckpointStore } from './checkpointStore';
+import { CommitPublisher } from './commitPublisher';
+import { integrationEventsFromCommit } from './integrationEvents';
+import { createOutboxStreamHandler } from './streamHandler';
+
+let dynamo: LocalDynamoDb;
+let prefixCounter = 0;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+/** Each test gets its own tables, so the commit log holds only its commits. */
+async function freshTables() {
+  const local = await startLocalDynamoDb({ tablePrefix: `outbox-${(prefixCounter += 1)}`, port: 0 });
+  return local;
+}
+
+const now = '2026-11-23T10:00:00.000Z';
+const rekeyEvents = (oldTmk: string, newTmk: string): KeyHierarchyEvent[] => [
+  {
+    type: 'KeyCreated',
+    data: { kid: newTmk, keyType: 'tenant-master-key', state: 'active', parentKid: 'erk-1', namespace: null, fingerprint: 'f', cause: 'rekey', occurredAt: now },
+  },
+  { type: 'KeysRewrapped', data: { kids: ['n-1'], fromParentKid: oldTmk, toParentKid: newTmk, cause: 'rekey', occurredAt: now } },
+  { type: 'KeyStateChanged', data: { kid: oldTmk, keyType: 'tenant-master-key', from: 'active', to: 'destroyed', cause: 'rekey', occurredAt: now } },
+  { type: 'TenantRekeyed', data: { previousTmkKid: oldTmk, tmkKid: newTmk, occurredAt: now } },
+];
+
+class RecordingPublisher implements EventPublisher {
+  readonly events: IntegrationEvent[] = [];
+  failNext = 0;
+  async publish(events: readonly IntegrationEvent[]) {
+    const failed = [];
+    for (const event of events) {
+      if (this.failNext > 0) {
+        this.failNext -= 1;
+        failed.push({ event, errorCode: 'InternalFailure', errorMessage: 'injected' });
+      } else {
+        this.events.push(event);
+      }
+    }
+    return { failed };
+  }
+}
+
+describe('integration events from commits', () => {
+  it('turns a rekey commit into one kms_key_state_changed per key created or changed, with the stored event ids', async () => {
+    const local = await freshTables();
+    try {
+      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+      const commit = await store.append(tenantStreamId('acme'), 0, rekeyEvents('tmk-old', 'tmk-new'));
+
+      const events = integrationEventsFromCommit(commit);
+
+      expect(events).toEqual([
+        {
+          detailType: 'kms_key_state_changed',
+          detail: {
+            event_id: commit.events[0]!.eventId,
+            tenant: 'acme',
+            occurred_at: now,
+            schema_version: 1,
+            kid: 'tmk-new',
+            key_type: 'tenant-master-key',
+            from: null,
+            to: 'active',
+            cause: 'rekey',
+            parent_kid: 'erk-1',
+            namespace: null,
+          },
+        },
+        {
+          detailType: 'kms_key_state_changed',
+          detail: {
+            event_id: commit.events[2]!.eventId,
+            tenant: 'acme',
+            occurred_at: now,
+            schema_version: 1,
+            kid: 'tmk-old',
+            key_type: 'tenant-master-key',
+            from: 'active',
+            to: 'destroyed',
+            cause: 'rekey',
+            parent_kid: null,
+            namespace: null,
+          },
+        },
+      ]);
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
+describe('ActivityRecorder and AuditedRootKeyStore', () => {
+  it('records one success per root key operation inside a request, and a failure with its reason only', async () => {
+    const local = await freshTables();
+    try {
+      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+      const activity = new ActivityRecorder({ eventStore: store });
+      const software = await SoftwareRootKeyStore.openOrCreate(join(mkdtempSync(join(tmpdir(), 'kl-outbox-')), 'root.json'));
+      const { kid: rootKid } = await software.describeRootKey();
+      let failWrap = false;
+      const faulty: RootKeyStore = {
+        kind: software.kind,
+        developmentOnly: true,
+        describeRootKey: () => software.describeRootKey(),
+        wrapKey: async (input) => {
+          if (failWrap) throw new RootKeyStoreError('unavailable', `store down while wrapping ${Buffer.from(input.plaintextKey).toString('hex')}`);
+          return software.wrapKey(input);
+        },
+        unwrapKey: (input) => software.unwrapKey(input),
+      };
+      const audited = new AuditedRootKeyStore(faulty, activity);
+      const key = Buffer.alloc(32, 7);
+      const context = { 'keyledger:tenant': 'acme', 'keyledger:kid': 'tmk-1', 'keyledger:key-type': 'tenant-master-key' };
+
+      await activity.withinRequest('req-1', async (request) => {
+        const { wrappedKey } = await audited.wrapKey({ rootKid, plaintextKey: key, encryptionContext: context });
+        await audited.unwrapKey({ rootKid, wrappedKey, encryptionContext: context });
+        failWrap = true;
+        await expect(audited.wrapKey({ rootKid, plaintextKey: key, encryptionContext: context })).rejects.toThrow(RootKeyStoreError);
+        await activity.record(request.events);
+      });
+      const commits = await store.readCommitLog({ limit: 10 });
+      const events = commits.flatMap(integrationEventsFromCommit);
+
+      expect(commits).toHaveLength(1);
+      expect(events.map((event) => [event.detailType, 'operation' in event.detail ? event.detail.operation : null])).toEqual([
+        ['kms_key_management_success', 'wrap'],
+        ['kms_key_management_success', 'unwrap'],
+        ['kms_key_management_failure', 'wrap'],
+      ]);
+      expect(events[2]!.detail).toEqual({
+        event_id: commits[0]!.events[2]!.eventId,
+        tenant: 'acme',
+        occurred_at: expect.any(String),
+        schema_version: 1,
+        operation: 'wrap',
+        key_store: 'software',
+        root_kid: rootKid,
+        kid: 'tmk-1',
+        duration_ms: expect.any(Number),
+        request_id: 'req-1',
+        reason: 'unavailable',
+      });
+      const raw = JSON.stringify(commits);
+      expect(raw).not.toContain(key.toString('hex'));
+      expect(raw).not.toContain(key.toString('base64'));
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
+describe('CatchUpPublisher (local outbox)', () => {
+  it('publishes every commit once, keeps its checkpoint, and after a restart publishes what was committed meanwhile', async () => {
+    const local = await freshTables();
+    try {
+      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+      const checkpoints = new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints });
+      const publisher = new RecordingPublisher();
+      const outbox = () => new CatchUpPublisher({ eventStore: store, commits: new CommitPublisher({ publisher }), checkpoints });
+      await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
+      await store.append(tenantStreamId('globex'), 0, rekeyEvents('g1', 'g2'));
+
+      const first = outbox();
+      await first.runOnce();
+      await first.runOnce();
+      const afterFirstRun = publisher.events.length;
+      // "crash": a commit lands, and this process never publishes it
+      const missed = await store.append(tenantStreamId('acme'), 1, rekeyEvents('a2', 'a3'));
+      const restarted = outbox();
+      await restarted.runOnce();
+
+      expect(afterFirstRun).toBe(4);
+      const ids = publisher.events.map((event) => event.detail.event_id);
+      for (const event of missed.events.filter((stored) => ['KeyCreated', 'KeyStateChanged'].includes(stored.type))) expect(ids).toContain(event.eventId);
+      // At least once: the restarted reader may re-send the overlap window, never skip.
+      expect(new Set(ids).size).toBe(6);
+      expect(await checkpoints.load('outbox-publisher')).toBe(missed.position);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('does not move its checkpoint past a commit that failed to publish, and publishes it on a later pass', async () => {
+    const local = await freshTables();
+    try {
+      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+      const checkpoints = new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints });
+      const publisher = new RecordingPublisher();
+      const outbox = new CatchUpPublisher({ eventStore: store, commits: new CommitPublisher({ publisher }), checkpoints });
+      const first = await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
+      const second = await store.append(tenantStreamId('acme'), 1, rekeyEvents('a2', 'a3'));
+      publisher.failNext = 1; // the first event of the first commit
+
+      const failedPass = await outbox.runOnce();
+      const checkpointAfterFailure = await checkpoints.load('outbox-publisher');
+      const retryPass = await outbox.runOnce();
+
+      expect(failedPass.failedCommits).toBe(1);
+      expect(checkpointAfterFailure).toBeUndefined();
+      expect(retryPass.failedCommits).toBe(0);
+      expect(await checkpoints.load('outbox-publisher')).toBe(second.position);
+      const ids = publisher.events.map((event) => event.detail.event_id);
+      expect(ids).toContain(first.events[0]!.eventId);
+      // the second commit went out in the first pass and is not sent again
+      expect(ids.filter((id) => id === second.events[0]!.eventId)).toHaveLength(1);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('feeds an in-process bus whose rule sees exactly its matching events', async () => {
+    const local = await freshTables();
+    try {
+      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+      const bus = new InProcessBus();
+      const destroyed: BusEvent[] = [];
+      bus.subscribe('destroyed', { 'detail-type': ['kms_key_state_changed'], detail: { to: ['destroyed'] } }, (event) => {
+        destroyed.push(event);
+      });
+      const outbox = new CatchUpPublisher({
+        eventStore: store,
+        commits: new CommitPublisher({ publisher: bus }),
+        checkpoints: new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints }),
+      });
+      await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
+
+      await outbox.runOnce();
+
+      expect(destroyed.map((event) => [event.detail.tenant, 'kid' in event.detail ? event.detail.kid : null])).toEqual([['acme', 'a1']]);
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
+describe('outbox stream handler (DynamoDB Streams → EventBridge)', () => {
+  const eventBridge = mockClient(EventBridgeClient);
+  afterAll(() => eventBridge.restore());
+
+  it('publishes the commits of INSERT records and reports only the records whose events failed', async () => {
+    const store = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+    const commits: Commit[] = [
+      await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2')),
+      await store.append(tenantStreamId('globex'), 0, rekeyEvents('g1', 'g2')),
+    ];
+    const failingEventId = commits[1]!.events[2]!.eventId;
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: Array<{ Detail: string }> }) => {
+      const results = input.Entries.map((entry) =>
+        entry.Detail.includes(failingEventId) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { EventId: 'ok' },
+      );
+      return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+    });
+    // A stream record's NEW_IMAGE is the item as written: read the raw items back.
+    const images = await Promise.all(
+      commits.map(async (commit) => {
+        const { Item } = await dynamo.client.send(
+          new GetItemCommand({
+            TableName: dynamo.tables.events,
+            Key: { [EVENTS_ATTR.streamId]: { S: commit.streamId }, [EVENTS_ATTR.version]: { N: String(commit.version) } },
+          }),
+        );
+        return Item!;
+      }),
+    );
+    const event = {
+      Records: [
+        ...images.map((image, index) => ({ eventName: 'INSERT', dynamodb: { SequenceNumber: `${100 + index}`, NewImage: image } })),
+        { eventName: 'REMOVE', dynamodb: { SequenceNumber: '102', OldImage: images[0] } },
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    const handler = createOutboxStreamHandler({
+      commits: new CommitPublisher({
+        publisher: new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName: 'keyledger-test', maxAttempts: 2, sleep: async () => {} }),
+      }),
+    });
+
+    const response = await handler(event);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '101' }] });
+    const calls = eventBridge.commandCalls(PutEventsCommand);
+    expect(calls[0]!.args[0].input.Entries).toHaveLength(4);
+    expect(calls[0]!.args[0].input.Entries![0]).toEqual({
+      Source: 'keyledger',
+      DetailType: 'kms_key_state_changed',
+      Detail: JSON.stringify({
+        event_id: commits[0]!.events[0]!.eventId,
+        tenant: 'acme',
+        occurred_at: now,
+        schema_version: 1,
+        kid: 'a2',
+        key_type: 'tenant-master-key',
+        from: null,
+        to: 'active',
+        cause: 'rekey',
+        parent_kid: 'erk-1',
+        namespace: null,
+      }),
+      Time: new Date(now),
+      EventBusName: 'keyledger-test',
+    });
+    // only the failed entry is retried
+    expect(calls[1]!.args[0].input.Entries!.map((entry) => JSON.parse(entry.Detail!).event_id)).toEqual([failingEventId]);
+  });
+});
