@@ -1,1 +1,5 @@
-export {};
+export * from './logEntry';
+export * from './verifyChain';
+export * from './auditLogStore';
+export * from './auditLogProjector';
+export * from './logQuery';

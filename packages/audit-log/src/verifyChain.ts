@@ -1,0 +1,92 @@
+import { entryHash, GENESIS_HASH, type LogEntry } from './logEntry';
+
+export interface ChainHead {
+  sequence: number;
+  log_id: string;
+  hash: string;
+}
+
+export type ChainVerification =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; problem: 'edited' | 'deleted' | 'broken_link'; sequence: number; log_id: string | null; message: string };
+
+/**
+ * Walks a tenant's chain from its first entry and reports the first broken link: an entry whose
+ * content no longer matches its hash (edited), a missing sequence number or a head beyond the
+ * last entry (deleted), or an entry that does not point at its predecessor (broken link).
+ * `entries` must be the whole chain in sequence order; `head` is the chain head as last written.
+ */
+export function verifyChain(entries: readonly LogEntry[], head?: ChainHead | null): ChainVerification {
+  let previous: LogEntry | null = null;
+  for (const entry of entries) {
+    const expected = (previous?.integrity.sequence ?? 0) + 1;
+    const { sequence } = entry.integrity;
+    if (sequence > expected) {
+      const missing = sequence - expected;
+      return {
+        ok: false,
+        entries: entries.length,
+        problem: 'deleted',
+        sequence: expected,
+        log_id: entry.integrity.previous_log_id,
+        message:
+          `Entry ${entry.integrity.previous_log_id ?? '(unknown)'} (sequence ${sequence - 1}) was deleted` +
+          (missing > 1 ? `, with ${missing - 1} entries before it (from sequence ${expected})` : '') +
+          `: entry ${entry.log_id} (sequence ${sequence}) follows it.`,
+      };
+    }
+    if (sequence < expected) {
+      return broken(entries, entry, `Entry ${entry.log_id} has sequence ${sequence} where ${expected} was expected.`);
+    }
+    if (entryHash(entry) !== entry.integrity.hash) {
+      return {
+        ok: false,
+        entries: entries.length,
+        problem: 'edited',
+        sequence,
+        log_id: entry.log_id,
+        message: `Entry ${entry.log_id} (sequence ${sequence}) was edited: its content does not match its hash.`,
+      };
+    }
+    const previousHash = previous?.integrity.hash ?? GENESIS_HASH;
+    const previousLogId = previous?.log_id ?? null;
+    if (entry.integrity.previous_hash !== previousHash || entry.integrity.previous_log_id !== previousLogId) {
+      // The predecessor matches its own hash, so it was rewritten whole (content and hash).
+      return {
+        ok: false,
+        entries: entries.length,
+        problem: 'edited',
+        sequence: sequence - 1,
+        log_id: previousLogId,
+        message: `Entry ${previousLogId} (sequence ${sequence - 1}) was replaced: entry ${entry.log_id} was chained to a different entry.`,
+      };
+    }
+    previous = entry;
+  }
+  const last = previous?.integrity.sequence ?? 0;
+  if (head && head.sequence > last) {
+    return {
+      ok: false,
+      entries: entries.length,
+      problem: 'deleted',
+      sequence: last + 1,
+      log_id: head.log_id,
+      message: `The chain ends at sequence ${last}, but its head records entry ${head.log_id} (sequence ${head.sequence}): entries after ${last} were deleted.`,
+    };
+  }
+  if (head && previous && head.sequence === last && head.hash !== previous.integrity.hash) {
+    return {
+      ok: false,
+      entries: entries.length,
+      problem: 'edited',
+      sequence: last,
+      log_id: previous.log_id,
+      message: `Entry ${previous.log_id} (sequence ${last}) was replaced: the chain head records another hash.`,
+    };
+  }
+  return { ok: true, entries: entries.length };
+}
+
+function broken(entries: readonly LogEntry[], entry: LogEntry, message: string): ChainVerification {
+  return { ok: false, entries: entries.length, problem: 'broken_link', sequence: entry.integrity.sequence, log_id: entry.log_id, message };
+}
