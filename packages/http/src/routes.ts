@@ -40,6 +40,22 @@ export const ROUTES = [
     scopes: ['read:encryption_keys'],
     summary: 'Get one encryption key by id.',
   },
+  {
+    method: 'GET',
+    path: '/api/v2/logs',
+    service: 'audit-projector',
+    operation: 'listLogs',
+    scopes: ['read:logs'],
+    summary: "Search the tenant's log events (q, page/per_page, or from/take checkpoints).",
+  },
+  {
+    method: 'GET',
+    path: '/api/v2/logs/{id}',
+    service: 'audit-projector',
+    operation: 'getLog',
+    scopes: ['read:logs'],
+    summary: 'Get one log event by id.',
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];

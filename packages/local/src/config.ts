@@ -11,6 +11,14 @@ const port = (fallback: number) =>
     .optional()
     .transform((value) => value ?? fallback);
 
+/**
+ * root-key-store.wrap / .unwrap: the root key store answers 'unavailable' for that operation.
+ * crash-after-commit: the process kills itself right after its first commit, before anything
+ * is published (the outbox must publish it after a restart).
+ */
+export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit'] as const;
+export type Fault = (typeof FAULTS)[number];
+
 export const localConfigSchema = z.object({
   KEYLEDGER_PORT: port(8787),
   KEYLEDGER_HOST: z.string().default('127.0.0.1'),
@@ -23,6 +31,24 @@ export const localConfigSchema = z.object({
   KEYLEDGER_ROOT_KEY_STORE: z.enum(['software'], { message: "only 'software' is available locally so far" }).default('software'),
   /** Tenant of the admin token printed at start-up. */
   KEYLEDGER_DEV_TENANT: z.string().min(1).default('local'),
+  /** `environment_name` of the tenant log entries. */
+  KEYLEDGER_ENVIRONMENT_NAME: z.string().min(1).default('local'),
+  /** A JSON file of local EventBridge-style rules (see docs/events/README.md). */
+  KEYLEDGER_EVENT_RULES: z.string().min(1).optional(),
+  /** How often the local outbox looks for commits it has not published (it is also woken by each commit). */
+  KEYLEDGER_OUTBOX_POLL_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(10).max(60_000))
+    .optional()
+    .transform((value) => value ?? 1_000),
+  /** Fault injection for tests and demos only: a comma-separated list of FAULTS. */
+  KEYLEDGER_FAULTS: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((fault) => fault.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(FAULTS, { message: `each fault must be one of ${FAULTS.join(', ')}` }))),
 });
 
 export type LocalConfig = z.output<typeof localConfigSchema> & { dataDir: string };

@@ -2,15 +2,21 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from '@keyledger/domain';
+import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
+import { createAuditEventHandler, createAuditProjectorHandlers } from '@keyledger/audit-projector';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
+import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
 import { ALL_SCOPES, createServiceRouter } from '@keyledger/http';
 import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { ActivityRecorder, AuditedRootKeyStore, CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore, recordApiCalls } from '@keyledger/outbox';
 import { SoftwareRootKeyStore } from '@keyledger/root-key-store';
 import type { LocalConfig } from './config';
 import { DevIssuer } from './devIssuer';
+import { loadEventRules, subscribeRules } from './eventRules';
+import { FaultInjectingRootKeyStore, observeCommits } from './faults';
 import { createLocalServer } from './localServer';
 
 export const ROOT_KEY_FILE = 'root-key.json';
@@ -20,6 +26,8 @@ export interface RunningLocalStack {
   dynamo: LocalDynamoDb;
   issuer: DevIssuer;
   rootKeyStore: SoftwareRootKeyStore;
+  /** The in-process bus: subscribe to it like to an EventBridge rule. */
+  bus: InProcessBus;
   adminToken: string;
   stop(): Promise<void>;
 }
@@ -31,29 +39,57 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     audience: config.KEYLEDGER_JWT_AUDIENCE,
     tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
   });
+  const rules = config.KEYLEDGER_EVENT_RULES ? await loadEventRules(config.KEYLEDGER_EVENT_RULES) : [];
   const rootKeyStore = await SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
   const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.KEYLEDGER_DYNAMODB_PORT });
+  const tenantClaim = config.KEYLEDGER_TENANT_CLAIM;
 
-  const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+  // The bus, and what subscribes to it: audit-projector (every keyledger event) and local rules.
+  const bus = new InProcessBus({ logger });
+  const auditLog = new DynamoDbAuditLogStore({ client: dynamo.client, tableName: dynamo.tables.auditLog });
+  const projector = new AuditLogProjector({ store: auditLog, environmentName: config.KEYLEDGER_ENVIRONMENT_NAME, logger });
+  bus.subscribe('audit-projector', { source: [EVENT_SOURCE] }, createAuditEventHandler({ projector }));
+  subscribeRules(bus, rules, logger);
+
+  // The outbox: commits reach the bus only through the catch-up publisher, woken by each commit.
+  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+  const outbox = new CatchUpPublisher({
+    eventStore: storedEvents,
+    commits: new CommitPublisher({ publisher: bus, logger }),
+    checkpoints: new DynamoDbCheckpointStore({ client: dynamo.client, tableName: dynamo.tables.checkpoints }),
+    pollIntervalMs: config.KEYLEDGER_OUTBOX_POLL_MS,
+    logger,
+  });
+  const eventStore = observeCommits(storedEvents, { faults: config.KEYLEDGER_FAULTS, afterCommit: () => outbox.notify(), logger });
+  const activity = new ActivityRecorder({ eventStore, logger });
+
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial }),
-    rootKeyStore,
+    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.KEYLEDGER_FAULTS), activity),
     namespaces: config.KEYLEDGER_NAMESPACES,
     logger,
   });
-  const keyAdmin = createServiceRouter(
-    'key-admin',
-    createKeyAdminHandlers({ keyHierarchy, tenantClaim: config.KEYLEDGER_TENANT_CLAIM, logger }),
+  const keyAdmin = recordApiCalls(
+    createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })),
+    { activity, tenantClaim, logger },
   );
+  const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
 
-  const server: Server = createLocalServer({ services: { 'key-admin': keyAdmin }, issuer, logger, isReady: () => ready });
+  const server: Server = createLocalServer({
+    services: { 'key-admin': keyAdmin, 'audit-projector': auditProjector },
+    issuer,
+    logger,
+    isReady: () => ready,
+  });
+  outbox.start();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.KEYLEDGER_PORT, config.KEYLEDGER_HOST, () => resolve());
     });
   } catch (error) {
+    await outbox.stop();
     await dynamo.stop();
     throw error;
   }
@@ -72,6 +108,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     dynamo,
     issuer,
     rootKeyStore,
+    bus,
     adminToken,
     async stop() {
       ready = false;
@@ -79,6 +116,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await outbox.stop();
       await dynamo.stop();
     },
   };

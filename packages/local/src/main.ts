@@ -11,6 +11,9 @@ async function main(): Promise<void> {
 
   const line = '!'.repeat(78);
   process.stderr.write(`${line}\n!! WARNING: ${SOFTWARE_ROOT_KEY_WARNING}\n!! Root key file: ${config.dataDir}/root-key.json\n${line}\n`);
+  if (config.KEYLEDGER_FAULTS.length > 0) {
+    process.stderr.write(`!! FAULT INJECTION ACTIVE (KEYLEDGER_FAULTS): ${config.KEYLEDGER_FAULTS.join(', ')}\n`);
+  }
   process.stdout.write(
     [
       `keyledger is running at ${stack.url}`,
@@ -22,6 +25,7 @@ async function main(): Promise<void> {
       stack.adminToken,
       '',
       `Try: curl -H "Authorization: Bearer $TOKEN" ${stack.url}/api/v2/keys/encryption`,
+      `     curl -H "Authorization: Bearer $TOKEN" ${stack.url}/api/v2/logs`,
       '',
     ].join('\n'),
   );

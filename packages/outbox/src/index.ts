@@ -5,3 +5,4 @@ export * from './commitPublisher';
 export * from './streamHandler';
 export * from './checkpointStore';
 export * from './catchUpPublisher';
+export * from './apiActivity';
