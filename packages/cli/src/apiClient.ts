@@ -19,6 +19,11 @@ export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.exchange<T>(method, path, body)).body;
+  }
+
+  /** The parsed body and the response headers. */
+  async exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
     if (!this.options.token) {
       throw new ApiError(401, 'No token: pass --token or set KEYLEDGER_TOKEN (mint one with `keyledger token`).');
     }
@@ -42,6 +47,6 @@ export class ApiClient {
       const error = (parsed ?? {}) as { message?: string; errorCode?: string };
       throw new ApiError(response.status, `${response.status} ${error.message ?? response.statusText}`, error.errorCode);
     }
-    return parsed as T;
+    return { body: parsed as T, headers: response.headers };
   }
 }

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { DevIssuer } from '@keyledger/local/src/devIssuer';
 import { readLocalConfig } from '@keyledger/local/src/config';
 import { ApiClient, ApiError } from './apiClient';
+import { addLogsCommands } from './logsCommands';
 
 interface EncryptionKey {
   kid: string;
@@ -46,13 +47,8 @@ export function createProgram(io: CliIo): Command {
     .option('--subject <sub>', 'token subject (defaults to local-dev|<tenant>)')
     .option('--expires-in <seconds>', 'lifetime in seconds', positiveInteger, 3600)
     .action(async (options: { tenant: string; scope: string; subject?: string; expiresIn: number }) => {
-      const config = readLocalConfig(io.env);
-      const issuer = await DevIssuer.openOrCreate(config.dataDir, {
-        audience: config.KEYLEDGER_JWT_AUDIENCE,
-        tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
-      });
       const scopes = options.scope.split(/\s+/).filter(Boolean);
-      io.out(`${await issuer.sign({ tenant: options.tenant, scopes, subject: options.subject, expiresIn: options.expiresIn })}\n`);
+      io.out(`${await mintLocalToken(io.env, { tenant: options.tenant, scopes, subject: options.subject, expiresIn: options.expiresIn })}\n`);
     });
 
   const keys = program.command('keys').description('The tenant key hierarchy (Management API /api/v2/keys/encryption).');
@@ -94,7 +90,32 @@ export function createProgram(io: CliIo): Command {
     },
   );
 
+  addLogsCommands(program, {
+    out: io.out,
+    withApi,
+    client: async (options) => {
+      if (options.tenant && !options.token) {
+        // Local only: the dev issuer's key is in the data dir, as for `keyledger token`.
+        const token = await mintLocalToken(io.env, { tenant: options.tenant, scopes: ['read:logs'], expiresIn: 600 });
+        return new ApiClient({ url: options.url, token, fetch: io.fetch });
+      }
+      return client(options);
+    },
+  });
+
   return program;
+}
+
+async function mintLocalToken(
+  env: Record<string, string | undefined>,
+  claims: { tenant: string; scopes: string[]; subject?: string; expiresIn: number },
+): Promise<string> {
+  const config = readLocalConfig(env);
+  const issuer = await DevIssuer.openOrCreate(config.dataDir, {
+    audience: config.KEYLEDGER_JWT_AUDIENCE,
+    tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
+  });
+  return issuer.sign(claims);
 }
 
 /** Runs the CLI; returns the process exit code. */

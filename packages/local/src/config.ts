@@ -13,8 +13,8 @@ const port = (fallback: number) =>
 
 /**
  * root-key-store.wrap / .unwrap: the root key store answers 'unavailable' for that operation.
- * crash-after-commit: the process kills itself right after its first commit, before anything
- * is published (the outbox must publish it after a restart).
+ * crash-after-commit: the outbox publisher does not run, and the process kills itself right
+ * after its first commit (the next start must publish it).
  */
 export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit'] as const;
 export type Fault = (typeof FAULTS)[number];

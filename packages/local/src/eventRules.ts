@@ -22,7 +22,7 @@ export async function loadEventRules(path: string): Promise<LocalRule[]> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new Error(`KEYLEDGER_EVENT_RULES: cannot read ${path} as JSON (${(error as Error).message}).`);
+    throw new Error(`KEYLEDGER_EVENT_RULES: cannot read ${path} as JSON (${(error as Error).message}).`, { cause: error });
   }
   const parsed = rulesSchema.safeParse(raw);
   if (!parsed.success) {
@@ -33,7 +33,7 @@ export async function loadEventRules(path: string): Promise<LocalRule[]> {
     try {
       parseEventPattern(rule.event_pattern);
     } catch (error) {
-      throw new Error(`KEYLEDGER_EVENT_RULES: rule ${rule.name}: ${(error as Error).message}`);
+      throw new Error(`KEYLEDGER_EVENT_RULES: rule ${rule.name}: ${(error as Error).message}`, { cause: error });
     }
   }
   const base = dirname(resolve(path));

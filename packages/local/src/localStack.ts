@@ -82,7 +82,8 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     logger,
     isReady: () => ready,
   });
-  outbox.start();
+  // With crash-after-commit the process must die with its commit unpublished: no publisher runs.
+  if (!config.KEYLEDGER_FAULTS.includes('crash-after-commit')) outbox.start();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
