@@ -5,3 +5,4 @@ export * from './publisher';
 export * from './eventBridgePublisher';
 export * from './inProcessBus';
 export * from './jsonSchemas';
+export * from './eventDocs';
