@@ -45,7 +45,8 @@ export interface EventInput {
 export function toApiGatewayEvent(input: EventInput): HttpEvent {
   const { request, url, body, route, claims } = input;
   const now = input.now ?? new Date();
-  const headers = headersOf(request);
+  // API Gateway adds these; handlers build absolute links (e.g. the logs Link header) from them.
+  const headers: Record<string, string> = { 'x-forwarded-proto': 'http', ...headersOf(request) };
   const isText = body.length === 0 || /^(application\/(json|[\w.+-]*\+json)|text\/)/i.test(headers['content-type'] ?? '');
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
   return {

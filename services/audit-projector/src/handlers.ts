@@ -62,7 +62,8 @@ async function checkpointPage(store: DynamoDbAuditLogStore, tenant: string, quer
   const next = new URLSearchParams({ from: logs.at(-1)?.log_id ?? query.from ?? '', take: String(take) });
   if (!logs.at(-1) && query.from === undefined) next.delete('from');
   const host = event.headers?.['host'];
-  const base = host ? `https://${host}${event.rawPath}` : event.rawPath;
+  const scheme = event.headers?.['x-forwarded-proto'] ?? 'https';
+  const base = host ? `${scheme}://${host}${event.rawPath}` : event.rawPath;
   const result = json(200, logs);
   return withHeaders(result, { link: `<${base}?${next.toString()}>; rel="next"` });
 }

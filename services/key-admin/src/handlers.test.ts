@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { NotFoundError, RootKeyStoreError, type KeyRecord } from '@keyledger/domain';
-import { createServiceRouter, type HttpEvent } from '@keyledger/http';
+import { createServiceRouter } from '@keyledger/http';
+import { httpEvent, type HttpEventOptions } from '@keyledger/http/src/testing/httpEvent';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { createKeyAdminHandlers } from './handlers';
 
@@ -35,36 +36,8 @@ function setup(overrides: Partial<Record<'listKeys' | 'getKey' | 'rekey', jest.M
   return { service, logged, router };
 }
 
-function event(routeKey: string, options: { claims?: Record<string, unknown>; query?: Record<string, string>; path?: Record<string, string> } = {}): HttpEvent {
-  const [method, rawPath] = routeKey.split(' ') as [string, string];
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query).toString(),
-    headers: {},
-    queryStringParameters: options.query,
-    pathParameters: options.path,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: 'test',
-      apiId: 'test',
-      domainName: 'test',
-      domainPrefix: 'test',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      requestId: 'req-1',
-      routeKey,
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: (options.claims ?? { sub: 'u1', tenant_id: 'acme', scope: 'read:encryption_keys' }) as Record<string, string>, scopes: [] },
-      },
-    },
-  };
-}
+const event = (routeKey: string, options: HttpEventOptions = {}) =>
+  httpEvent(routeKey, { claims: { sub: 'u1', tenant_id: 'acme', scope: 'read:encryption_keys' }, ...options });
 
 const context = {} as Context;
 const LIST = 'GET /api/v2/keys/encryption';

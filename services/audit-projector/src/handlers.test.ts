@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { AuditLogProjector, DynamoDbAuditLogStore, type LogEntry } from '@keyledger/audit-log';
+import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import type { IntegrationEvent } from '@keyledger/events';
+import { createServiceRouter } from '@keyledger/http';
+import { httpEvent } from '@keyledger/http/src/testing/httpEvent';
+import { createAuditProjectorHandlers } from './handlers';
+
+let dynamo: LocalDynamoDb;
+let store: DynamoDbAuditLogStore;
+const TENANT = 'acme';
+const entries: LogEntry[] = [];
+
+const apiEvent = (index: number, status: number): IntegrationEvent => {
+  const detail = {
+    event_id: randomUUID(),
+    tenant: TENANT,
+    occurred_at: new Date(Date.UTC(2026, 10, 20 + (index % 5), 12)).toISOString(),
+    schema_version: 1 as const,
+    request_id: `req-${index}`,
+    method: 'POST',
+    path: '/api/v2/keys/encryption/rekey',
+    route: 'POST /api/v2/keys/encryption/rekey',
+    operation: 'Rekey',
+    status,
+    actor: { sub: 'u1', client_id: 'c1', scopes: [] },
+    ip: null,
+    user_agent: null,
+  };
+  return status < 400 ? { detailType: 'sapi', detail } : { detailType: 'fapi', detail: { ...detail, error_code: 'insufficient_scope' } };
+};
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+  store = new DynamoDbAuditLogStore({ client: dynamo.client, tableName: dynamo.tables.auditLog, pageSize: 4 });
+  const projector = new AuditLogProjector({ store, environmentName: 'test' });
+  for (let index = 0; index < 12; index += 1) {
+    await projector.project(apiEvent(index, index % 3 === 0 ? 403 : 200));
+    entries.push((await store.lastEntry(TENANT))!);
+  }
+  await projector.project({ ...apiEvent(99, 200), detail: { ...apiEvent(99, 200).detail, tenant: 'globex' } } as IntegrationEvent);
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+const router = () => createServiceRouter('audit-projector', createAuditProjectorHandlers({ store, tenantClaim: 'tenant_id' }));
+const call = async (routeKey: string, options: { query?: Record<string, string>; path?: Record<string, string>; scope?: string } = {}) => {
+  const result = await router()(
+    httpEvent(routeKey, { ...options, claims: { sub: 'u1', tenant_id: TENANT, scope: options.scope ?? 'read:logs' }, headers: { host: 'kl.example.com' } }),
+    {} as Context,
+  );
+  return { status: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(result.body ?? 'null') };
+};
+const LIST = 'GET /api/v2/logs';
+const ids = (logs: LogEntry[]) => logs.map((log) => log.log_id);
+
+describe('audit-projector GET /api/v2/logs', () => {
+  it('searches newest first with q, page, per_page and include_totals', async () => {
+    const fapis = entries.filter((entry) => entry.type === 'fapi').reverse();
+
+    const first = await call(LIST, { query: { q: 'type:fapi', per_page: '3', include_totals: 'true' } });
+    const second = await call(LIST, { query: { q: 'type:fapi', per_page: '3', page: '1' } });
+
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ start: 0, limit: 3, length: 3, total: 4 });
+    expect(ids(first.body.logs)).toEqual(ids(fapis.slice(0, 3)));
+    expect(ids(second.body)).toEqual(ids(fapis.slice(3)));
+    expect(first.headers['x-keyledger-chain-head']).toBe(`12;${entries[11]!.log_id};${entries[11]!.integrity.hash}`);
+  });
+
+  it('filters on date ranges and sorts ascending on request, and projects fields', async () => {
+    const { body } = await call(LIST, { query: { q: 'date:[2026-11-21 TO 2026-11-22]', sort: 'date:1', fields: 'log_id,type', include_fields: 'true' } });
+
+    const expected = entries.filter((entry) => entry.date.startsWith('2026-11-21') || entry.date.startsWith('2026-11-22'));
+    expect(body).toEqual(expected.map((entry) => ({ log_id: entry.log_id, type: entry.type })));
+  });
+
+  it('pages by checkpoint with from/take in log_id order, with a Link to the next page', async () => {
+    const first = await call(LIST, { query: { take: '5' } });
+    const next = new URL(/<([^>]+)>; rel="next"/.exec(String(first.headers['link']))![1]!);
+    const second = await call(LIST, { query: Object.fromEntries(next.searchParams) });
+    const end = await call(LIST, { query: { from: entries[11]!.log_id, take: '5' } });
+
+    expect(ids(first.body)).toEqual(ids(entries.slice(0, 5)));
+    expect(next.host).toBe('kl.example.com');
+    expect(ids(second.body)).toEqual(ids(entries.slice(5, 10)));
+    expect(end.body).toEqual([]);
+    expect(end.headers['link']).toContain(`from=${entries[11]!.log_id}`);
+  });
+
+  it('gets one entry by id, and only within the caller’s tenant', async () => {
+    const found = await call('GET /api/v2/logs/{id}', { path: { id: entries[4]!.log_id } });
+    const globexEntry = (await store.lastEntry('globex'))!;
+    const foreign = await call('GET /api/v2/logs/{id}', { path: { id: globexEntry.log_id } });
+
+    expect(found).toMatchObject({ status: 200, body: entries[4] });
+    expect(foreign.status).toBe(404);
+  });
+
+  it.each([
+    [{ q: 'type:(' }, 'not a valid search query'],
+    [{ q: 'secret:1' }, "cannot search on 'secret'"],
+    [{ per_page: '101' }, 'per_page must be at most 100'],
+    [{ page: '20', per_page: '50' }, 'limited to the first 1000'],
+    [{ from: 'nope' }, 'from must be a log_id'],
+    [{ colour: 'blue' }, 'colour'],
+  ])('answers 400 to %j', async (query, message) => {
+    const { status, body } = await call(LIST, { query });
+    expect(status).toBe(400);
+    expect(body.message).toContain(message);
+  });
+
+  it('needs read:logs', async () => {
+    const { status, body } = await call(LIST, { scope: 'read:encryption_keys' });
+    expect(status).toBe(403);
+    expect(body.errorCode).toBe('insufficient_scope');
+  });
+});
