@@ -28,41 +28,29 @@ export function integrationEventsFromCommit(commit: Commit): IntegrationEvent[] 
 }
 
 function keyStateEvents(tenant: string, event: StoredEvent<KeyHierarchyEvent>): IntegrationEvent[] {
-  const envelope = { event_id: event.eventId, tenant, occurred_at: event.data.occurredAt, schema_version: SCHEMA_VERSION } as const;
-  switch (event.type) {
-    case 'KeyCreated':
-      return [
-        {
-          detailType: 'kms_key_state_changed',
-          detail: {
-            ...envelope,
-            kid: event.data.kid,
-            key_type: event.data.keyType,
-            from: null,
-            to: event.data.state,
-            cause: event.data.cause,
-            parent_kid: event.data.parentKid,
-            namespace: event.data.namespace,
-          },
-        },
-      ];
-    case 'KeyStateChanged':
-      return [
-        {
-          detailType: 'kms_key_state_changed',
-          detail: {
-            ...envelope,
-            kid: event.data.kid,
-            key_type: event.data.keyType,
-            from: event.data.from,
-            to: event.data.to,
-            cause: event.data.cause,
-            parent_kid: null,
-            namespace: null,
-          },
-        },
-      ];
-    default:
-      return [];
-  }
+  const change =
+    event.type === 'KeyCreated'
+      ? { ...event.data, from: null, to: event.data.state, parentKid: event.data.parentKid, namespace: event.data.namespace }
+      : event.type === 'KeyStateChanged'
+        ? { ...event.data, parentKid: null, namespace: null }
+        : undefined;
+  if (!change) return [];
+  return [
+    {
+      detailType: 'kms_key_state_changed',
+      detail: {
+        event_id: event.eventId,
+        tenant,
+        occurred_at: change.occurredAt,
+        schema_version: SCHEMA_VERSION,
+        kid: change.kid,
+        key_type: change.keyType,
+        from: change.from,
+        to: change.to,
+        cause: change.cause,
+        parent_kid: change.parentKid,
+        namespace: change.namespace,
+      },
+    },
+  ];
 }

@@ -28,10 +28,22 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
+interface Fresh {
+  store: DynamoDbEventStore;
+  checkpoints: DynamoDbCheckpointStore;
+}
+
 /** Each test gets its own tables, so the commit log holds only its commits. */
-async function freshTables() {
+async function withFreshStore(run: (fresh: Fresh) => Promise<void>): Promise<void> {
   const local = await startLocalDynamoDb({ tablePrefix: `outbox-${(prefixCounter += 1)}`, port: 0 });
-  return local;
+  try {
+    await run({
+      store: new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots }),
+      checkpoints: new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints }),
+    });
+  } finally {
+    await local.stop();
+  }
 }
 
 const now = '2026-11-23T10:00:00.000Z';
@@ -64,9 +76,7 @@ class RecordingPublisher implements EventPublisher {
 
 describe('integration events from commits', () => {
   it('turns a rekey commit into one kms_key_state_changed per key created or changed, with the stored event ids', async () => {
-    const local = await freshTables();
-    try {
-      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+    await withFreshStore(async ({ store }) => {
       const commit = await store.append(tenantStreamId('acme'), 0, rekeyEvents('tmk-old', 'tmk-new'));
 
       const events = integrationEventsFromCommit(commit);
@@ -105,17 +115,13 @@ describe('integration events from commits', () => {
           },
         },
       ]);
-    } finally {
-      await local.stop();
-    }
+    });
   });
 });
 
 describe('ActivityRecorder and AuditedRootKeyStore', () => {
   it('records one success per root key operation inside a request, and a failure with its reason only', async () => {
-    const local = await freshTables();
-    try {
-      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+    await withFreshStore(async ({ store }) => {
       const activity = new ActivityRecorder({ eventStore: store });
       const software = await SoftwareRootKeyStore.openOrCreate(join(mkdtempSync(join(tmpdir(), 'kl-outbox-')), 'root.json'));
       const { kid: rootKid } = await software.describeRootKey();
@@ -166,18 +172,13 @@ describe('ActivityRecorder and AuditedRootKeyStore', () => {
       const raw = JSON.stringify(commits);
       expect(raw).not.toContain(key.toString('hex'));
       expect(raw).not.toContain(key.toString('base64'));
-    } finally {
-      await local.stop();
-    }
+    });
   });
 });
 
 describe('CatchUpPublisher (local outbox)', () => {
   it('publishes every commit once, keeps its checkpoint, and after a restart publishes what was committed meanwhile', async () => {
-    const local = await freshTables();
-    try {
-      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
-      const checkpoints = new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints });
+    await withFreshStore(async ({ store, checkpoints }) => {
       const publisher = new RecordingPublisher();
       const outbox = () => new CatchUpPublisher({ eventStore: store, commits: new CommitPublisher({ publisher }), checkpoints });
       await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
@@ -198,16 +199,11 @@ describe('CatchUpPublisher (local outbox)', () => {
       // At least once: the restarted reader may re-send the overlap window, never skip.
       expect(new Set(ids).size).toBe(6);
       expect(await checkpoints.load('outbox-publisher')).toBe(missed.position);
-    } finally {
-      await local.stop();
-    }
+    });
   });
 
   it('does not move its checkpoint past a commit that failed to publish, and publishes it on a later pass', async () => {
-    const local = await freshTables();
-    try {
-      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
-      const checkpoints = new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints });
+    await withFreshStore(async ({ store, checkpoints }) => {
       const publisher = new RecordingPublisher();
       const outbox = new CatchUpPublisher({ eventStore: store, commits: new CommitPublisher({ publisher }), checkpoints });
       const first = await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
@@ -226,15 +222,11 @@ describe('CatchUpPublisher (local outbox)', () => {
       expect(ids).toContain(first.events[0]!.eventId);
       // the second commit went out in the first pass and is not sent again
       expect(ids.filter((id) => id === second.events[0]!.eventId)).toHaveLength(1);
-    } finally {
-      await local.stop();
-    }
+    });
   });
 
   it('feeds an in-process bus whose rule sees exactly its matching events', async () => {
-    const local = await freshTables();
-    try {
-      const store = new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots });
+    await withFreshStore(async ({ store, checkpoints }) => {
       const bus = new InProcessBus();
       const destroyed: BusEvent[] = [];
       bus.subscribe('destroyed', { 'detail-type': ['kms_key_state_changed'], detail: { to: ['destroyed'] } }, (event) => {
@@ -243,16 +235,14 @@ describe('CatchUpPublisher (local outbox)', () => {
       const outbox = new CatchUpPublisher({
         eventStore: store,
         commits: new CommitPublisher({ publisher: bus }),
-        checkpoints: new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints }),
+        checkpoints,
       });
       await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
 
       await outbox.runOnce();
 
       expect(destroyed.map((event) => [event.detail.tenant, 'kid' in event.detail ? event.detail.kid : null])).toEqual([['acme', 'a1']]);
-    } finally {
-      await local.stop();
-    }
+    });
   });
 });
 
