@@ -1,7 +1,7 @@
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
@@ -206,6 +206,11 @@ describe('audit trail over the local stack', () => {
     }, 'the crashed commit on the bus');
 
     expect(destroyedBeforeRestart).toEqual([]); // committed, never published before the crash
+    // the crash also came before the sweep: the first call after the restart deletes the destroyed TMK's material
+    const client = dynamo();
+    const { Items } = await client.send(new ScanCommand({ TableName: 'keyledger-local-KeyMaterial' }));
+    client.destroy();
+    expect((Items ?? []).map((item) => item['kid']?.S)).not.toContain(oldTmk.kid);
     expect(bus.some((event) => event.detail.kid === oldTmk.kid && event.detail.to === 'destroyed')).toBe(true);
     const eventIds = logs.map((log) => log.details.event_id);
     expect(new Set(eventIds).size).toBe(eventIds.length);

@@ -57,6 +57,8 @@ export class KeyHierarchyService {
   private readonly newKid: () => string;
   private readonly orphanGraceMs: number;
   private readonly logger: Logger;
+  /** Stream version each tenant's material was last swept at, by this process. */
+  private readonly sweptAt = new Map<string, number>();
 
   constructor(private readonly options: KeyHierarchyServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -71,14 +73,17 @@ export class KeyHierarchyService {
    */
   async ensureProvisioned(tenant: string): Promise<ProvisionedTenant> {
     const loaded = await this.options.repository.load(tenantStreamId(tenant));
-    if (loaded.state.status === 'provisioned' && this.missingNamespaces(loaded.state).length === 0) return loaded.state;
+    if (loaded.state.status === 'provisioned' && this.missingNamespaces(loaded.state).length === 0) {
+      // A process that died between a commit and its sweep left superseded material behind:
+      // the first call after a restart (or a commit elsewhere) sweeps it.
+      if (this.sweptAt.get(tenant) !== loaded.version) await this.sweepAt(tenant, loaded.state, loaded.version);
+      return loaded.state;
+    }
     const outcome = await this.options.repository.execute(tenantStreamId(tenant), (current) =>
       this.decideProvisioning(tenant, current),
     );
-    if (outcome.commit) {
-      this.logger.info('tenant key hierarchy provisioned', { tenant, version: outcome.version });
-      await this.sweep(tenant, outcome.state);
-    }
+    if (outcome.commit) this.logger.info('tenant key hierarchy provisioned', { tenant, version: outcome.version });
+    await this.sweepAt(tenant, outcome.state, outcome.version);
     return asProvisioned(outcome.state);
   }
 
@@ -98,7 +103,7 @@ export class KeyHierarchyService {
       this.decideRekey(tenant, current),
     );
     this.logger.info('tenant rekeyed', { tenant, previousTmkKid: outcome.result.previousTmkKid, tmkKid: outcome.result.tmkKid });
-    await this.sweep(tenant, outcome.state);
+    await this.sweepAt(tenant, outcome.state, outcome.version);
     return outcome.result;
   }
 
@@ -120,6 +125,11 @@ export class KeyHierarchyService {
     await Promise.all(obsolete.map((entry) => this.options.keyMaterial.delete(entry)));
     if (obsolete.length > 0) this.logger.info('superseded key material deleted', { tenant, entries: obsolete.length });
     return obsolete.length;
+  }
+
+  private async sweepAt(tenant: string, state: TenantKeyHierarchy, version: number): Promise<void> {
+    await this.sweep(tenant, state);
+    this.sweptAt.set(tenant, version);
   }
 
   private missingNamespaces(state: ProvisionedTenant): string[] {
