@@ -6,3 +6,4 @@ export * from './tenantKeyHierarchy';
 export { deciderSpecification, type Decider } from './testing/deciderSpecification';
 export * from './logger';
 export * from './streams';
+export * from './backoff';

@@ -1,4 +1,4 @@
-import { ConcurrencyError, hasErrorCode, type Logger } from '@keyledger/domain';
+import { backoffDelay, ConcurrencyError, hasErrorCode, sleep, type Logger } from '@keyledger/domain';
 import type { Commit, DomainEvent, EventStore } from './eventStore';
 
 export interface Loaded<S> {
@@ -28,8 +28,6 @@ export interface EventSourcedRepositoryOptions<S, E extends DomainEvent> {
   logger?: Logger;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Load (snapshot + newer commits) → decide → append, retried with jittered backoff when
  * another command committed first. After the last attempt the conflict surfaces as
@@ -44,7 +42,7 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
   constructor(private readonly options: EventSourcedRepositoryOptions<S, E>) {
     this.snapshotEvery = options.snapshotEvery ?? 25;
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -83,7 +81,7 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
             { cause: error },
           );
         }
-        await this.sleep(Math.random() * 20 * 2 ** attempt);
+        await this.sleep(backoffDelay(attempt + 1, 20, 2_000));
         continue;
       }
       const state = decision.events.reduce(this.options.evolve, loaded.state);

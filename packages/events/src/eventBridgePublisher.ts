@@ -1,6 +1,5 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { silentLogger, type Logger } from '@keyledger/domain';
-import { backoffDelay, sleep } from './backoff';
+import { backoffDelay, silentLogger, sleep, type Logger } from '@keyledger/domain';
 import { entrySize, MAX_ENTRY_BYTES, toPutEventsEntry } from './eventBridgeEntry';
 import type { EventPublisher, FailedPublication } from './publisher';
 import type { IntegrationEvent } from './schemas';

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@keyledger/domain';
+import { backoffDelay, silentLogger, type Logger } from '@keyledger/domain';
 import type { Commit, EventStore } from '@keyledger/event-store';
 import type { CheckpointStore } from './checkpointStore';
 import type { CommitPublisher } from './commitPublisher';
@@ -11,12 +11,14 @@ export interface CatchUpPublisherOptions {
   /**
    * How far behind its checkpoint each pass re-reads. The commit log is ordered by the writer's
    * clock, so a commit whose write lands later than a newer one is still found if it lands
-   * within this window. Re-read commits already published by this process are skipped.
+   * within this window. Re-read commits already published by this process are skipped. The
+   * window is re-read at most once per poll interval; a pass woken by a commit starts where the
+   * previous pass stopped.
    */
   overlapMs?: number;
   batchSize?: number;
   pollIntervalMs?: number;
-  /** Delay before retrying after a failed publish; doubles up to maxRetryDelayMs. */
+  /** Backoff base after a failed publish (jittered, doubling up to maxRetryDelayMs). */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
   logger?: Logger;
@@ -41,6 +43,9 @@ export class CatchUpPublisher {
   private readonly logger: Logger;
   private checkpoint: string | undefined;
   private checkpointLoaded = false;
+  /** Where the last pass stopped reading, and when the overlap window was last re-read. */
+  private readPosition: string | undefined;
+  private lastOverlapScan = Number.NEGATIVE_INFINITY;
   /** Positions published by this process inside the overlap window (so re-reads skip them). */
   private readonly published = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -64,7 +69,7 @@ export class CatchUpPublisher {
       this.checkpointLoaded = true;
     }
     const result: PassResult = { published: 0, failedCommits: 0 };
-    let after = this.checkpoint ? this.overlapStart(this.checkpoint) : '';
+    let after = this.startOfPass();
     for (;;) {
       const commits = await this.options.eventStore.readCommitLog({ after, limit: this.batchSize });
       if (commits.length === 0) break;
@@ -74,9 +79,10 @@ export class CatchUpPublisher {
       result.failedCommits += failedCommits.length;
       const failed = new Set<Commit>(failedCommits);
       for (const commit of fresh) if (!failed.has(commit)) this.published.add(commit.position);
-      const advanced = await this.advance(commits);
-      if (failed.size > 0 || !advanced) break;
+      const caughtUp = await this.advance(commits);
+      if (failed.size > 0 || !caughtUp) break;
       after = commits[commits.length - 1]!.position;
+      this.readPosition = after;
     }
     this.prune();
     return result;
@@ -101,17 +107,27 @@ export class CatchUpPublisher {
     await this.inFlight;
   }
 
-  /** Moves the checkpoint to the last commit of the longest fully published prefix. */
+  /**
+   * Moves the checkpoint to the end of the longest fully published prefix of `commits`; true
+   * when that is the whole batch.
+   */
   private async advance(commits: Commit[]): Promise<boolean> {
-    let last: string | undefined;
-    for (const commit of commits) {
-      if (!this.published.has(commit.position)) break;
-      last = commit.position;
+    const firstUnpublished = commits.findIndex((commit) => !this.published.has(commit.position));
+    const prefix = firstUnpublished === -1 ? commits : commits.slice(0, firstUnpublished);
+    const last = prefix.at(-1)?.position;
+    if (last !== undefined && (this.checkpoint === undefined || last > this.checkpoint)) {
+      await this.options.checkpoints.save(this.consumer, last);
+      this.checkpoint = last;
     }
-    if (last === undefined || (this.checkpoint !== undefined && last <= this.checkpoint)) return last === commits[commits.length - 1]?.position;
-    await this.options.checkpoints.save(this.consumer, last);
-    this.checkpoint = last;
-    return last === commits[commits.length - 1]!.position;
+    return firstUnpublished === -1;
+  }
+
+  /** The overlap window behind the checkpoint once per poll interval; otherwise where the last pass stopped. */
+  private startOfPass(): string {
+    const now = Date.now();
+    if (this.readPosition !== undefined && now - this.lastOverlapScan < this.pollIntervalMs) return this.readPosition;
+    this.lastOverlapScan = now;
+    return this.checkpoint ? this.overlapStart(this.checkpoint) : '';
   }
 
   private overlapStart(position: string): string {
@@ -147,11 +163,12 @@ export class CatchUpPublisher {
       })
       .finally(() => {
         this.inFlight = undefined;
-        const retryDelay = Math.min(
-          this.options.maxRetryDelayMs ?? 30_000,
-          (this.options.retryDelayMs ?? 250) * 2 ** Math.max(0, this.failures - 1),
-        );
-        const delay = this.failures > 0 ? retryDelay : this.again ? 0 : this.pollIntervalMs;
+        const delay =
+          this.failures > 0
+            ? backoffDelay(this.failures, this.options.retryDelayMs ?? 250, this.options.maxRetryDelayMs ?? 30_000)
+            : this.again
+              ? 0
+              : this.pollIntervalMs;
         this.again = false;
         this.schedule(delay);
       });

@@ -225,6 +225,25 @@ describe('CatchUpPublisher (local outbox)', () => {
     });
   });
 
+  it('re-reads the overlap window at most once per poll interval; a pass woken by a commit starts where the last stopped', async () => {
+    await withFreshStore(async ({ store, checkpoints }) => {
+      const publisher = new RecordingPublisher();
+      const outbox = new CatchUpPublisher({ eventStore: store, commits: new CommitPublisher({ publisher }), checkpoints, pollIntervalMs: 60_000 });
+      const reads = jest.spyOn(store, 'readCommitLog');
+      const first = await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
+      await outbox.runOnce();
+      const second = await store.append(tenantStreamId('acme'), 1, rekeyEvents('a2', 'a3'));
+      await outbox.runOnce();
+
+      const afters = reads.mock.calls.map(([options]) => options.after);
+      expect(afters[0]).toBe('');
+      expect(afters).toContain(first.position);
+      expect(afters.filter((after) => after !== undefined && after < first.position && after !== '')).toEqual([]);
+      expect(publisher.events.map((event) => event.detail.event_id)).toContain(second.events[0]!.eventId);
+      expect(publisher.events).toHaveLength(4);
+    });
+  });
+
   it('feeds an in-process bus whose rule sees exactly its matching events', async () => {
     await withFreshStore(async ({ store, checkpoints }) => {
       const bus = new InProcessBus();

@@ -1,3 +1,5 @@
+import { backoffDelay, sleep as defaultSleep } from '@keyledger/domain';
+
 export interface RetryOptions {
   attempts: number;
   baseDelayMs: number;
@@ -6,8 +8,6 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Retries with capped exponential backoff and full jitter. Resolves with the first success;
@@ -23,8 +23,7 @@ export async function withRetries<T>(operation: (attempt: number) => Promise<T>,
       if (attempt >= options.attempts || !options.isRetryable(error)) {
         throw Object.assign(error as object, { attempts: attempt });
       }
-      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.floor(random() * ceiling));
+      await sleep(backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs, random));
     }
   }
 }
