@@ -1,18 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EncryptionKeyView } from '@keyledger/key-admin';
 import { freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(60_000);
 
-interface Key {
-  kid: string;
-  type: string;
-  state: string;
-  created_at: string;
-  updated_at: string;
-  parent_kid: string | null;
-}
+type Key = EncryptionKeyView;
 
 const ALL_KEY_SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys';
 const AUTH0_FIELDS = ['kid', 'type', 'state', 'created_at', 'updated_at', 'parent_kid'];

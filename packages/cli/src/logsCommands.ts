@@ -1,7 +1,8 @@
 import { verifyChain, type ChainHead, type LogEntry } from '@keyledger/audit-log';
 import Table from 'cli-table3';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ApiClient } from './apiClient';
+import { wholeNumber } from './options';
 
 export interface LogsCommandContext {
   out: (text: string) => void;
@@ -14,11 +15,6 @@ export interface LogsCommandContext {
 type ApiOptions = { url: string; token?: string; json?: boolean; tenant?: string };
 
 const PAGE = 100;
-
-function whole(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number.');
-  return Number(value);
-}
 
 function logTable(logs: LogEntry[]): string {
   const table = new Table({ head: ['DATE', 'TYPE', 'DESCRIPTION', 'LOG ID'], style: { head: [], border: [] } });
@@ -41,8 +37,8 @@ export function addLogsCommands(program: Command, context: LogsCommandContext): 
   tenantOption(context.withApi(logs.command('list').description('Search log events, newest first.')))
     .option('--q <query>', 'Auth0 log search, e.g. "type:sapi AND date:[2026-11-01 TO *]"')
     .option('--type <type>', 'only this event type (shorthand for --q type:TYPE)')
-    .option('--page <n>', 'page, from 0', whole)
-    .option('--per-page <n>', 'entries per page (1-100)', whole)
+    .option('--page <n>', 'page, from 0', wholeNumber)
+    .option('--per-page <n>', 'entries per page (1-100)', wholeNumber)
     .action(async (options: ApiOptions & { q?: string; type?: string; page?: number; perPage?: number }) => {
       const q = [options.type ? `type:${options.type}` : '', options.q ? `(${options.q})` : ''].filter(Boolean).join(' AND ');
       const query = new URLSearchParams({ include_totals: 'true' });
@@ -57,7 +53,7 @@ export function addLogsCommands(program: Command, context: LogsCommandContext): 
 
   tenantOption(context.withApi(logs.command('tail').description('Print log events as they arrive (from/take checkpoints).')))
     .option('--from <log_id>', 'start after this log id (default: the beginning)')
-    .option('--interval <ms>', 'poll interval in milliseconds', whole, 1000)
+    .option('--interval <ms>', 'poll interval in milliseconds', wholeNumber, 1000)
     .option('--no-follow', 'print what is there and exit')
     .action(async (options: ApiOptions & { from?: string; interval: number; follow: boolean }) => {
       const api = await context.client(options);

@@ -1,18 +1,11 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import type { EncryptionKeyView } from '@keyledger/key-admin';
 import Table from 'cli-table3';
 import { DevIssuer } from '@keyledger/local/src/devIssuer';
 import { readLocalConfig } from '@keyledger/local/src/config';
 import { ApiClient, ApiError } from './apiClient';
 import { addLogsCommands } from './logsCommands';
-
-interface EncryptionKey {
-  kid: string;
-  type: string;
-  state: string;
-  created_at: string;
-  updated_at: string;
-  parent_kid: string | null;
-}
+import { wholeNumber } from './options';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -21,12 +14,7 @@ export interface CliIo {
   fetch?: typeof fetch;
 }
 
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number.');
-  return Number(value);
-}
-
-function keyTable(keys: EncryptionKey[]): string {
+function keyTable(keys: EncryptionKeyView[]): string {
   const table = new Table({ head: ['KID', 'TYPE', 'STATE', 'PARENT', 'UPDATED'], style: { head: [], border: [] } });
   for (const key of keys) table.push([key.kid, key.type, key.state, key.parent_kid ?? '-', key.updated_at]);
   return table.toString();
@@ -45,7 +33,7 @@ export function createProgram(io: CliIo): Command {
     .requiredOption('--tenant <tenant>', 'tenant the token is for')
     .option('--scope <scopes>', 'space-separated scopes', '')
     .option('--subject <sub>', 'token subject (defaults to local-dev|<tenant>)')
-    .option('--expires-in <seconds>', 'lifetime in seconds', positiveInteger, 3600)
+    .option('--expires-in <seconds>', 'lifetime in seconds', wholeNumber, 3600)
     .action(async (options: { tenant: string; scope: string; subject?: string; expiresIn: number }) => {
       const scopes = options.scope.split(/\s+/).filter(Boolean);
       io.out(`${await mintLocalToken(io.env, { tenant: options.tenant, scopes, subject: options.subject, expiresIn: options.expiresIn })}\n`);
@@ -62,13 +50,13 @@ export function createProgram(io: CliIo): Command {
     new ApiClient({ url: options.url, token: options.token ?? io.env['KEYLEDGER_TOKEN'], fetch: io.fetch });
 
   withApi(keys.command('list').description('List keys.'))
-    .option('--page <n>', 'page, from 0', positiveInteger)
-    .option('--per-page <n>', 'keys per page (1-100)', positiveInteger)
+    .option('--page <n>', 'page, from 0', wholeNumber)
+    .option('--per-page <n>', 'keys per page (1-100)', wholeNumber)
     .action(async (options: { url: string; token?: string; json?: boolean; page?: number; perPage?: number }) => {
       const query = new URLSearchParams({ include_totals: 'true' });
       if (options.page !== undefined) query.set('page', String(options.page));
       if (options.perPage !== undefined) query.set('per_page', String(options.perPage));
-      const result = await client(options).request<{ keys: EncryptionKey[]; total: number; start: number }>(
+      const result = await client(options).request<{ keys: EncryptionKeyView[]; total: number; start: number }>(
         'GET',
         `/api/v2/keys/encryption?${query}`,
       );
@@ -78,7 +66,7 @@ export function createProgram(io: CliIo): Command {
 
   withApi(keys.command('get').description('Show one key.').argument('<kid>', 'key id')).action(
     async (kid: string, options: { url: string; token?: string; json?: boolean }) => {
-      const key = await client(options).request<EncryptionKey>('GET', `/api/v2/keys/encryption/${encodeURIComponent(kid)}`);
+      const key = await client(options).request<EncryptionKeyView>('GET', `/api/v2/keys/encryption/${encodeURIComponent(kid)}`);
       io.out(options.json ? `${JSON.stringify(key, null, 2)}\n` : `${keyTable([key])}\n`);
     },
   );

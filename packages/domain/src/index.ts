@@ -7,3 +7,4 @@ export { deciderSpecification, type Decider } from './testing/deciderSpecificati
 export * from './logger';
 export * from './streams';
 export * from './backoff';
+export * from './contextKeys';

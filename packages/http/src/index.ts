@@ -5,3 +5,4 @@ export * from './auth';
 export * from './httpHandler';
 export * from './logger';
 export * from './serviceRouter';
+export * from './queryParameters';

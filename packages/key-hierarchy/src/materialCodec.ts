@@ -1,18 +1,19 @@
 import { encodeEncryptionContext, type EncryptionContext } from '@keyledger/crypto';
+import { CONTEXT_KEYS as C } from '@keyledger/domain';
 
 /** Context under which the root key store wraps a tenant master key. */
 export function tenantMasterKeyContext(tenant: string, kid: string): EncryptionContext {
-  return { 'keyledger:tenant': tenant, 'keyledger:kid': kid, 'keyledger:key-type': 'tenant-master-key' };
+  return { [C.tenant]: tenant, [C.kid]: kid, [C.keyType]: 'tenant-master-key' };
 }
 
 /** AAD binding a wrapped namespace key to its tenant, id, namespace and wrapping TMK. */
 export function namespaceKeyAad(tenant: string, kid: string, namespace: string, parentKid: string): Buffer {
   return encodeEncryptionContext({
-    'keyledger:tenant': tenant,
-    'keyledger:kid': kid,
-    'keyledger:key-type': 'tenant-encryption-key',
-    'keyledger:namespace': namespace,
-    'keyledger:parent-kid': parentKid,
+    [C.tenant]: tenant,
+    [C.kid]: kid,
+    [C.keyType]: 'tenant-encryption-key',
+    [C.namespace]: namespace,
+    [C.parentKid]: parentKid,
   });
 }
 

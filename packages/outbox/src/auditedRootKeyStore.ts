@@ -1,10 +1,7 @@
-import { hasErrorCode, RootKeyStoreError } from '@keyledger/domain';
+import { CONTEXT_KEYS, hasErrorCode, RootKeyStoreError } from '@keyledger/domain';
 import type { RecordedEvent, RootKeyOperationName } from '@keyledger/events';
 import type { RootKeyDescription, RootKeyStore, UnwrapKeyInput, WrapKeyInput } from '@keyledger/root-key-store';
 import type { ActivityRecorder } from './activityRecorder';
-
-const TENANT = 'keyledger:tenant';
-const KID = 'keyledger:kid';
 
 /**
  * Notes a `kms_key_management_success` or `_failure` event for every root key store operation
@@ -43,14 +40,14 @@ export class AuditedRootKeyStore implements RootKeyStore {
     run: () => Promise<T>,
   ): Promise<T> {
     const started = this.clock();
-    const tenant = input.encryptionContext[TENANT];
+    const tenant = input.encryptionContext[CONTEXT_KEYS.tenant];
     const common = () => ({
       tenant: tenant ?? '',
       occurred_at: started.toISOString(),
       operation,
       key_store: this.inner.kind,
       root_kid: input.rootKid,
-      kid: input.encryptionContext[KID] ?? null,
+      kid: input.encryptionContext[CONTEXT_KEYS.kid] ?? null,
       duration_ms: Math.max(0, this.clock().getTime() - started.getTime()),
       request_id: this.activity.currentRequest()?.requestId ?? null,
     });

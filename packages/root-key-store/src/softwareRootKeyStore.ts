@@ -10,7 +10,7 @@ import {
   zeroize,
   type EncryptionContext,
 } from '@keyledger/crypto';
-import { RootKeyStoreError } from '@keyledger/domain';
+import { CONTEXT_KEYS, RootKeyStoreError } from '@keyledger/domain';
 import type { RootKeyDescription, RootKeyStore, UnwrapKeyInput, WrapKeyInput } from './rootKeyStore';
 
 export const SOFTWARE_ROOT_KEY_WARNING =
@@ -90,7 +90,7 @@ export class SoftwareRootKeyStore implements RootKeyStore {
   }
 
   private aad(context: EncryptionContext): Buffer {
-    return encodeEncryptionContext({ ...context, 'keyledger:root-kid': this.description.kid });
+    return encodeEncryptionContext({ ...context, [CONTEXT_KEYS.rootKid]: this.description.kid });
   }
 
   private assertRootKid(rootKid: string): void {
