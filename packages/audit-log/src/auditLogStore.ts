@@ -116,7 +116,6 @@ export class DynamoDbAuditLogStore {
 
   /** Claims an event; `previous` is the expired claim being taken over, if any. False if someone else holds it. */
   async claimMarker(tenant: string, eventId: string, claim: { leaseUntil: number; afterSequence: number }, previous?: ProjectionMarker): Promise<boolean> {
-    const names = { '#key': A.entryKey, '#status': A.status, '#lease': A.leaseUntil };
     return this.conditionally(
       new PutItemCommand({
         TableName: this.options.tableName,
@@ -127,13 +126,14 @@ export class DynamoDbAuditLogStore {
           [A.leaseUntil]: { N: String(claim.leaseUntil) },
           [A.afterSequence]: { N: String(previous?.afterSequence ?? claim.afterSequence) },
         },
+        // A fresh claim needs no marker; a takeover needs the very lease it saw to have expired.
         ...(previous
           ? {
               ConditionExpression: '#status = :inProgress AND #lease = :previousLease',
-              ExpressionAttributeNames: { '#status': names['#status'], '#lease': names['#lease'] },
+              ExpressionAttributeNames: { '#status': A.status, '#lease': A.leaseUntil },
               ExpressionAttributeValues: { ':inProgress': { S: 'in_progress' }, ':previousLease': { N: String(previous.leaseUntil) } },
             }
-          : { ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': names['#key'] } }),
+          : { ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': A.entryKey } }),
       }),
     );
   }

@@ -50,7 +50,6 @@ export function entryHash(entry: Omit<LogEntry, 'integrity'> & { integrity: Omit
 }
 
 function describe(event: IntegrationEvent): string {
-  const { detail } = event;
   switch (event.detailType) {
     case 'kms_key_state_changed': {
       const d = event.detail;
@@ -66,8 +65,6 @@ function describe(event: IntegrationEvent): string {
       return event.detail.operation;
     case 'fapi':
       return `${event.detail.operation} failed: ${event.detail.status}${event.detail.error_code ? ` ${event.detail.error_code}` : ''}`;
-    default:
-      return (detail as { event_id: string }).event_id;
   }
 }
 

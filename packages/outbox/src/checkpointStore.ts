@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CHECKPOINTS_ATTR } from '@keyledger/dynamodb';
 
 /** A consumer's durable position in the commit log. */
@@ -34,7 +34,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return;
+      if (error instanceof ConditionalCheckFailedException) return; // already further on
       throw error;
     }
   }

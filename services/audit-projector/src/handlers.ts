@@ -59,13 +59,13 @@ async function checkpointPage(store: DynamoDbAuditLogStore, tenant: string, quer
     logs.push(entry);
     if (logs.length === take) break;
   }
-  const next = new URLSearchParams({ from: logs.at(-1)?.log_id ?? query.from ?? '', take: String(take) });
-  if (!logs.at(-1) && query.from === undefined) next.delete('from');
+  // Auth0: the next page starts after the last entry served; an empty page links to itself.
+  const nextFrom = logs.at(-1)?.log_id ?? query.from;
+  const next = new URLSearchParams({ ...(nextFrom ? { from: nextFrom } : {}), take: String(take) });
   const host = event.headers?.['host'];
   const scheme = event.headers?.['x-forwarded-proto'] ?? 'https';
   const base = host ? `${scheme}://${host}${event.rawPath}` : event.rawPath;
-  const result = json(200, logs);
-  return withHeaders(result, { link: `<${base}?${next.toString()}>; rel="next"` });
+  return withHeaders(json(200, logs), { link: `<${base}?${next.toString()}>; rel="next"` });
 }
 
 async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: ListLogsQuery): Promise<HttpResult> {
