@@ -3,3 +3,4 @@ export * from './aesGcm';
 export * from './keyWrap';
 export * from './keys';
 export * from './encryptionContext';
+export * from './rsaAesKeyWrap';

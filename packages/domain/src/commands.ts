@@ -1,3 +1,5 @@
+import type { WrappingKeyRecord } from './events';
+
 /**
  * Commands carry everything impure the decision needs — the clock, fresh key ids and the
  * fingerprints of freshly generated key material — so deciding stays a pure function.
@@ -33,4 +35,43 @@ export interface Rekey {
   data: { tmk: NewKey; namespaceKeys: NewNamespaceKey[]; now: string };
 }
 
-export type KeyHierarchyCommand = ProvisionTenant | AddNamespaceKeys | Rekey;
+/** A customer-provided root key, created by the root key store with no material (`pre-activation`). */
+export interface CreateCustomerRootKey {
+  type: 'CreateCustomerRootKey';
+  data: { kid: string; now: string };
+}
+
+export interface IssueWrappingKey {
+  type: 'IssueWrappingKey';
+  data: { kid: string; wrappingKey: WrappingKeyRecord; now: string };
+}
+
+/**
+ * The store imported the material with the key's current wrapping key, and the active TMK
+ * (whose fingerprint is unchanged) is staged wrapped under it: activate it and move the TMK.
+ */
+export interface ImportCustomerRootKey {
+  type: 'ImportCustomerRootKey';
+  data: { kid: string; wrappingKeyId: string; now: string };
+}
+
+/** Destroys a customer-provided root key; an active one first hands the TMK back to the ERK. */
+export interface DeleteCustomerRootKey {
+  type: 'DeleteCustomerRootKey';
+  data: { kid: string; now: string };
+}
+
+export interface RecordCustomerKeyMaterialDeleted {
+  type: 'RecordCustomerKeyMaterialDeleted';
+  data: { kid: string; now: string };
+}
+
+export type KeyHierarchyCommand =
+  | ProvisionTenant
+  | AddNamespaceKeys
+  | Rekey
+  | CreateCustomerRootKey
+  | IssueWrappingKey
+  | ImportCustomerRootKey
+  | DeleteCustomerRootKey
+  | RecordCustomerKeyMaterialDeleted;

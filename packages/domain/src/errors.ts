@@ -72,3 +72,24 @@ export function assertThat(
 ): asserts condition {
   if (!condition) throw makeError();
 }
+
+export type KeyImportFailure =
+  | 'invalid_length'
+  | 'unwrap_failed'
+  | 'key_material_too_short'
+  | 'invalid_key_material'
+  | 'wrapping_key_expired'
+  | 'wrapping_key_unknown';
+
+/**
+ * Wrapped key material a root key store refused to import. The message says what to fix; it
+ * never tells one cryptographic failure from another (no padding oracle).
+ */
+export class KeyImportError extends ValidationError {
+  constructor(
+    readonly reason: KeyImportFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}

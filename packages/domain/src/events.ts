@@ -1,7 +1,8 @@
 import type { KeyState, KeyType } from './keys';
 
 /** Why a key changed; carried into the integration events as `cause`. */
-export type KeyChangeCause = 'provision' | 'namespace-added' | 'rekey';
+export const KEY_CHANGE_CAUSES = ['provision', 'namespace-added', 'rekey', 'cprk-create', 'cprk-import', 'cprk-delete'] as const;
+export type KeyChangeCause = (typeof KEY_CHANGE_CAUSES)[number];
 
 export interface TenantProvisioned {
   type: 'TenantProvisioned';
@@ -56,11 +57,52 @@ export interface TenantRekeyed {
   data: { previousTmkKid: string; tmkKid: string; occurredAt: string };
 }
 
+export type WrappingOaepHash = 'sha256' | 'sha1';
+
+/** A one-time public wrapping key for importing a customer-provided root key. Not secret. */
+export interface WrappingKeyRecord {
+  wrappingKeyId: string;
+  publicKeyPem: string;
+  oaepHash: WrappingOaepHash;
+  /** Opaque store data for the import (KMS import token, sealed by KMS); null when the store keeps it. */
+  importToken: string | null;
+  issuedAt: string;
+  expiresAt: string;
+}
+
+/** Issuing a wrapping key replaces any earlier one of the same key. */
+export interface WrappingKeyIssued {
+  type: 'WrappingKeyIssued';
+  data: { kid: string; wrappingKey: WrappingKeyRecord; occurredAt: string };
+}
+
+/** The material of a customer-provided root key is in the root key store (its wrapping key is used up). */
+export interface CustomerRootKeyImported {
+  type: 'CustomerRootKeyImported';
+  data: { kid: string; wrappingKeyId: string; occurredAt: string };
+}
+
+/** The root key that wraps the tenant's TMKs changed (ERK → CPRK on import, back on delete). */
+export interface TenantRootKeyChanged {
+  type: 'TenantRootKeyChanged';
+  data: { fromRootKid: string; toRootKid: string; cause: KeyChangeCause; occurredAt: string };
+}
+
+/** The root key store no longer holds anything of a destroyed customer-provided root key. */
+export interface CustomerKeyMaterialDeleted {
+  type: 'CustomerKeyMaterialDeleted';
+  data: { kid: string; occurredAt: string };
+}
+
 export type KeyHierarchyEvent =
   | TenantProvisioned
   | KeyCreated
   | KeyStateChanged
   | KeysRewrapped
-  | TenantRekeyed;
+  | TenantRekeyed
+  | WrappingKeyIssued
+  | CustomerRootKeyImported
+  | TenantRootKeyChanged
+  | CustomerKeyMaterialDeleted;
 
 export type KeyHierarchyEventType = KeyHierarchyEvent['type'];

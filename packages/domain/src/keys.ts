@@ -24,6 +24,8 @@ export interface KeyRecord {
   namespace: string | null;
   /** Commitment to the key bytes, checked after every unwrap; null for keys held outside (root keys). */
   fingerprint: string | null;
+  /** A pre-activation customer-provided root key's current wrapping key (PEM), as Auth0 lists it. */
+  publicKey?: string | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KEY_STATES, KEY_TYPES } from '@keyledger/domain';
+import { KEY_CHANGE_CAUSES, KEY_STATES, KEY_TYPES } from '@keyledger/domain';
 import { z } from 'zod';
 
 /**
@@ -25,7 +25,17 @@ const envelope = {
   schema_version: z.literal(SCHEMA_VERSION).describe('Version of this detail schema.'),
 };
 
-export const ROOT_KEY_OPERATIONS = ['create', 'wrap', 'unwrap', 'import', 'delete', 'rekey'] as const;
+export const ROOT_KEY_OPERATIONS = [
+  'create',
+  'create-wrapping-key',
+  'wrap',
+  'unwrap',
+  'import',
+  'revert-import',
+  'delete-wrapping-key',
+  'delete',
+  'rekey',
+] as const;
 export type RootKeyOperationName = (typeof ROOT_KEY_OPERATIONS)[number];
 
 const keyStateChanged = z
@@ -35,7 +45,7 @@ const keyStateChanged = z
     key_type: z.enum(KEY_TYPES),
     from: z.enum(KEY_STATES).nullable().describe('State before the change; null when the key was just created.'),
     to: z.enum(KEY_STATES).describe('State after the change.'),
-    cause: z.enum(['provision', 'namespace-added', 'rekey']).describe('The command that changed it.'),
+    cause: z.enum(KEY_CHANGE_CAUSES).describe('The command that changed it.'),
     parent_kid: z.string().nullable().describe('The key wrapping this key when it was created; null for root keys and for later transitions.'),
     namespace: z.string().nullable().describe('Namespace of a tenant-encryption-key; null otherwise.'),
   })
@@ -46,7 +56,7 @@ const rootKeyOperation = {
   operation: z.enum(ROOT_KEY_OPERATIONS).describe('The root key store operation.'),
   key_store: z.string().min(1).describe('The root key store: software, kms or pkcs11.'),
   root_kid: z.string().nullable().describe('The root key used; null when not known.'),
-  kid: z.string().nullable().describe('The key wrapped or unwrapped under the root key, when there is one.'),
+  kid: z.string().nullable().describe('The key wrapped or unwrapped under the root key, when there is one (null for operations on a customer-provided root key itself).'),
   duration_ms: z.number().int().nonnegative(),
   request_id: z.string().nullable().describe('The API request that caused it, when there was one.'),
 };

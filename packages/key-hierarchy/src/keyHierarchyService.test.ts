@@ -6,7 +6,7 @@ import { ConcurrencyError, IntegrityError, RootKeyStoreError, type KeyRecord } f
 import { startLocalDynamoDb, TABLES, type LocalDynamoDb, type TableKey } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import { DelegatingRootKeyStore, SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 import { KeyHierarchyService, tenantStreamId } from './keyHierarchyService';
 import { namespaceKeyAad, tenantMasterKeyContext } from './materialCodec';
 import { generateAes256Key, seal } from '@keyledger/crypto';
@@ -185,15 +185,11 @@ describe('KeyHierarchyService against dynalite and the software root key store',
 
   it('a root key store failure during rekey changes nothing and leaves no staged material', async () => {
     const tenant = newTenant();
-    const failing: RootKeyStore = {
-      kind: 'failing',
-      developmentOnly: true,
-      describeRootKey: () => rootKeyStore.describeRootKey(),
-      unwrapKey: (input) => rootKeyStore.unwrapKey(input),
-      wrapKey: async () => {
+    const failing: RootKeyStore = new (class extends DelegatingRootKeyStore {
+      override async wrapKey(): Promise<never> {
         throw new RootKeyStoreError('unavailable', 'injected failure');
-      },
-    };
+      }
+    })(rootKeyStore);
     const { service: healthy, keyMaterial, eventStore } = harness();
     const before = await healthy.listKeys(tenant);
     const materialBefore = await keyMaterial.list(tenant);

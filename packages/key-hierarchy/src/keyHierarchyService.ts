@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { generateAes256Key, keyFingerprint, open, seal, zeroize } from '@keyledger/crypto';
 import {
+  assertCanCreateCustomerKey,
+  assertCanIssueWrappingKey,
+  customerKeyOf,
+  customerKeysAwaitingDeletion,
   decide,
+  environmentRootKid,
   findKey,
+  IllegalKeyStateError,
+  importableWrappingKey,
   IntegrityError,
   NotFoundError,
   silentLogger,
@@ -17,7 +24,8 @@ import {
 } from '@keyledger/domain';
 import { StreamVersionConflictError, type Decision, type EventSourcedRepository, type Loaded } from '@keyledger/event-store';
 import type { KeyMaterialStore, WrappedKeyMaterial } from '@keyledger/key-material';
-import type { RootKeyStore } from '@keyledger/root-key-store';
+import { assertWrappingProfile, type IssuedWrappingKey, type RootKeyStore } from '@keyledger/root-key-store';
+import type { OaepHash } from '@keyledger/crypto';
 import { MaterialStaging } from './materialStaging';
 import { NAMESPACE_KEY_WRAP_ALGORITHM, namespaceKeyAad, tenantMasterKeyContext } from './materialCodec';
 
@@ -45,6 +53,10 @@ export interface RekeyResult {
   previousTmkKid: string;
   tmkKid: string;
   namespaceKeys: Record<string, string>;
+}
+
+export interface WrappingKeyResult extends Pick<IssuedWrappingKey, 'publicKeyPem' | 'oaepHash' | 'expiresAt'> {
+  kid: string;
 }
 
 /**
@@ -108,11 +120,134 @@ export class KeyHierarchyService {
   }
 
   /**
+   * BYOK step 1: a customer-provided root key in `pre-activation`. The store creates it first
+   * (a KMS key with `Origin=EXTERNAL`); if the commit is refused, the store's key is deleted.
+   */
+  async createCustomerKey(tenant: string): Promise<KeyRecord> {
+    assertCanCreateCustomerKey(await this.ensureProvisioned(tenant));
+    const { kid } = await this.options.rootKeyStore.createCustomerKey({ tenant });
+    try {
+      const outcome = await this.options.repository.execute(tenantStreamId(tenant), async ({ state }) => ({
+        events: decide({ type: 'CreateCustomerRootKey', data: { kid, now: this.now() } }, state),
+        result: null,
+      }));
+      this.logger.info('customer-provided root key created', { tenant, kid });
+      return customerKeyOf(outcome.state, kid).key;
+    } catch (error) {
+      await this.options.rootKeyStore.deleteCustomerKey({ tenant, kid }).catch((cleanupError: unknown) =>
+        this.logger.warn('root key store kept an uncommitted customer key', { tenant, kid, error: String(cleanupError) }),
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * BYOK step 2: a fresh RSA-3072 wrapping key whose private half stays in the root key store,
+   * good for one import within 24 hours. A new one replaces the previous one.
+   */
+  async createWrappingKey(tenant: string, kid: string, oaepHash?: OaepHash): Promise<WrappingKeyResult> {
+    assertCanIssueWrappingKey(await this.ensureProvisioned(tenant), kid);
+    const store = this.options.rootKeyStore;
+    const hash = oaepHash ?? store.wrappingProfiles[0];
+    if (!hash) throw new IllegalKeyStateError(`The ${store.kind} root key store cannot import keys.`);
+    assertWrappingProfile(store, hash);
+    const issued = await store.createWrappingKey({ tenant, kid, oaepHash: hash });
+    const { importToken, wrappingKeyId, publicKeyPem, expiresAt } = issued;
+    await this.options.repository.execute(tenantStreamId(tenant), async ({ state }) => ({
+      events: decide(
+        {
+          type: 'IssueWrappingKey',
+          data: { kid, wrappingKey: { wrappingKeyId, publicKeyPem, oaepHash: hash, importToken, issuedAt: this.now(), expiresAt }, now: this.now() },
+        },
+        state,
+      ),
+      result: null,
+    }));
+    this.logger.info('wrapping key issued', { tenant, kid, wrappingKeyId, oaepHash: hash, expiresAt });
+    return { kid, publicKeyPem, oaepHash: hash, expiresAt };
+  }
+
+  /**
+   * BYOK step 3: the root key store unwraps the material (it is never in the clear outside it),
+   * the active TMK is re-wrapped under it, and one commit activates the CPRK and moves the TMK.
+   * Bad material changes nothing: the store keeps nothing, and no event is written.
+   */
+  async importCustomerKey(tenant: string, kid: string, wrappedKey: Uint8Array): Promise<KeyRecord> {
+    await this.ensureProvisioned(tenant);
+    const store = this.options.rootKeyStore;
+    let importedWith: string | undefined;
+    let outcome;
+    try {
+      outcome = await this.options.repository.execute(tenantStreamId(tenant), async ({ state, version }) => {
+        const now = this.now();
+        const wrappingKey = importableWrappingKey(state, kid, now);
+        const current = asProvisioned(state);
+        if (importedWith === undefined) {
+          await store.importKeyMaterial({ tenant, kid, wrappingKey, wrappedKey });
+          importedWith = wrappingKey.wrappingKeyId;
+        } else if (importedWith !== wrappingKey.wrappingKeyId) {
+          throw new IllegalKeyStateError(`A new wrapping key was issued for ${kid} during the import; wrap the key material with it.`);
+        }
+        return this.withStaging(async (staging) => {
+          const tmk = await this.unwrapTenantMasterKey(tenant, current, current.activeTmkKid, version);
+          try {
+            await this.stageTenantMasterKey(staging, tenant, current.activeTmkKid, tmk, kid);
+          } finally {
+            zeroize(tmk);
+          }
+          return this.decision(staging, { type: 'ImportCustomerRootKey', data: { kid, wrappingKeyId: wrappingKey.wrappingKeyId, now } }, current);
+        });
+      });
+    } catch (error) {
+      if (importedWith !== undefined) {
+        await store.revertImport({ tenant, kid }).catch((cleanupError: unknown) =>
+          this.logger.warn('imported key material not reverted', { tenant, kid, error: String(cleanupError) }),
+        );
+      }
+      throw error;
+    }
+    this.logger.info('customer-provided root key imported', { tenant, kid, tmkKid: asProvisioned(outcome.state).activeTmkKid });
+    await store.discardWrappingKeys({ tenant, kid }).catch((error: unknown) =>
+      this.logger.warn('used wrapping key not discarded', { tenant, kid, error: String(error) }),
+    );
+    await this.sweepAt(tenant, outcome.state, outcome.version);
+    return customerKeyOf(outcome.state, kid).key;
+  }
+
+  /**
+   * Deletes a CPRK: an active one first hands the TMK back to the ERK (same commit as its
+   * destruction); then the root key store destroys its material. If that last step fails, the
+   * key is still destroyed in the hierarchy and the sweep deletes the material later.
+   */
+  async deleteCustomerKey(tenant: string, kid: string): Promise<void> {
+    await this.ensureProvisioned(tenant);
+    const outcome = await this.options.repository.execute(tenantStreamId(tenant), async ({ state, version }) => {
+      const current = asProvisioned(state);
+      customerKeyOf(current, kid);
+      const command = { type: 'DeleteCustomerRootKey', data: { kid, now: this.now() } } as const;
+      if (current.rootKid !== kid) return { events: decide(command, current), result: null };
+      return this.withStaging(async (staging) => {
+        const tmk = await this.unwrapTenantMasterKey(tenant, current, current.activeTmkKid, version);
+        try {
+          await this.stageTenantMasterKey(staging, tenant, current.activeTmkKid, tmk, environmentRootKid(current));
+        } finally {
+          zeroize(tmk);
+        }
+        return this.decision(staging, command, current);
+      });
+    });
+    this.logger.info('customer-provided root key destroyed', { tenant, kid, rootKid: asProvisioned(outcome.state).rootKid });
+    await this.sweepAt(tenant, outcome.state, outcome.version);
+  }
+
+  /**
    * Deletes material that no live key needs: entries of destroyed keys, entries wrapped by a
    * destroyed or superseded parent, and (after a grace period) entries of keys the event log
-   * never committed. This is what makes "destroyed" unrecoverable.
+   * never committed; and has the root key store destroy destroyed customer keys it still holds.
+   * This is what makes "destroyed" unrecoverable.
    */
   async sweep(tenant: string, state: TenantKeyHierarchy): Promise<number> {
+    for (const kid of customerKeysAwaitingDeletion(state)) await this.destroyCustomerKeyMaterial(tenant, kid);
     const entries = await this.options.keyMaterial.list(tenant);
     const now = this.clock().getTime();
     const obsolete = entries.filter((entry) => {
@@ -125,6 +260,18 @@ export class KeyHierarchyService {
     await Promise.all(obsolete.map((entry) => this.options.keyMaterial.delete(entry)));
     if (obsolete.length > 0) this.logger.info('superseded key material deleted', { tenant, entries: obsolete.length });
     return obsolete.length;
+  }
+
+  private async destroyCustomerKeyMaterial(tenant: string, kid: string): Promise<void> {
+    try {
+      await this.options.rootKeyStore.deleteCustomerKey({ tenant, kid });
+      await this.options.repository.execute(tenantStreamId(tenant), async ({ state }) => ({
+        events: decide({ type: 'RecordCustomerKeyMaterialDeleted', data: { kid, now: this.now() } }, state),
+        result: null,
+      }));
+    } catch (error) {
+      this.logger.warn('destroyed customer key still held by the root key store; the next sweep retries', { tenant, kid, error: String(error) });
+    }
   }
 
   private async sweepAt(tenant: string, state: TenantKeyHierarchy, version: number): Promise<void> {

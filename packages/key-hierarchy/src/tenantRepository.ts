@@ -2,7 +2,7 @@ import { evolve, initialState, type KeyHierarchyEvent, type Logger, type TenantK
 import { EventSourcedRepository, type EventStore } from '@keyledger/event-store';
 
 /** Bump when TenantKeyHierarchy's shape changes so old snapshots are replayed instead of read. */
-export const TENANT_SNAPSHOT_SCHEMA_VERSION = 1;
+export const TENANT_SNAPSHOT_SCHEMA_VERSION = 2;
 
 export function createTenantRepository(
   eventStore: EventStore,

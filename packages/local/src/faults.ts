@@ -1,31 +1,23 @@
 import { RootKeyStoreError, type Logger } from '@keyledger/domain';
 import type { Commit, DomainEvent, EventStore } from '@keyledger/event-store';
-import type { RootKeyStore, UnwrapKeyInput, WrapKeyInput } from '@keyledger/root-key-store';
+import { DelegatingRootKeyStore, type RootKeyStore, type UnwrapKeyInput, type WrapKeyInput } from '@keyledger/root-key-store';
 import type { Fault } from './config';
 
 /** A root key store that fails the configured operations the way an unreachable KMS or HSM does. */
-export class FaultInjectingRootKeyStore implements RootKeyStore {
-  readonly kind: string;
-  readonly developmentOnly: boolean;
-
+export class FaultInjectingRootKeyStore extends DelegatingRootKeyStore {
   constructor(
-    private readonly inner: RootKeyStore,
+    inner: RootKeyStore,
     private readonly faults: readonly Fault[],
   ) {
-    this.kind = inner.kind;
-    this.developmentOnly = inner.developmentOnly;
+    super(inner);
   }
 
-  describeRootKey() {
-    return this.inner.describeRootKey();
-  }
-
-  async wrapKey(input: WrapKeyInput) {
+  override async wrapKey(input: WrapKeyInput) {
     if (this.faults.includes('root-key-store.wrap')) throw new RootKeyStoreError('unavailable', 'Injected fault: the root key store is unavailable for wrap.');
     return this.inner.wrapKey(input);
   }
 
-  async unwrapKey(input: UnwrapKeyInput) {
+  override async unwrapKey(input: UnwrapKeyInput) {
     if (this.faults.includes('root-key-store.unwrap')) throw new RootKeyStoreError('unavailable', 'Injected fault: the root key store is unavailable for unwrap.');
     return this.inner.unwrapKey(input);
   }

@@ -8,7 +8,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EVENTS_ATTR, startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore, type Commit } from '@keyledger/event-store';
 import { EventBridgePublisher, InProcessBus, type BusEvent, type EventPublisher, type IntegrationEvent } from '@keyledger/events';
-import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import { DelegatingRootKeyStore, SoftwareRootKeyStore, type RootKeyStore, type WrapKeyInput } from '@keyledger/root-key-store';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ActivityRecorder } from './activityRecorder';
 import { AuditedRootKeyStore } from './auditedRootKeyStore';
@@ -126,16 +126,12 @@ describe('ActivityRecorder and AuditedRootKeyStore', () => {
       const software = await SoftwareRootKeyStore.openOrCreate(join(mkdtempSync(join(tmpdir(), 'kl-outbox-')), 'root.json'));
       const { kid: rootKid } = await software.describeRootKey();
       let failWrap = false;
-      const faulty: RootKeyStore = {
-        kind: software.kind,
-        developmentOnly: true,
-        describeRootKey: () => software.describeRootKey(),
-        wrapKey: async (input) => {
+      const faulty: RootKeyStore = new (class extends DelegatingRootKeyStore {
+        override async wrapKey(input: WrapKeyInput) {
           if (failWrap) throw new RootKeyStoreError('unavailable', `store down while wrapping ${Buffer.from(input.plaintextKey).toString('hex')}`);
           return software.wrapKey(input);
-        },
-        unwrapKey: (input) => software.unwrapKey(input),
-      };
+        }
+      })(software);
       const audited = new AuditedRootKeyStore(faulty, activity);
       const key = Buffer.alloc(32, 7);
       const context = { 'keyledger:tenant': 'acme', 'keyledger:kid': 'tmk-1', 'keyledger:key-type': 'tenant-master-key' };

@@ -1,4 +1,7 @@
 export * from './rootKeyStore';
 export * from './retry';
+export * from './customerKeyImport';
+export * from './wrappingProfiles';
+export * from './delegatingRootKeyStore';
 export * from './softwareRootKeyStore';
 export * from './kmsRootKeyStore';

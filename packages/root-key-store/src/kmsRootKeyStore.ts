@@ -1,7 +1,50 @@
-import { DecryptCommand, DescribeKeyCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { RootKeyStoreError } from '@keyledger/domain';
+import { createHash } from 'node:crypto';
+import {
+  CreateKeyCommand,
+  DecryptCommand,
+  DeleteImportedKeyMaterialCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
+  ScheduleKeyDeletionCommand,
+  type AlgorithmSpec,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
+import { OAEP_HASHES, publicKeyPem, parseRsaPublicKey, type OaepHash } from '@keyledger/crypto';
+import { KeyImportError, RootKeyStoreError } from '@keyledger/domain';
+import { checkWrappedKeyShape, checkWrappingKeyNotExpired, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
 import { withRetries, type RetryOptions } from './retry';
-import type { RootKeyDescription, RootKeyOperation, RootKeyStore, UnwrapKeyInput, WrapKeyInput } from './rootKeyStore';
+import type {
+  CustomerKeyRef,
+  ImportKeyMaterialInput,
+  IssuedWrappingKey,
+  RootKeyDescription,
+  RootKeyOperation,
+  RootKeyStore,
+  UnwrapKeyInput,
+  WrapKeyInput,
+  WrappingKeyRequest,
+} from './rootKeyStore';
+import { assertWrappingProfile } from './wrappingProfiles';
+
+/** KMS wrapping algorithms for CKM_RSA_AES_KEY_WRAP, by OAEP hash. */
+export const KMS_WRAPPING_ALGORITHMS: Record<OaepHash, AlgorithmSpec> = {
+  sha256: 'RSA_AES_KEY_WRAP_SHA_256',
+  sha1: 'RSA_AES_KEY_WRAP_SHA_1',
+};
+/** RSA_3072 public key: the OAEP part of the wrapped key is 384 bytes. */
+const KMS_WRAPPING_KEY_BYTES = 384;
+/** Shortest waiting period KMS allows; the material itself is deleted at once (DeleteImportedKeyMaterial). */
+export const KMS_PENDING_WINDOW_DAYS = 7;
+const KMS_KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const IMPORT_REFUSALS: Record<string, ConstructorParameters<typeof KeyImportError>> = {
+  InvalidCiphertextException: ['unwrap_failed', UNWRAP_FAILED_MESSAGE],
+  IncorrectKeyMaterialException: ['invalid_key_material', 'The key material is not valid for this key: it must be 256 bits (AES-256).'],
+  ExpiredImportTokenException: ['wrapping_key_expired', 'The wrapping key has expired; request a new one.'],
+  InvalidImportTokenException: ['wrapping_key_unknown', 'The wrapping key is not valid for this key; request a new one.'],
+};
 
 const RETRYABLE_ERRORS = new Set([
   'ThrottlingException',
@@ -56,6 +99,7 @@ export interface KmsRootKeyStoreOptions {
 export class KmsRootKeyStore implements RootKeyStore {
   readonly kind = 'kms';
   readonly developmentOnly = false;
+  readonly wrappingProfiles = OAEP_HASHES;
   private description: RootKeyDescription | undefined;
   private readonly retry: RetryOptions;
 
@@ -110,9 +154,114 @@ export class KmsRootKeyStore implements RootKeyStore {
     return Buffer.from(output.Plaintext);
   }
 
+  /** A KMS key with `Origin=EXTERNAL` and no material yet, tagged with its tenant. */
+  async createCustomerKey({ tenant }: { tenant: string }): Promise<{ kid: string }> {
+    const output = await this.call('create', 'CreateKey', () =>
+      this.options.client.send(
+        new CreateKeyCommand({
+          Origin: 'EXTERNAL',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          Description: `keyledger customer-provided root key of tenant ${tenant}`,
+          Tags: [{ TagKey: 'keyledger:tenant', TagValue: tenant }],
+        }),
+      ),
+    );
+    const kid = output.KeyMetadata?.KeyId;
+    if (!kid) throw new RootKeyStoreError('empty_response', 'KMS CreateKey returned no key id.');
+    return { kid };
+  }
+
+  async createWrappingKey({ kid, oaepHash }: WrappingKeyRequest): Promise<IssuedWrappingKey> {
+    assertWrappingProfile(this, oaepHash);
+    this.assertCustomerKid(kid);
+    const output = await this.call('create-wrapping-key', 'GetParametersForImport', () =>
+      this.options.client.send(
+        new GetParametersForImportCommand({ KeyId: kid, WrappingAlgorithm: KMS_WRAPPING_ALGORITHMS[oaepHash], WrappingKeySpec: 'RSA_3072' }),
+      ),
+    );
+    if (!output.PublicKey || !output.ImportToken || !output.ParametersValidTo) {
+      throw new RootKeyStoreError('empty_response', 'KMS GetParametersForImport returned no public key or import token.');
+    }
+    const importToken = Buffer.from(output.ImportToken).toString('base64');
+    return {
+      // The import token is opaque to us and sealed by KMS; a digest of it names this wrapping key.
+      wrappingKeyId: `kms-${createHash('sha256').update(importToken).digest('hex').slice(0, 32)}`,
+      publicKeyPem: publicKeyPem(parseRsaPublicKey(output.PublicKey)),
+      oaepHash,
+      expiresAt: output.ParametersValidTo.toISOString(),
+      importToken,
+    };
+  }
+
+  async importKeyMaterial({ kid, wrappingKey, wrappedKey }: ImportKeyMaterialInput): Promise<void> {
+    this.assertCustomerKid(kid);
+    checkWrappingKeyNotExpired(wrappingKey, new Date());
+    checkWrappedKeyShape(wrappedKey.length, KMS_WRAPPING_KEY_BYTES);
+    if (!wrappingKey.importToken) throw new KeyImportError('wrapping_key_unknown', 'The wrapping key has no KMS import token; request a new one.');
+    const importToken = Buffer.from(wrappingKey.importToken, 'base64');
+    try {
+      await this.call('import', 'ImportKeyMaterial', () =>
+        this.options.client.send(
+          new ImportKeyMaterialCommand({
+            KeyId: kid,
+            ImportToken: importToken,
+            EncryptedKeyMaterial: wrappedKey,
+            ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+          }),
+        ),
+      );
+    } catch (error) {
+      const refusal = IMPORT_REFUSALS[((error as { cause?: AwsError }).cause)?.name ?? ''];
+      if (refusal) throw new KeyImportError(...refusal);
+      throw error;
+    }
+  }
+
+  async revertImport({ kid }: CustomerKeyRef): Promise<void> {
+    this.assertCustomerKid(kid);
+    await this.deleteImportedKeyMaterial(kid, 'revert-import');
+  }
+
+  /** KMS keeps no private wrapping key we could delete; an unused import token expires by itself. */
+  async discardWrappingKeys(ref: CustomerKeyRef): Promise<void> {
+    this.assertCustomerKid(ref.kid);
+  }
+
+  /** The material is deleted at once; the key itself after KMS's shortest waiting period. */
+  async deleteCustomerKey({ kid }: CustomerKeyRef): Promise<void> {
+    this.assertCustomerKid(kid);
+    await this.deleteImportedKeyMaterial(kid, 'delete');
+    try {
+      await this.call('delete', 'ScheduleKeyDeletion', () =>
+        this.options.client.send(new ScheduleKeyDeletionCommand({ KeyId: kid, PendingWindowInDays: KMS_PENDING_WINDOW_DAYS })),
+      );
+    } catch (error) {
+      // Already pending deletion (a retried delete) is what we want.
+      if ((error as { cause?: AwsError }).cause?.name !== 'KMSInvalidStateException') throw error;
+    }
+  }
+
+  private async deleteImportedKeyMaterial(kid: string, operation: RootKeyOperation): Promise<void> {
+    try {
+      await this.call(operation, 'DeleteImportedKeyMaterial', () =>
+        this.options.client.send(new DeleteImportedKeyMaterialCommand({ KeyId: kid })),
+      );
+    } catch (error) {
+      // No material (never imported, or already deleted; a key pending deletion) is the goal state.
+      const name = (error as { cause?: AwsError }).cause?.name;
+      if (name !== 'KMSInvalidStateException' && name !== 'NotFoundException') throw error;
+    }
+  }
+
+  private assertCustomerKid(kid: string): void {
+    if (!KMS_KEY_ID.test(kid)) throw new RootKeyStoreError('unknown_root_key', `Key ${kid} is not a KMS key id.`);
+  }
+
   private async assertRootKid(rootKid: string): Promise<void> {
     const { kid } = await this.describeRootKey();
-    if (rootKid !== kid) throw new RootKeyStoreError('unknown_root_key', `Root key ${rootKid} is not held by this store.`);
+    // The ERK, or a tenant's customer-provided root key (a KMS key id this store created).
+    if (rootKid !== kid && !KMS_KEY_ID.test(rootKid)) throw new RootKeyStoreError('unknown_root_key', `Root key ${rootKid} is not held by this store.`);
   }
 
   private async call<T>(_operation: RootKeyOperation, apiName: string, send: () => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { toEncryptionKeyView } from './keyView';
-import { kidPath, listKeysQuery, noQuery } from './schemas';
+import { toEncryptionKeyView, type WrappingKeyView } from './keyView';
+import { createKeyBody, importKeyBody, kidPath, listKeysQuery, noQuery, wrappingKeyBody } from './schemas';
 
 export interface KeyAdminDependencies {
   keyHierarchy: KeyHierarchyService;
@@ -11,7 +11,14 @@ export interface KeyAdminDependencies {
   logger?: Logger;
 }
 
-export type KeyAdminOperation = 'listEncryptionKeys' | 'getEncryptionKey' | 'rekey';
+export type KeyAdminOperation =
+  | 'listEncryptionKeys'
+  | 'getEncryptionKey'
+  | 'rekey'
+  | 'createEncryptionKey'
+  | 'createWrappingKey'
+  | 'importEncryptionKey'
+  | 'deleteEncryptionKey';
 
 export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAdminOperation, RouteHandler> {
   const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
@@ -40,6 +47,43 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       input: { queryStringParameters: noQuery },
       handle: async ({ auth }) => {
         await deps.keyHierarchy.rekey(auth.tenant);
+        return noContent();
+      },
+    }),
+    createEncryptionKey: createRouteHandler({
+      ...common,
+      route: routeFor('createEncryptionKey'),
+      input: { queryStringParameters: noQuery, body: createKeyBody },
+      handle: async ({ auth }) => json(201, toEncryptionKeyView(await deps.keyHierarchy.createCustomerKey(auth.tenant))),
+    }),
+    createWrappingKey: createRouteHandler({
+      ...common,
+      route: routeFor('createWrappingKey'),
+      input: { pathParameters: kidPath, queryStringParameters: noQuery, body: wrappingKeyBody },
+      handle: async ({ auth, input }) => {
+        const issued = await deps.keyHierarchy.createWrappingKey(auth.tenant, input.pathParameters.kid, input.body.oaep_hash);
+        const view: WrappingKeyView = {
+          public_key: issued.publicKeyPem,
+          algorithm: 'CKM_RSA_AES_KEY_WRAP',
+          oaep_hash: issued.oaepHash,
+          expires_at: issued.expiresAt,
+        };
+        return json(201, view);
+      },
+    }),
+    importEncryptionKey: createRouteHandler({
+      ...common,
+      route: routeFor('importEncryptionKey'),
+      input: { pathParameters: kidPath, queryStringParameters: noQuery, body: importKeyBody },
+      handle: async ({ auth, input }) =>
+        json(201, toEncryptionKeyView(await deps.keyHierarchy.importCustomerKey(auth.tenant, input.pathParameters.kid, input.body.wrapped_key))),
+    }),
+    deleteEncryptionKey: createRouteHandler({
+      ...common,
+      route: routeFor('deleteEncryptionKey'),
+      input: { pathParameters: kidPath, queryStringParameters: noQuery },
+      handle: async ({ auth, input }) => {
+        await deps.keyHierarchy.deleteCustomerKey(auth.tenant, input.pathParameters.kid);
         return noContent();
       },
     }),

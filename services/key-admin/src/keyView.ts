@@ -19,6 +19,14 @@ export function toEncryptionKeyView(key: KeyRecord): EncryptionKeyView {
     created_at: key.createdAt,
     updated_at: key.updatedAt,
     parent_kid: key.parentKid,
-    public_key: null,
+    public_key: key.publicKey ?? null,
   };
+}
+
+/** The wrapping-key response: Auth0's two fields, plus the OAEP hash the store expects and the expiry. */
+export interface WrappingKeyView {
+  public_key: string;
+  algorithm: 'CKM_RSA_AES_KEY_WRAP';
+  oaep_hash: 'sha256' | 'sha1';
+  expires_at: string;
 }

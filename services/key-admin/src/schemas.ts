@@ -1,4 +1,5 @@
 import { booleanParameter, wholeNumberParameter } from '@keyledger/http';
+import { OAEP_HASHES } from '@keyledger/crypto';
 import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
@@ -19,3 +20,32 @@ export const kidPath = z.object({
     .max(128)
     .regex(/^[A-Za-z0-9_.:-]+$/, 'kid may hold only letters, digits and . _ : -'),
 });
+
+/** Auth0's create body; keyledger creates only customer-provided root keys (the others come with the hierarchy). */
+export const createKeyBody = z
+  .object({
+    type: z.literal('customer-provided-root-key', {
+      message: "must be 'customer-provided-root-key' (the other key types are created by the hierarchy itself)",
+    }),
+  })
+  .strict();
+
+export const wrappingKeyBody = z
+  .object({
+    oaep_hash: z.enum(OAEP_HASHES, { message: `must be one of ${OAEP_HASHES.join(', ')}` }).optional(),
+  })
+  .strict();
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** CKM_RSA_AES_KEY_WRAP output, standard base64 (padding required, no whitespace). */
+export const importKeyBody = z
+  .object({
+    wrapped_key: z
+      .string({ message: 'is required: the wrapped key material, base64' })
+      .min(1, 'must not be empty')
+      .max(8192, 'is too long for a wrapped 256-bit key')
+      .regex(BASE64, 'is not valid base64 (standard alphabet, with = padding)')
+      .transform((value) => Buffer.from(value, 'base64')),
+  })
+  .strict();
