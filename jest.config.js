@@ -26,6 +26,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/infra'],
       testMatch: ['**/src/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/softHsmConf.js',
       setupFiles: ['<rootDir>/test/support/env.js'],
       transform,
       transformIgnorePatterns,

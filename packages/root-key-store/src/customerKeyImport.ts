@@ -30,6 +30,9 @@ export function checkWrappedKeyShape(wrappedLength: number, modulusBytes: number
 
 /** After unwrapping: exactly 256 bits. */
 export function checkKeyMaterialLength(length: number): void {
+  if (length === 0) {
+    throw new KeyImportError('key_material_too_short', 'The key material is shorter than 256 bits; a customer-provided root key must be 256 bits (AES-256).');
+  }
   if (length < CUSTOMER_KEY_BYTES) {
     throw new KeyImportError(
       'key_material_too_short',

@@ -1,11 +1,18 @@
 import {
+  CreateKeyCommand,
   DecryptCommand,
+  DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
   EncryptCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
   KMSClient,
   KMSInternalException,
+  KMSInvalidStateException,
+  ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { RootKeyStoreError } from '@keyledger/domain';
+import { generateRsaWrappingKeyPair, publicKeyPem, rsaAesKeyWrap } from '@keyledger/crypto';
+import { KeyImportError, RootKeyStoreError } from '@keyledger/domain';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KmsRootKeyStore } from './kmsRootKeyStore';
 
@@ -100,5 +107,110 @@ describe('KmsRootKeyStore', () => {
       store().wrapKey({ rootKid: 'another-key', plaintextKey: new Uint8Array(32), encryptionContext: CONTEXT }),
     ).rejects.toMatchObject({ reason: 'unknown_root_key' });
     expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+  });
+});
+
+describe('KmsRootKeyStore BYOK (exact KMS requests)', () => {
+  const CPRK = '0f0e0d0c-0b0a-4908-8706-050403020100';
+  const { publicKey } = generateRsaWrappingKeyPair();
+  const validTo = new Date('2030-01-02T03:04:05Z');
+  const wrappingKey = (importToken: string | null) => ({
+    wrappingKeyId: 'kms-x',
+    oaepHash: 'sha256' as const,
+    importToken,
+    expiresAt: validTo.toISOString(),
+  });
+
+  it('offers both OAEP profiles, SHA-256 first', () => {
+    expect(store().wrappingProfiles).toEqual(['sha256', 'sha1']);
+  });
+
+  it('creates a CPRK as a symmetric KMS key with Origin=EXTERNAL, tagged with its tenant', async () => {
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: CPRK, Origin: 'EXTERNAL', KeyState: 'PendingImport' } as never });
+    expect(await store().createCustomerKey({ tenant: 'acme' })).toEqual({ kid: CPRK });
+    expect(kms.commandCalls(CreateKeyCommand)[0]!.args[0].input).toEqual({
+      Origin: 'EXTERNAL',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      Description: 'keyledger customer-provided root key of tenant acme',
+      Tags: [{ TagKey: 'keyledger:tenant', TagValue: 'acme' }],
+    });
+  });
+
+  it.each([
+    ['sha256', 'RSA_AES_KEY_WRAP_SHA_256'],
+    ['sha1', 'RSA_AES_KEY_WRAP_SHA_1'],
+  ] as const)('issues a wrapping key with GetParametersForImport (%s → %s, RSA_3072)', async (hash, algorithm) => {
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    kms.on(GetParametersForImportCommand).resolves({ KeyId: CPRK, PublicKey: der, ImportToken: new Uint8Array([1, 2, 3]), ParametersValidTo: validTo });
+    const issued = await store().createWrappingKey({ tenant: 'acme', kid: CPRK, oaepHash: hash });
+    expect(kms.commandCalls(GetParametersForImportCommand)[0]!.args[0].input).toEqual({
+      KeyId: CPRK,
+      WrappingAlgorithm: algorithm,
+      WrappingKeySpec: 'RSA_3072',
+    });
+    expect(issued).toEqual({
+      wrappingKeyId: expect.stringMatching(/^kms-[0-9a-f]{32}$/),
+      publicKeyPem: publicKeyPem(publicKey),
+      oaepHash: hash,
+      expiresAt: '2030-01-02T03:04:05.000Z',
+      importToken: 'AQID',
+    });
+  });
+
+  it('imports with ImportKeyMaterial: the import token, the wrapped key as given, material that does not expire', async () => {
+    kms.on(ImportKeyMaterialCommand).resolves({});
+    const wrapped = rsaAesKeyWrap(publicKey, Buffer.alloc(32, 5), 'sha256');
+    await store().importKeyMaterial({ tenant: 'acme', kid: CPRK, wrappingKey: wrappingKey('AQID'), wrappedKey: wrapped });
+    expect(kms.commandCalls(ImportKeyMaterialCommand)[0]!.args[0].input).toEqual({
+      KeyId: CPRK,
+      ImportToken: Buffer.from([1, 2, 3]),
+      EncryptedKeyMaterial: wrapped,
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    });
+  });
+
+  it('refuses a wrong length before calling KMS, and maps KMS refusals to import errors', async () => {
+    await expect(
+      store().importKeyMaterial({ tenant: 'acme', kid: CPRK, wrappingKey: wrappingKey('AQID'), wrappedKey: Buffer.alloc(100) }),
+    ).rejects.toMatchObject({ reason: 'invalid_length' });
+    expect(kms.commandCalls(ImportKeyMaterialCommand)).toHaveLength(0);
+    for (const [name, reason] of [
+      ['InvalidCiphertextException', 'unwrap_failed'],
+      ['IncorrectKeyMaterialException', 'invalid_key_material'],
+      ['ExpiredImportTokenException', 'wrapping_key_expired'],
+    ]) {
+      kms.on(ImportKeyMaterialCommand).rejects(Object.assign(new Error('refused'), { name, $metadata: { httpStatusCode: 400 } }));
+      const error = await store()
+        .importKeyMaterial({ tenant: 'acme', kid: CPRK, wrappingKey: wrappingKey('AQID'), wrappedKey: Buffer.alloc(424) })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyImportError);
+      expect(error).toMatchObject({ reason });
+    }
+  });
+
+  it('wraps a TMK under an imported CPRK with Encrypt on that key', async () => {
+    kms.on(EncryptCommand).resolves({ CiphertextBlob: new Uint8Array([4]) });
+    await store().wrapKey({ rootKid: CPRK, plaintextKey: new Uint8Array(32), encryptionContext: CONTEXT });
+    expect(kms.commandCalls(EncryptCommand)[0]!.args[0].input).toMatchObject({ KeyId: CPRK, EncryptionContext: CONTEXT });
+  });
+
+  it('deletes: the imported material at once, then ScheduleKeyDeletion with the shortest window; a repeat is harmless', async () => {
+    kms.on(DeleteImportedKeyMaterialCommand).resolves({});
+    kms.on(ScheduleKeyDeletionCommand).resolves({ KeyId: CPRK });
+    await store().deleteCustomerKey({ tenant: 'acme', kid: CPRK });
+    expect(kms.commandCalls(DeleteImportedKeyMaterialCommand)[0]!.args[0].input).toEqual({ KeyId: CPRK });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0]!.args[0].input).toEqual({ KeyId: CPRK, PendingWindowInDays: 7 });
+
+    kms.on(DeleteImportedKeyMaterialCommand).rejects(new KMSInvalidStateException({ message: 'pending deletion', $metadata: { httpStatusCode: 400 } }));
+    kms.on(ScheduleKeyDeletionCommand).rejects(new KMSInvalidStateException({ message: 'pending deletion', $metadata: { httpStatusCode: 400 } }));
+    await expect(store().deleteCustomerKey({ tenant: 'acme', kid: CPRK })).resolves.toBeUndefined();
+  });
+
+  it('reverts an import whose commit lost with DeleteImportedKeyMaterial only', async () => {
+    kms.on(DeleteImportedKeyMaterialCommand).resolves({});
+    await store().revertImport({ tenant: 'acme', kid: CPRK });
+    expect(kms.commandCalls(DeleteImportedKeyMaterialCommand)[0]!.args[0].input).toEqual({ KeyId: CPRK });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
   });
 });

@@ -123,11 +123,11 @@ export class KmsRootKeyStore implements RootKeyStore {
   }
 
   async wrapKey({ rootKid, plaintextKey, encryptionContext }: WrapKeyInput) {
-    await this.assertRootKid(rootKid);
+    const keyId = await this.kmsKeyId(rootKid);
     const output = await this.call('wrap', 'Encrypt', () =>
       this.options.client.send(
         new EncryptCommand({
-          KeyId: this.options.keyId,
+          KeyId: keyId,
           Plaintext: plaintextKey,
           EncryptionContext: { ...encryptionContext },
           EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
@@ -139,11 +139,11 @@ export class KmsRootKeyStore implements RootKeyStore {
   }
 
   async unwrapKey({ rootKid, wrappedKey, encryptionContext }: UnwrapKeyInput): Promise<Buffer> {
-    await this.assertRootKid(rootKid);
+    const keyId = await this.kmsKeyId(rootKid);
     const output = await this.call('unwrap', 'Decrypt', () =>
       this.options.client.send(
         new DecryptCommand({
-          KeyId: this.options.keyId,
+          KeyId: keyId,
           CiphertextBlob: wrappedKey,
           EncryptionContext: { ...encryptionContext },
           EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
@@ -258,10 +258,12 @@ export class KmsRootKeyStore implements RootKeyStore {
     if (!KMS_KEY_ID.test(kid)) throw new RootKeyStoreError('unknown_root_key', `Key ${kid} is not a KMS key id.`);
   }
 
-  private async assertRootKid(rootKid: string): Promise<void> {
+  /** The ERK (as configured), or a tenant's customer-provided root key (a KMS key id this store created). */
+  private async kmsKeyId(rootKid: string): Promise<string> {
     const { kid } = await this.describeRootKey();
-    // The ERK, or a tenant's customer-provided root key (a KMS key id this store created).
-    if (rootKid !== kid && !KMS_KEY_ID.test(rootKid)) throw new RootKeyStoreError('unknown_root_key', `Root key ${rootKid} is not held by this store.`);
+    if (rootKid === kid) return this.options.keyId;
+    if (KMS_KEY_ID.test(rootKid)) return rootKid;
+    throw new RootKeyStoreError('unknown_root_key', `Root key ${rootKid} is not held by this store.`);
   }
 
   private async call<T>(_operation: RootKeyOperation, apiName: string, send: () => Promise<T>): Promise<T> {
