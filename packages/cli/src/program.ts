@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { DevIssuer } from '@keyledger/local/src/devIssuer';
 import { readLocalConfig } from '@keyledger/local/src/config';
 import { ApiClient, ApiError } from './apiClient';
+import { addByokCommands } from './byokCommands';
 import { addLogsCommands } from './logsCommands';
 import { wholeNumber } from './options';
 
@@ -22,7 +23,7 @@ function keyTable(keys: EncryptionKeyView[]): string {
 
 export function createProgram(io: CliIo): Command {
   const program = new Command('keyledger')
-    .description('keyledger: tenant key hierarchies, rekey and (locally) dev tokens.')
+    .description('keyledger: tenant key hierarchies, rekey, bring your own key, audit logs and (locally) dev tokens.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
@@ -77,6 +78,8 @@ export function createProgram(io: CliIo): Command {
       io.out(options.json ? '{"rekeyed":true}\n' : 'Rekeyed. Run `keyledger keys list` to see the new hierarchy.\n');
     },
   );
+
+  addByokCommands(program, keys, { out: io.out, err: io.err, env: io.env, withApi, client, keyTable });
 
   addLogsCommands(program, {
     out: io.out,

@@ -28,7 +28,13 @@ export const localConfigSchema = z.object({
   KEYLEDGER_NAMESPACES: namespaceListSchema,
   KEYLEDGER_TENANT_CLAIM: z.string().min(1).default(DEFAULT_TENANT_CLAIM),
   KEYLEDGER_JWT_AUDIENCE: z.string().min(1).default('keyledger'),
-  KEYLEDGER_ROOT_KEY_STORE: z.enum(['software'], { message: "only 'software' is available locally so far" }).default('software'),
+  /** software: a dev-only key file in the data directory; pkcs11: an HSM token (SoftHSM2 locally). */
+  KEYLEDGER_ROOT_KEY_STORE: z.enum(['software', 'pkcs11'], { message: "must be 'software' or 'pkcs11'" }).default('software'),
+  KEYLEDGER_PKCS11_LIBRARY: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
+  KEYLEDGER_PKCS11_TOKEN_LABEL: z.string().min(1).default('keyledger'),
+  KEYLEDGER_PKCS11_PIN: z.string().min(1).optional(),
+  /** Label of the ERK in the token; created on first start when absent. */
+  KEYLEDGER_PKCS11_ROOT_KEY_LABEL: z.string().min(1).default('keyledger-erk'),
   /** Tenant of the admin token printed at start-up. */
   KEYLEDGER_DEV_TENANT: z.string().min(1).default('local'),
   /** `environment_name` of the tenant log entries. */
@@ -54,6 +60,12 @@ export const localConfigSchema = z.object({
 export type LocalConfig = z.output<typeof localConfigSchema> & { dataDir: string };
 
 export function readLocalConfig(env: Record<string, string | undefined>): LocalConfig {
-  const config = parseConfig(localConfigSchema, env);
+  const config = parseConfig(
+    localConfigSchema.refine((value) => value.KEYLEDGER_ROOT_KEY_STORE !== 'pkcs11' || value.KEYLEDGER_PKCS11_PIN, {
+      message: 'is required when KEYLEDGER_ROOT_KEY_STORE=pkcs11 (the user PIN of the token)',
+      path: ['KEYLEDGER_PKCS11_PIN'],
+    }),
+    env,
+  );
   return { ...config, dataDir: resolve(config.KEYLEDGER_DATA_DIR) };
 }

@@ -12,7 +12,9 @@ import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { ActivityRecorder, AuditedRootKeyStore, CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore, recordApiCalls } from '@keyledger/outbox';
-import { SoftwareRootKeyStore } from '@keyledger/root-key-store';
+import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+// Deep import: only the pkcs11 configuration loads the native PKCS#11 binding.
+import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/src/pkcs11RootKeyStore';
 import type { LocalConfig } from './config';
 import { DevIssuer } from './devIssuer';
 import { loadEventRules, subscribeRules } from './eventRules';
@@ -25,7 +27,9 @@ export interface RunningLocalStack {
   url: string;
   dynamo: LocalDynamoDb;
   issuer: DevIssuer;
-  rootKeyStore: SoftwareRootKeyStore;
+  rootKeyStore: RootKeyStore;
+  /** One line for the start-up banner: which store, which OAEP profiles. */
+  rootKeyStoreSummary: string;
   /** The in-process bus: subscribe to it like to an EventBridge rule. */
   bus: InProcessBus;
   adminToken: string;
@@ -40,7 +44,9 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
   });
   const rules = config.KEYLEDGER_EVENT_RULES ? await loadEventRules(config.KEYLEDGER_EVENT_RULES) : [];
-  const rootKeyStore = await SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
+  const rootKeyStore = await openRootKeyStore(config);
+  const rootKeyStoreSummary = `${rootKeyStore.kind}${rootKeyStore.developmentOnly ? ' (development only)' : ''}, BYOK OAEP ${rootKeyStore.wrappingProfiles.join('/')}`;
+  const closeRootKeyStore = () => (rootKeyStore as Partial<Pkcs11RootKeyStore>).close?.();
   const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.KEYLEDGER_DYNAMODB_PORT });
   const tenantClaim = config.KEYLEDGER_TENANT_CLAIM;
 
@@ -92,6 +98,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
   } catch (error) {
     await outbox.stop();
     await dynamo.stop();
+    closeRootKeyStore();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -109,6 +116,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     dynamo,
     issuer,
     rootKeyStore,
+    rootKeyStoreSummary,
     bus,
     adminToken,
     async stop() {
@@ -119,6 +127,19 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
       });
       await outbox.stop();
       await dynamo.stop();
+      closeRootKeyStore();
     },
   };
+}
+
+/** KEYLEDGER_ROOT_KEY_STORE: the dev key file, or a PKCS#11 token whose ERK is created on first start. */
+async function openRootKeyStore(config: LocalConfig): Promise<RootKeyStore> {
+  if (config.KEYLEDGER_ROOT_KEY_STORE === 'software') return SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
+  const { Pkcs11RootKeyStore: Store } = await import('@keyledger/root-key-store/src/pkcs11RootKeyStore');
+  return Store.open({
+    library: config.KEYLEDGER_PKCS11_LIBRARY,
+    tokenLabel: config.KEYLEDGER_PKCS11_TOKEN_LABEL,
+    pin: config.KEYLEDGER_PKCS11_PIN ?? '',
+    rootKeyLabel: config.KEYLEDGER_PKCS11_ROOT_KEY_LABEL,
+  });
 }

@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const stack = await startLocalStack(config, logger);
 
   const line = '!'.repeat(78);
-  process.stderr.write(`${line}\n!! WARNING: ${SOFTWARE_ROOT_KEY_WARNING}\n!! Root key file: ${config.dataDir}/root-key.json\n${line}\n`);
+  if (stack.rootKeyStore.developmentOnly) {
+    process.stderr.write(`${line}\n!! WARNING: ${SOFTWARE_ROOT_KEY_WARNING}\n!! Root key file: ${config.dataDir}/root-key.json\n${line}\n`);
+  }
   if (config.KEYLEDGER_FAULTS.length > 0) {
     process.stderr.write(`!! FAULT INJECTION ACTIVE (KEYLEDGER_FAULTS): ${config.KEYLEDGER_FAULTS.join(', ')}\n`);
   }
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
       `keyledger is running at ${stack.url}`,
       `  data dir:        ${config.dataDir}`,
       `  dynamodb:        ${stack.dynamo.endpoint} (dynalite)`,
-      `  root key store:  software (development only)`,
+      `  root key store:  ${stack.rootKeyStoreSummary}`,
       `  JWT issuer:      ${stack.issuer.issuer} (JWKS at ${stack.url}/.well-known/jwks.json)`,
       `  admin token for tenant '${config.KEYLEDGER_DEV_TENANT}' (12 h):`,
       stack.adminToken,

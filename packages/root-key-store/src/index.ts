@@ -5,3 +5,4 @@ export * from './wrappingProfiles';
 export * from './delegatingRootKeyStore';
 export * from './softwareRootKeyStore';
 export * from './kmsRootKeyStore';
+export * from './cloudHsmCheck';

@@ -1,0 +1,56 @@
+import { DescribeClustersCommand, type CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
+
+export interface CloudHsmClusterCheck {
+  clusterId: string;
+  ok: boolean;
+  state: string | null;
+  activeHsms: Array<{ hsmId: string; availabilityZone: string }>;
+  /** One clear sentence per failed condition; empty when ok. */
+  problems: string[];
+}
+
+/** AWS KMS needs this of a cluster before a custom key store can be created or connected. */
+export const MIN_ACTIVE_HSMS = 2;
+
+/**
+ * The operator check (used by `keyledger doctor` and the CDK custom resource): the CloudHSM
+ * cluster exists, is ACTIVE, and has at least two ACTIVE HSMs in different availability zones.
+ */
+export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: string): Promise<CloudHsmClusterCheck> {
+  const result: CloudHsmClusterCheck = { clusterId, ok: false, state: null, activeHsms: [], problems: [] };
+  let output;
+  try {
+    output = await client.send(new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } }));
+  } catch (error) {
+    const name = (error as Error)?.name ?? 'Error';
+    result.problems.push(`CloudHSM DescribeClusters for ${clusterId} failed: ${name}. Check the region, the credentials and cloudhsm:DescribeClusters permission.`);
+    return result;
+  }
+  const cluster = output.Clusters?.find((candidate) => candidate.ClusterId === clusterId);
+  if (!cluster) {
+    result.problems.push(`CloudHSM cluster ${clusterId} was not found in this account and region.`);
+    return result;
+  }
+  result.state = cluster.State ?? null;
+  if (cluster.State !== 'ACTIVE') {
+    result.problems.push(
+      `CloudHSM cluster ${clusterId} is ${cluster.State ?? 'in an unknown state'}${cluster.StateMessage ? ` (${cluster.StateMessage})` : ''}; it must be ACTIVE (initialize and activate it first).`,
+    );
+  }
+  result.activeHsms = (cluster.Hsms ?? [])
+    .filter((hsm) => hsm.State === 'ACTIVE')
+    .map((hsm) => ({ hsmId: hsm.HsmId ?? '?', availabilityZone: hsm.AvailabilityZone ?? '?' }));
+  const zones = new Set(result.activeHsms.map((hsm) => hsm.availabilityZone));
+  if (result.activeHsms.length < MIN_ACTIVE_HSMS) {
+    const others = (cluster.Hsms ?? []).filter((hsm) => hsm.State !== 'ACTIVE').map((hsm) => `${hsm.HsmId} is ${hsm.State}`);
+    result.problems.push(
+      `CloudHSM cluster ${clusterId} has ${result.activeHsms.length} active HSM${result.activeHsms.length === 1 ? '' : 's'}; at least ${MIN_ACTIVE_HSMS} are needed${others.length ? ` (${others.join(', ')})` : ''}.`,
+    );
+  } else if (zones.size < 2) {
+    result.problems.push(
+      `CloudHSM cluster ${clusterId}'s active HSMs are all in ${[...zones].join(', ')}; they must be in at least two availability zones.`,
+    );
+  }
+  result.ok = result.problems.length === 0;
+  return result;
+}
