@@ -1,7 +1,8 @@
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { encodeEncryptionContext, type EncryptionContext, type OaepHash } from '@keyledger/crypto';
 import { ConcurrencyError, CONTEXT_KEYS, KeyImportError, RootKeyStoreError } from '@keyledger/domain';
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11Namespace from 'pkcs11js';
+import type * as P from 'pkcs11js';
 import { checkKeyMaterialLength, checkWrappedKeyShape, checkWrappingKeyNotExpired, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
 import {
   WRAPPING_KEY_VALIDITY_MS,
@@ -15,6 +16,12 @@ import {
   type WrappingKeyRequest,
 } from './rootKeyStore';
 import { assertWrappingProfile } from './wrappingProfiles';
+
+/**
+ * pkcs11js is CommonJS with exports Node's ESM loader cannot detect: from an ES module bundle its
+ * namespace holds only `default`. That is module.exports in both module systems.
+ */
+const pkcs11js: typeof pkcs11Namespace = (pkcs11Namespace as unknown as { default?: typeof pkcs11Namespace }).default ?? pkcs11Namespace;
 
 const {
   CKA_CLASS,
@@ -79,9 +86,9 @@ export interface Pkcs11RootKeyStoreOptions {
 }
 
 /** Modules loaded by this process: C_Initialize and C_Finalize are per process, not per store. */
-const modules = new Map<string, { module: pkcs11js.PKCS11; users: number }>();
+const modules = new Map<string, { module: P.PKCS11; users: number }>();
 
-function loadModule(library: string): pkcs11js.PKCS11 {
+function loadModule(library: string): P.PKCS11 {
   const loaded = modules.get(library);
   if (loaded) {
     loaded.users += 1;
@@ -112,7 +119,7 @@ function pkcs11Reason(error: unknown): string {
   return /CKR_[A-Z_]+/.exec(message)?.[0] ?? (error as Error)?.name ?? 'error';
 }
 
-const label = (handle: pkcs11js.PKCS11, session: Buffer, object: Buffer) =>
+const label = (handle: P.PKCS11, session: Buffer, object: Buffer) =>
   handle.C_GetAttributeValue(session, object, [{ type: CKA_LABEL }])[0]?.value?.toString() ?? '';
 
 /**
@@ -131,7 +138,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
 
   /** Where the wrapping keys and CPRKs go; one module instance serves every store of a process. */
   private constructor(
-    private readonly pkcs11: pkcs11js.PKCS11,
+    private readonly pkcs11: P.PKCS11,
     private readonly slot: Buffer,
     private readonly session: Buffer,
     private readonly options: Pkcs11RootKeyStoreOptions,
@@ -179,7 +186,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
    * The ERK is a token AES-256 key with the configured label, created on first start when
    * absent. Its CKA_ID holds its kid and creation time (PKCS#11 keys keep no timestamps).
    */
-  private static ensureRootKey(pkcs11: pkcs11js.PKCS11, session: Buffer, rootKeyLabel: string, now: Date): RootKeyDescription {
+  private static ensureRootKey(pkcs11: P.PKCS11, session: Buffer, rootKeyLabel: string, now: Date): RootKeyDescription {
     const found = findObjects(pkcs11, session, [
       { type: CKA_CLASS, value: CKO_SECRET_KEY },
       { type: CKA_LABEL, value: rootKeyLabel },
@@ -204,7 +211,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
   }
 
   /** Does the token unwrap with RSA-OAEP and this hash? Tried on throw-away session keys. */
-  private static probeOaep(pkcs11: pkcs11js.PKCS11, session: Buffer, hash: OaepHash): boolean {
+  private static probeOaep(pkcs11: P.PKCS11, session: Buffer, hash: OaepHash): boolean {
     const keys = pkcs11.C_GenerateKeyPair(
       session,
       { mechanism: CKM_RSA_PKCS_KEY_PAIR_GEN },
@@ -271,7 +278,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     const wrappingKeyId = `wk-${randomUUID()}`;
     // Key generation runs off the event loop, in a session of its own.
     const session = this.pkcs11.C_OpenSession(this.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-    let keys: pkcs11js.KeyPair;
+    let keys: P.KeyPair;
     try {
       keys = await this.pkcs11.C_GenerateKeyPairAsync(
         session,
@@ -405,7 +412,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
       { type: CKA_EXTRACTABLE },
       { type: CKA_VALUE_LEN },
     ]);
-    const flag = (attribute: pkcs11js.Attribute | undefined) => (attribute?.value as Buffer | undefined)?.[0] === 1;
+    const flag = (attribute: P.Attribute | undefined) => (attribute?.value as Buffer | undefined)?.[0] === 1;
     return {
       token: flag(token),
       sensitive: flag(sensitive),
@@ -431,7 +438,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
   }
 
   private find(objectClass: number, objectLabel?: string, id?: Buffer): Buffer[] {
-    const template: pkcs11js.Template = [{ type: CKA_CLASS, value: objectClass }];
+    const template: P.Template = [{ type: CKA_CLASS, value: objectClass }];
     if (objectLabel !== undefined) template.push({ type: CKA_LABEL, value: objectLabel });
     if (id) template.push({ type: CKA_ID, value: id });
     return findObjects(this.pkcs11, this.session, template);
@@ -456,7 +463,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
   }
 }
 
-function findObjects(pkcs11: pkcs11js.PKCS11, session: Buffer, template: pkcs11js.Template): Buffer[] {
+function findObjects(pkcs11: P.PKCS11, session: Buffer, template: P.Template): Buffer[] {
   pkcs11.C_FindObjectsInit(session, template);
   try {
     const found: Buffer[] = [];
@@ -479,8 +486,8 @@ function ulong(value: Buffer | undefined): number {
  * A root key: AES in the token, never extractable, never shown. The length is given when
  * generating; an unwrapped key takes the length of its material (checked after the import).
  */
-function aesKeyTemplate(objectLabel: string, id: Buffer, valueLength?: number): pkcs11js.Template {
-  const template: pkcs11js.Template = [
+function aesKeyTemplate(objectLabel: string, id: Buffer, valueLength?: number): P.Template {
+  const template: P.Template = [
     { type: CKA_CLASS, value: CKO_SECRET_KEY },
     { type: CKA_KEY_TYPE, value: CKK_AES },
     { type: CKA_TOKEN, value: true },
@@ -499,7 +506,7 @@ function aesKeyTemplate(objectLabel: string, id: Buffer, valueLength?: number): 
 }
 
 /** The ephemeral AES key of CKM_RSA_AES_KEY_WRAP: a session object that can only unwrap. */
-function ephemeralKeyTemplate(): pkcs11js.Template {
+function ephemeralKeyTemplate(): P.Template {
   return [
     { type: CKA_CLASS, value: CKO_SECRET_KEY },
     { type: CKA_KEY_TYPE, value: CKK_AES },
@@ -512,16 +519,16 @@ function ephemeralKeyTemplate(): pkcs11js.Template {
   ];
 }
 
-function oaepMechanism(hash: OaepHash): pkcs11js.Mechanism {
+function oaepMechanism(hash: OaepHash): P.Mechanism {
   return {
     mechanism: CKM_RSA_PKCS_OAEP,
-    parameter: { type: CK_PARAMS_RSA_OAEP, ...OAEP[hash], source: CKZ_DATA_SPECIFIED } as pkcs11js.RsaOAEP,
+    parameter: { type: CK_PARAMS_RSA_OAEP, ...OAEP[hash], source: CKZ_DATA_SPECIFIED } as P.RsaOAEP,
   };
 }
 
-function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
+function gcmMechanism(iv: Buffer, aad: Buffer): P.Mechanism {
   return {
     mechanism: CKM_AES_GCM,
-    parameter: { type: CK_PARAMS_AES_GCM, iv, aad, ivBits: GCM_IV_BYTES * 8, tagBits: GCM_TAG_BYTES * 8 } as pkcs11js.AesGCM,
+    parameter: { type: CK_PARAMS_AES_GCM, iv, aad, ivBits: GCM_IV_BYTES * 8, tagBits: GCM_TAG_BYTES * 8 } as P.AesGCM,
   };
 }
