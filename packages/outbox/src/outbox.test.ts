@@ -1,3 +1,4 @@
+import { parseRsaPublicKey, rsaAesKeyWrap } from '@keyledger/crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +169,50 @@ describe('ActivityRecorder and AuditedRootKeyStore', () => {
       const raw = JSON.stringify(commits);
       expect(raw).not.toContain(key.toString('hex'));
       expect(raw).not.toContain(key.toString('base64'));
+    });
+  });
+});
+
+describe('AuditedRootKeyStore BYOK operations', () => {
+  it('records create, create-wrapping-key, import (failed, with its reason; then succeeded), delete-wrapping-key and delete, naming the CPRK as root_kid', async () => {
+    await withFreshStore(async ({ store }) => {
+      const activity = new ActivityRecorder({ eventStore: store });
+      const software = await SoftwareRootKeyStore.openOrCreate(join(mkdtempSync(join(tmpdir(), 'kl-outbox-')), 'root.json'));
+      const audited = new AuditedRootKeyStore(software, activity);
+      const material = Buffer.alloc(32, 9);
+      let cprk = '';
+      await activity.withinRequest('req-byok', async (request) => {
+        ({ kid: cprk } = await audited.createCustomerKey({ tenant: 'acme' }));
+        const wrappingKey = await audited.createWrappingKey({ tenant: 'acme', kid: cprk, oaepHash: 'sha256' });
+        const publicKey = parseRsaPublicKey(wrappingKey.publicKeyPem);
+        await expect(
+          audited.importKeyMaterial({ tenant: 'acme', kid: cprk, wrappingKey, wrappedKey: rsaAesKeyWrap(publicKey, material, 'sha1') }),
+        ).rejects.toThrow(/could not be unwrapped/);
+        await audited.importKeyMaterial({ tenant: 'acme', kid: cprk, wrappingKey, wrappedKey: rsaAesKeyWrap(publicKey, material, 'sha256') });
+        await audited.discardWrappingKeys({ tenant: 'acme', kid: cprk });
+        await audited.deleteCustomerKey({ tenant: 'acme', kid: cprk });
+        await activity.record(request.events);
+      });
+      const commits = await store.readCommitLog({ limit: 10 });
+      const events = commits.flatMap(integrationEventsFromCommit);
+      expect(
+        events.map((event) => [
+          event.detailType,
+          'operation' in event.detail ? event.detail.operation : null,
+          'root_kid' in event.detail ? event.detail.root_kid : null,
+          'reason' in event.detail ? event.detail.reason : null,
+        ]),
+      ).toEqual([
+        ['kms_key_management_success', 'create', cprk, null],
+        ['kms_key_management_success', 'create-wrapping-key', cprk, null],
+        ['kms_key_management_failure', 'import', cprk, 'unwrap_failed'],
+        ['kms_key_management_success', 'import', cprk, null],
+        ['kms_key_management_success', 'delete-wrapping-key', cprk, null],
+        ['kms_key_management_success', 'delete', cprk, null],
+      ]);
+      const raw = JSON.stringify(commits);
+      expect(raw).not.toContain(material.toString('hex'));
+      expect(raw).not.toContain(material.toString('base64'));
     });
   });
 });
