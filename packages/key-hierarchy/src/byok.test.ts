@@ -1,48 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateAes256Key, parseRsaPublicKey, rsaAesKeyWrap, type OaepHash } from '@keyledger/crypto';
 import { IllegalKeyStateError, KeyImportError, RootKeyStoreError, ValidationError, type KeyRecord } from '@keyledger/domain';
-import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
-import { DynamoDbEventStore } from '@keyledger/event-store';
-import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { DelegatingRootKeyStore, SoftwareRootKeyStore, type CustomerKeyRef, type RootKeyStore } from '@keyledger/root-key-store';
+import { DelegatingRootKeyStore, type CustomerKeyRef } from '@keyledger/root-key-store';
 import { KeyHierarchyService, tenantStreamId } from './keyHierarchyService';
-import { createTenantRepository } from './tenantRepository';
+import { useServiceHarness } from './testing/serviceHarness';
 
-let dynamo: LocalDynamoDb;
-let dir: string;
-let rootKeyStore: SoftwareRootKeyStore;
-let counter = 0;
-const newTenant = () => `byok${Date.now()}x${(counter += 1)}`;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-  dir = await mkdtemp(join(tmpdir(), 'keyledger-byok-'));
-  rootKeyStore = await SoftwareRootKeyStore.openOrCreate(join(dir, 'root-key.json'));
-});
-afterAll(async () => {
-  await dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-function harness(options: { rootKeys?: RootKeyStore; clock?: () => Date } = {}) {
-  const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
-  const keyMaterial = new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial });
-  const service = new KeyHierarchyService({
-    repository: createTenantRepository(eventStore, { snapshotEvery: 4 }),
-    keyMaterial,
-    rootKeyStore: options.rootKeys ?? rootKeyStore,
-    namespaces: ['default'],
-    clock: options.clock,
-  });
-  return { service, eventStore, keyMaterial };
-}
+const fixture = useServiceHarness({ namespaces: ['default'], snapshotEvery: 4, tenantPrefix: 'byok' });
+const { harness, newTenant } = fixture;
 
 const byType = (keys: KeyRecord[], type: KeyRecord['type']) => keys.filter((key) => key.type === type);
 const activeTmk = (keys: KeyRecord[]) => byType(keys, 'tenant-master-key').find((key) => key.state === 'active')!;
 const customerFiles = async (kid: string) =>
-  (await readdir(join(dir, 'customer-root-keys')).catch(() => [] as string[])).filter((name) => name.startsWith(kid)).sort();
+  (await readdir(join(fixture.dir, 'customer-root-keys')).catch(() => [] as string[])).filter((name) => name.startsWith(kid)).sort();
 
 /** Everything a refused import must leave as it was: the stream, the stored material, the store's files. */
 async function everything(h: ReturnType<typeof harness>, tenant: string, kid: string) {
@@ -206,7 +176,7 @@ describe('BYOK with the software root key store (dynalite over HTTP)', () => {
     it('an OAEP hash the store does not offer is refused, never replaced by another', async () => {
       const sha1Only = new (class extends DelegatingRootKeyStore {
         override readonly wrappingProfiles = ['sha1'] as const;
-      })(rootKeyStore);
+      })(fixture.rootKeyStore);
       const { h, tenant, cprk } = await pending(harness({ rootKeys: sha1Only }));
       await expectRefused(h, tenant, cprk.kid, () => h.service.createWrappingKey(tenant, cprk.kid, 'sha256'), {
         type: ValidationError,
@@ -235,7 +205,7 @@ describe('BYOK with the software root key store (dynalite over HTTP)', () => {
         }
         return this.inner.deleteCustomerKey(ref);
       }
-    })(rootKeyStore);
+    })(fixture.rootKeyStore);
     const h = harness({ rootKeys: flaky });
     const tenant = newTenant();
     await h.service.listKeys(tenant);

@@ -1,46 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ConcurrencyError, IntegrityError, RootKeyStoreError, type KeyRecord } from '@keyledger/domain';
-import { startLocalDynamoDb, TABLES, type LocalDynamoDb, type TableKey } from '@keyledger/dynamodb';
-import { DynamoDbEventStore } from '@keyledger/event-store';
-import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { DelegatingRootKeyStore, SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
-import { KeyHierarchyService, tenantStreamId } from './keyHierarchyService';
+import { TABLES, type TableKey } from '@keyledger/dynamodb';
+import { DelegatingRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import { tenantStreamId } from './keyHierarchyService';
 import { namespaceKeyAad, tenantMasterKeyContext } from './materialCodec';
 import { generateAes256Key, seal } from '@keyledger/crypto';
-import { createTenantRepository } from './tenantRepository';
+import { useServiceHarness } from './testing/serviceHarness';
 
-let dynamo: LocalDynamoDb;
-let dir: string;
-let rootKeyStore: SoftwareRootKeyStore;
-let tenantCounter = 0;
-const newTenant = () => `t${Date.now()}x${(tenantCounter += 1)}`;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-  dir = await mkdtemp(join(tmpdir(), 'keyledger-kh-'));
-  rootKeyStore = await SoftwareRootKeyStore.openOrCreate(join(dir, 'root-key.json'));
-});
-afterAll(async () => {
-  await dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-function harness(options: { rootKeys?: RootKeyStore; clock?: () => Date } = {}) {
-  const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
-  const keyMaterial = new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial });
-  const repository = createTenantRepository(eventStore, { snapshotEvery: 3 });
-  const service = new KeyHierarchyService({
-    repository,
-    keyMaterial,
-    rootKeyStore: options.rootKeys ?? rootKeyStore,
-    namespaces: ['default', 'secrets'],
-    clock: options.clock,
-  });
-  return { service, eventStore, keyMaterial, repository };
-}
+const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: 3, tenantPrefix: 't' });
+const { harness, newTenant } = fixture;
 
 const summary = (keys: KeyRecord[]) => keys.map((key) => `${key.type}:${key.state}`);
 const activeOf = (keys: KeyRecord[], type: KeyRecord['type']) => keys.filter((key) => key.type === type && key.state === 'active');
@@ -50,7 +18,7 @@ async function scanAll(): Promise<Array<Record<string, AttributeValue>>> {
   for (const table of Object.keys(TABLES) as TableKey[]) {
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await dynamo.client.send(new ScanCommand({ TableName: dynamo.tables[table], ExclusiveStartKey: start }));
+      const page = await fixture.dynamo.client.send(new ScanCommand({ TableName: fixture.dynamo.tables[table], ExclusiveStartKey: start }));
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -87,7 +55,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
       'tenant-encryption-key:active',
     ]);
     const [erk, tmk, ...namespaceKeys] = keys;
-    expect(erk!.kid).toBe((await rootKeyStore.describeRootKey()).kid);
+    expect(erk!.kid).toBe((await fixture.rootKeyStore.describeRootKey()).kid);
     expect(tmk!.parentKid).toBe(erk!.kid);
     expect(namespaceKeys.map((key) => [key.namespace, key.parentKid])).toEqual([
       ['default', tmk!.kid],
@@ -141,7 +109,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
     const tmk = activeOf(await service.listKeys(tenant), 'tenant-master-key')[0]!;
     const entry = (await keyMaterial.get({ tenant, kid: tmk.kid, parentKid: tmk.parentKid! }))!;
     const wrapped = Buffer.from(entry.wrappedKey);
-    const plaintext = await rootKeyStore.unwrapKey({
+    const plaintext = await fixture.rootKeyStore.unwrapKey({
       rootKid: tmk.parentKid!,
       wrappedKey: wrapped,
       encryptionContext: tenantMasterKeyContext(tenant, tmk.kid),
@@ -189,7 +157,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
       override async wrapKey(): Promise<never> {
         throw new RootKeyStoreError('unavailable', 'injected failure');
       }
-    })(rootKeyStore);
+    })(fixture.rootKeyStore);
     const { service: healthy, keyMaterial, eventStore } = harness();
     const before = await healthy.listKeys(tenant);
     const materialBefore = await keyMaterial.list(tenant);
@@ -206,7 +174,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
     const tmk = activeOf(keys, 'tenant-master-key')[0]!;
     const namespaceKey = activeOf(keys, 'tenant-encryption-key')[0]!;
     const tmkEntry = (await keyMaterial.get({ tenant, kid: tmk.kid, parentKid: tmk.parentKid! }))!;
-    const tmkBytes = await rootKeyStore.unwrapKey({
+    const tmkBytes = await fixture.rootKeyStore.unwrapKey({
       rootKid: tmk.parentKid!,
       wrappedKey: tmkEntry.wrappedKey,
       encryptionContext: tenantMasterKeyContext(tenant, tmk.kid),

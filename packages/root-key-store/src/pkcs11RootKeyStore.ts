@@ -144,7 +144,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     private readonly options: Pkcs11RootKeyStoreOptions,
     private readonly description: RootKeyDescription,
     readonly wrappingProfiles: readonly OaepHash[],
-    /** Whether the token lists CKM_RSA_AES_KEY_WRAP (reported by `keyledger doctor`; see above why it is not called). */
+    /** Whether the token lists CKM_RSA_AES_KEY_WRAP (it is not called: pkcs11js cannot pass its parameters, see CKM_RSA_AES_KEY_WRAP). */
     readonly tokenHasRsaAesKeyWrap: boolean,
   ) {
     this.clock = options.clock ?? (() => new Date());
@@ -395,7 +395,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     }
   }
 
-  /** Labels of the token's key objects, sorted (for `keyledger doctor` and tests). */
+  /** Labels of the token's key objects, sorted (for tests and inspection). */
   listObjectLabels(): string[] {
     return [...this.find(CKO_SECRET_KEY), ...this.find(CKO_PRIVATE_KEY), ...this.find(CKO_PUBLIC_KEY)]
       .map((object) => label(this.pkcs11, this.session, object))

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { DynamoDbEventStore } from '@keyledger/event-store';
+import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import { KeyHierarchyService } from '../keyHierarchyService';
+import { createTenantRepository } from '../tenantRepository';
+
+/**
+ * For service tests: one dynalite (over HTTP, the real SDK client) and one software root key
+ * store per test file, started in beforeAll and removed in afterAll; services built on them.
+ */
+export function useServiceHarness(defaults: { namespaces: string[]; snapshotEvery: number; tenantPrefix: string }) {
+  let dynamo: LocalDynamoDb | undefined;
+  let dir: string | undefined;
+  let rootKeyStore: SoftwareRootKeyStore | undefined;
+  let counter = 0;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useServiceHarness: only available inside tests');
+    return value;
+  };
+
+  beforeAll(async () => {
+    dynamo = await startLocalDynamoDb();
+    dir = await mkdtemp(join(tmpdir(), `keyledger-${defaults.tenantPrefix}-`));
+    rootKeyStore = await SoftwareRootKeyStore.openOrCreate(join(dir, 'root-key.json'));
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  return {
+    get dynamo() {
+      return ready(dynamo);
+    },
+    /** The software store's directory (its key file and customer-root-keys/). */
+    get dir() {
+      return ready(dir);
+    },
+    get rootKeyStore() {
+      return ready(rootKeyStore);
+    },
+    newTenant: () => `${defaults.tenantPrefix}${Date.now()}x${(counter += 1)}`,
+    harness(options: { rootKeys?: RootKeyStore; clock?: () => Date } = {}) {
+      const db = ready(dynamo);
+      const eventStore = new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots });
+      const keyMaterial = new DynamoDbKeyMaterialStore({ client: db.client, tableName: db.tables.keyMaterial });
+      const repository = createTenantRepository(eventStore, { snapshotEvery: defaults.snapshotEvery });
+      const service = new KeyHierarchyService({
+        repository,
+        keyMaterial,
+        rootKeyStore: options.rootKeys ?? ready(rootKeyStore),
+        namespaces: defaults.namespaces,
+        clock: options.clock,
+      });
+      return { service, eventStore, keyMaterial, repository };
+    },
+  };
+}
