@@ -2,12 +2,13 @@ import {
   constants,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
+  generateKeyPair,
   privateDecrypt,
   publicEncrypt,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import { CryptoParameterError, DecryptionError } from './errors';
 import { unwrapKeyWithPadding, wrapKeyWithPadding } from './keyWrap';
 import { zeroize } from './keys';
@@ -101,8 +102,11 @@ export function rsaAesKeyUnwrap(privateKey: KeyObject, wrapped: Uint8Array, hash
   }
 }
 
-export function generateRsaWrappingKeyPair(bits = WRAPPING_KEY_BITS): { publicKey: KeyObject; privateKey: KeyObject } {
-  return generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** An RSA wrapping key pair (RSA-3072, e = 65537), generated off the event loop. */
+export async function generateRsaWrappingKeyPair(bits = WRAPPING_KEY_BITS): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  return generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
 }
 
 export const publicKeyPem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();

@@ -100,10 +100,10 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
         parentKid: d.parentKid,
         namespace: d.namespace,
         fingerprint: d.fingerprint,
+        ...(d.keyType === 'customer-provided-root-key' ? { publicKey: null } : {}),
       };
       const next: ProvisionedTenant = { ...state, keys: [...state.keys, key] };
       if (d.keyType === 'customer-provided-root-key') {
-        next.keys[next.keys.length - 1] = { ...key, publicKey: null };
         next.customerKeys = { ...state.customerKeys, [d.kid]: { wrappingKey: null, importedWith: null, materialDeleted: false } };
       }
       if (d.state === 'active' && d.keyType === 'tenant-master-key') next.activeTmkKid = d.kid;
@@ -161,11 +161,8 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
       const { kid, wrappingKeyId } = event.data;
       const customer = state.customerKeys[kid];
       if (!customer) return state;
-      return {
-        ...state,
-        customerKeys: { ...state.customerKeys, [kid]: { ...customer, importedWith: wrappingKeyId } },
-        keys: updateKey(state, kid, (key) => ({ ...key, publicKey: null })),
-      };
+      // The listed public key goes with the state change to active (KeyStateChanged).
+      return { ...state, customerKeys: { ...state.customerKeys, [kid]: { ...customer, importedWith: wrappingKeyId } } };
     }
     case 'TenantRootKeyChanged': {
       if (state.status !== 'provisioned') return state;

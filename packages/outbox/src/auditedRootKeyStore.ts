@@ -1,4 +1,4 @@
-import { CONTEXT_KEYS, hasErrorCode, RootKeyStoreError } from '@keyledger/domain';
+import { CONTEXT_KEYS, hasErrorCode } from '@keyledger/domain';
 import type { RecordedEvent, RootKeyOperationName } from '@keyledger/events';
 import {
   DelegatingRootKeyStore,
@@ -107,8 +107,8 @@ function wrapped(input: WrapKeyInput | UnwrapKeyInput): Subject {
 
 const customerKey = (ref: CustomerKeyRef): Subject => ({ tenant: ref.tenant, rootKid: ref.kid, kid: null });
 
+/** The stable reason code: RootKeyStoreError and KeyImportError carry one; others by error code. */
 function failureReason(error: unknown): string {
-  if (error instanceof RootKeyStoreError) return error.reason;
   const reason = (error as { reason?: unknown })?.reason;
   if (typeof reason === 'string' && /^[a-z0-9_]+$/.test(reason)) return reason;
   if (hasErrorCode(error, 'integrity_error')) return 'integrity_error';

@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { describeRsaAesWrappedLength, maxKwpPayloadBytes } from '@keyledger/crypto';
 import { KeyImportError } from '@keyledger/domain';
-import { CUSTOMER_KEY_BYTES, type ImportKeyMaterialInput } from './rootKeyStore';
+import { CUSTOMER_KEY_BYTES } from './rootKeyStore';
+
+/** Key ids of CPRKs in stores that name them (software, PKCS#11); KMS uses its KeyId. */
+export const CUSTOMER_KID_PATTERN = /^cprk-[0-9a-f-]{36}$/;
+export const newCustomerKid = () => `cprk-${randomUUID()}`;
 
 /** The one message for material that does not unwrap, whatever the cryptographic cause. */
 export const UNWRAP_FAILED_MESSAGE =
@@ -41,11 +46,5 @@ export function checkKeyMaterialLength(length: number): void {
   }
   if (length !== CUSTOMER_KEY_BYTES) {
     throw new KeyImportError('invalid_key_material', `The key material is ${length * 8} bits; it must be exactly 256 bits (AES-256).`);
-  }
-}
-
-export function checkWrappingKeyNotExpired(wrappingKey: ImportKeyMaterialInput['wrappingKey'], now: Date): void {
-  if (Date.parse(wrappingKey.expiresAt) <= now.getTime()) {
-    throw new KeyImportError('wrapping_key_expired', `The wrapping key expired at ${wrappingKey.expiresAt}; request a new one.`);
   }
 }

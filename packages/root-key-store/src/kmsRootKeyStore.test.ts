@@ -11,6 +11,7 @@ import {
   KMSInvalidStateException,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import type { KeyObject } from 'node:crypto';
 import { generateRsaWrappingKeyPair, publicKeyPem, rsaAesKeyWrap } from '@keyledger/crypto';
 import { KeyImportError, RootKeyStoreError } from '@keyledger/domain';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -112,7 +113,10 @@ describe('KmsRootKeyStore', () => {
 
 describe('KmsRootKeyStore BYOK (exact KMS requests)', () => {
   const CPRK = '0f0e0d0c-0b0a-4908-8706-050403020100';
-  const { publicKey } = generateRsaWrappingKeyPair();
+  let publicKey: KeyObject;
+  beforeAll(async () => {
+    ({ publicKey } = await generateRsaWrappingKeyPair());
+  });
   const validTo = new Date('2030-01-02T03:04:05Z');
   const wrappingKey = (importToken: string | null) => ({
     wrappingKeyId: 'kms-x',

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { OAEP_HASHES, publicKeyPem, parseRsaPublicKey, type OaepHash } from '@keyledger/crypto';
 import { KeyImportError, RootKeyStoreError } from '@keyledger/domain';
-import { checkWrappedKeyShape, checkWrappingKeyNotExpired, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
+import { checkWrappedKeyShape, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
 import { withRetries, type RetryOptions } from './retry';
 import type {
   CustomerKeyRef,
@@ -196,7 +196,6 @@ export class KmsRootKeyStore implements RootKeyStore {
 
   async importKeyMaterial({ kid, wrappingKey, wrappedKey }: ImportKeyMaterialInput): Promise<void> {
     this.assertCustomerKid(kid);
-    checkWrappingKeyNotExpired(wrappingKey, new Date());
     checkWrappedKeyShape(wrappedKey.length, KMS_WRAPPING_KEY_BYTES);
     if (!wrappingKey.importToken) throw new KeyImportError('wrapping_key_unknown', 'The wrapping key has no KMS import token; request a new one.');
     const importToken = Buffer.from(wrappingKey.importToken, 'base64');

@@ -3,7 +3,7 @@ import { encodeEncryptionContext, type EncryptionContext, type OaepHash } from '
 import { ConcurrencyError, CONTEXT_KEYS, KeyImportError, RootKeyStoreError } from '@keyledger/domain';
 import * as pkcs11Namespace from 'pkcs11js';
 import type * as P from 'pkcs11js';
-import { checkKeyMaterialLength, checkWrappedKeyShape, checkWrappingKeyNotExpired, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
+import { checkKeyMaterialLength, checkWrappedKeyShape, CUSTOMER_KID_PATTERN, newCustomerKid, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
 import {
   WRAPPING_KEY_VALIDITY_MS,
   type CustomerKeyRef,
@@ -143,6 +143,8 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     private readonly session: Buffer,
     private readonly options: Pkcs11RootKeyStoreOptions,
     private readonly description: RootKeyDescription,
+    /** The ERK's object handle, found once: token object handles hold for the session's life. */
+    private readonly rootKeyObject: Buffer,
     readonly wrappingProfiles: readonly OaepHash[],
     /** Whether the token lists CKM_RSA_AES_KEY_WRAP (it is not called: pkcs11js cannot pass its parameters, see CKM_RSA_AES_KEY_WRAP). */
     readonly tokenHasRsaAesKeyWrap: boolean,
@@ -172,9 +174,9 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
           throw new RootKeyStoreError('hsm_login_failed', `Cannot log in to token '${options.tokenLabel}': ${pkcs11Reason(error)}.`);
         }
       }
-      const description = Pkcs11RootKeyStore.ensureRootKey(pkcs11, session, options.rootKeyLabel ?? 'keyledger-erk', options.clock?.() ?? new Date());
+      const rootKey = Pkcs11RootKeyStore.ensureRootKey(pkcs11, session, options.rootKeyLabel ?? 'keyledger-erk', options.clock?.() ?? new Date());
       const profiles = (['sha256', 'sha1'] as const).filter((hash) => Pkcs11RootKeyStore.probeOaep(pkcs11, session, hash));
-      return new Pkcs11RootKeyStore(pkcs11, slot, session, options, description, profiles, mechanisms.includes(CKM_RSA_AES_KEY_WRAP));
+      return new Pkcs11RootKeyStore(pkcs11, slot, session, options, rootKey.description, rootKey.handle, profiles, mechanisms.includes(CKM_RSA_AES_KEY_WRAP));
     } catch (error) {
       unloadModule(options.library);
       if (error instanceof RootKeyStoreError) throw error;
@@ -186,7 +188,12 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
    * The ERK is a token AES-256 key with the configured label, created on first start when
    * absent. Its CKA_ID holds its kid and creation time (PKCS#11 keys keep no timestamps).
    */
-  private static ensureRootKey(pkcs11: P.PKCS11, session: Buffer, rootKeyLabel: string, now: Date): RootKeyDescription {
+  private static ensureRootKey(
+    pkcs11: P.PKCS11,
+    session: Buffer,
+    rootKeyLabel: string,
+    now: Date,
+  ): { description: RootKeyDescription; handle: Buffer } {
     const found = findObjects(pkcs11, session, [
       { type: CKA_CLASS, value: CKO_SECRET_KEY },
       { type: CKA_LABEL, value: rootKeyLabel },
@@ -207,7 +214,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     if (typeof parsed.kid !== 'string' || !/^erk-[0-9a-f-]{36}$/.test(parsed.kid) || typeof parsed.created_at !== 'string') {
       throw new RootKeyStoreError('invalid_root_key', `Key '${rootKeyLabel}' in the token was not created by keyledger (its CKA_ID holds no keyledger id).`);
     }
-    return { kid: parsed.kid, createdAt: parsed.created_at };
+    return { description: { kid: parsed.kid, createdAt: parsed.created_at }, handle };
   }
 
   /** Does the token unwrap with RSA-OAEP and this hash? Tried on throw-away session keys. */
@@ -270,7 +277,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
 
   async createCustomerKey(_input: { tenant: string }): Promise<{ kid: string }> {
     // The token object appears at import; before that the key id is all there is.
-    return { kid: `cprk-${randomUUID()}` };
+    return { kid: newCustomerKid() };
   }
 
   async createWrappingKey({ tenant, kid, oaepHash }: WrappingKeyRequest): Promise<IssuedWrappingKey> {
@@ -328,7 +335,6 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
   }
 
   async importKeyMaterial({ tenant, kid, wrappingKey, wrappedKey }: ImportKeyMaterialInput): Promise<void> {
-    checkWrappingKeyNotExpired(wrappingKey, this.clock());
     const privateKey = this.find(CKO_PRIVATE_KEY, wrappingKeyLabel(kid), Buffer.from(`${tenant}/${wrappingKey.wrappingKeyId}`))[0];
     if (!privateKey) throw new KeyImportError('wrapping_key_unknown', 'The HSM no longer holds this wrapping key; request a new one.');
     const modulus = this.pkcs11.C_GetAttributeValue(this.session, privateKey, [{ type: CKA_MODULUS }])[0]?.value as Buffer;
@@ -426,10 +432,8 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
   }
 
   private rootKeyHandle(rootKid: string, context: EncryptionContext): Buffer {
-    if (rootKid === this.description.kid) {
-      const erk = this.find(CKO_SECRET_KEY, this.options.rootKeyLabel ?? 'keyledger-erk')[0];
-      if (erk) return erk;
-    } else if (/^cprk-[0-9a-f-]{36}$/.test(rootKid)) {
+    if (rootKid === this.description.kid) return this.rootKeyObject;
+    if (CUSTOMER_KID_PATTERN.test(rootKid)) {
       // A CPRK serves only the tenant it was imported for (its CKA_ID).
       const cprk = this.find(CKO_SECRET_KEY, rootKid, Buffer.from(context[CONTEXT_KEYS.tenant] ?? ''))[0];
       if (cprk) return cprk;

@@ -42,7 +42,8 @@ export interface IssuedWrappingKey {
 }
 
 export interface ImportKeyMaterialInput extends CustomerKeyRef {
-  wrappingKey: Pick<IssuedWrappingKey, 'wrappingKeyId' | 'oaepHash' | 'importToken' | 'expiresAt'>;
+  /** The CPRK's current, unexpired wrapping key (the hierarchy checks both before calling). */
+  wrappingKey: Pick<IssuedWrappingKey, 'wrappingKeyId' | 'oaepHash' | 'importToken'>;
   /** CKM_RSA_AES_KEY_WRAP output: OAEP(ephemeral AES key) ‖ RFC 5649 wrap of the key material. */
   wrappedKey: Uint8Array;
 }

@@ -1,11 +1,11 @@
-import { generateKeyPair, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   DecryptionError,
   encodeEncryptionContext,
   generateAes256Key,
+  generateRsaWrappingKeyPair,
   open,
   OAEP_HASHES,
   parseRsaPrivateKey,
@@ -13,12 +13,11 @@ import {
   rsaAesKeyUnwrap,
   rsaModulusBytes,
   seal,
-  WRAPPING_KEY_BITS,
   zeroize,
   type EncryptionContext,
 } from '@keyledger/crypto';
 import { ConcurrencyError, CONTEXT_KEYS, KeyImportError, RootKeyStoreError } from '@keyledger/domain';
-import { checkKeyMaterialLength, checkWrappedKeyShape, checkWrappingKeyNotExpired, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
+import { checkKeyMaterialLength, checkWrappedKeyShape, CUSTOMER_KID_PATTERN, newCustomerKid, UNWRAP_FAILED_MESSAGE } from './customerKeyImport';
 import { assertWrappingProfile } from './wrappingProfiles';
 import {
   STALE_IMPORT_MS,
@@ -33,8 +32,6 @@ import {
   type WrappingKeyRequest,
 } from './rootKeyStore';
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-const CPRK_KID = /^cprk-[0-9a-f-]{36}$/;
 const WRAPPING_KEY_ID = /^wk-[0-9a-f-]{36}$/;
 
 export const SOFTWARE_ROOT_KEY_WARNING =
@@ -147,13 +144,13 @@ export class SoftwareRootKeyStore implements RootKeyStore {
 
   async createCustomerKey(_input: { tenant: string }): Promise<{ kid: string }> {
     // No material exists before the import; the key id is all there is.
-    return { kid: `cprk-${randomUUID()}` };
+    return { kid: newCustomerKid() };
   }
 
   async createWrappingKey({ tenant, kid, oaepHash }: WrappingKeyRequest): Promise<IssuedWrappingKey> {
     assertWrappingProfile(this, oaepHash);
     this.assertCustomerKid(kid);
-    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: WRAPPING_KEY_BITS, publicExponent: 0x10001 });
+    const { publicKey, privateKey } = await generateRsaWrappingKeyPair();
     const wrappingKeyId = `wk-${randomUUID()}`;
     const expiresAt = new Date(this.clock().getTime() + WRAPPING_KEY_VALIDITY_MS).toISOString();
     const file: WrappingKeyFile = {
@@ -173,7 +170,6 @@ export class SoftwareRootKeyStore implements RootKeyStore {
 
   async importKeyMaterial({ tenant, kid, wrappingKey, wrappedKey }: ImportKeyMaterialInput): Promise<void> {
     this.assertCustomerKid(kid);
-    checkWrappingKeyNotExpired(wrappingKey, this.clock());
     const file = await this.readWrappingKey(kid, wrappingKey.wrappingKeyId);
     if (!file || file.tenant !== tenant) {
       throw new KeyImportError('wrapping_key_unknown', 'The store no longer holds this wrapping key; request a new one.');
@@ -235,7 +231,7 @@ export class SoftwareRootKeyStore implements RootKeyStore {
 
   private async rootKey(rootKid: string, context: EncryptionContext): Promise<Buffer> {
     if (rootKid === this.description.kid) return this.key;
-    if (CPRK_KID.test(rootKid)) {
+    if (CUSTOMER_KID_PATTERN.test(rootKid)) {
       const file = await this.readJson<CustomerKeyFile>(join(this.customerDir, `${rootKid}.key.json`));
       const key = Buffer.from(file?.key ?? '', 'base64');
       if (file && file.tenant === context[CONTEXT_KEYS.tenant] && key.length === 32) return key;
@@ -279,7 +275,7 @@ export class SoftwareRootKeyStore implements RootKeyStore {
   }
 
   private assertCustomerKid(kid: string): void {
-    if (!CPRK_KID.test(kid)) throw new RootKeyStoreError('unknown_root_key', `Key ${kid} is not a customer-provided root key of this store.`);
+    if (!CUSTOMER_KID_PATTERN.test(kid)) throw new RootKeyStoreError('unknown_root_key', `Key ${kid} is not a customer-provided root key of this store.`);
   }
 
   private aad(rootKid: string, context: EncryptionContext): Buffer {
