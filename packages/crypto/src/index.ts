@@ -4,3 +4,4 @@ export * from './keyWrap';
 export * from './keys';
 export * from './encryptionContext';
 export * from './rsaAesKeyWrap';
+export * from './randomIv';

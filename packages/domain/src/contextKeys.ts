@@ -9,4 +9,6 @@ export const CONTEXT_KEYS = {
   namespace: 'keyledger:namespace',
   parentKid: 'keyledger:parent-kid',
   rootKid: 'keyledger:root-kid',
+  secretName: 'keyledger:secret-name',
+  secretVersion: 'keyledger:secret-version',
 } as const;

@@ -1,5 +1,4 @@
 import { isKeyledgerError } from '@keyledger/domain';
-import { AuthorizationError, RequestValidationError } from './errors';
 
 /** Auth0 Management API error body. */
 export interface ErrorBody {
@@ -16,6 +15,7 @@ const BY_CODE: Record<string, { statusCode: number; errorCode: string }> = {
   not_found: { statusCode: 404, errorCode: 'key_not_found' },
   unsupported_media_type: { statusCode: 415, errorCode: 'unsupported_media_type' },
   illegal_key_state: { statusCode: 409, errorCode: 'invalid_key_state' },
+  undecryptable: { statusCode: 400, errorCode: 'decryption_failed' },
   concurrency_conflict: { statusCode: 409, errorCode: 'concurrent_modification' },
   root_key_store_error: { statusCode: 503, errorCode: 'root_key_store_unavailable' },
 };
@@ -45,8 +45,9 @@ export function toErrorBody(error: unknown): { body: ErrorBody; expose: boolean 
   if (isKeyledgerError(error)) {
     const mapped = BY_CODE[error.code];
     if (mapped) {
-      const errorCode =
-        error instanceof RequestValidationError || error instanceof AuthorizationError ? error.errorCode : mapped.errorCode;
+      // An error may name its own Auth0-style errorCode (e.g. secret_not_found); else the code's default.
+      const own = (error as { errorCode?: unknown }).errorCode;
+      const errorCode = typeof own === 'string' ? own : mapped.errorCode;
       if (mapped.statusCode < 500) return { body: errorBody(mapped.statusCode, error.message, errorCode), expose: true };
       if (mapped.statusCode === 503) {
         return {

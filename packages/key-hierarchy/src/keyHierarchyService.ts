@@ -99,6 +99,49 @@ export class KeyHierarchyService {
     return asProvisioned(outcome.state);
   }
 
+  /**
+   * The tenant's current hierarchy for the data plane: a plain read, provisioning only when the
+   * tenant or one of the configured namespaces has no key yet. It never sweeps (the data plane
+   * only reads key material).
+   */
+  async openTenant(tenant: string): Promise<Loaded<ProvisionedTenant>> {
+    const loaded = await this.options.repository.load(tenantStreamId(tenant));
+    if (loaded.state.status === 'provisioned' && this.missingNamespaces(loaded.state).length === 0) {
+      return { state: loaded.state, version: loaded.version };
+    }
+    await this.ensureProvisioned(tenant);
+    const provisioned = await this.options.repository.load(tenantStreamId(tenant));
+    return { state: asProvisioned(provisioned.state), version: provisioned.version };
+  }
+
+  /**
+   * Unwraps namespace keys of a loaded hierarchy: one root key store call for the TMK, then
+   * AES-GCM under it for each key. The caller owns (and zeroes) the returned keys.
+   */
+  async unwrapNamespaceKeys(tenant: string, loaded: Loaded<ProvisionedTenant>, kids: readonly string[]): Promise<Map<string, Buffer>> {
+    const { state, version } = loaded;
+    const keys = new Map<string, Buffer>();
+    const tmk = await this.unwrapTenantMasterKey(tenant, state, state.activeTmkKid, version);
+    try {
+      for (const kid of kids) {
+        const record = findKey(state, kid);
+        if (record?.type !== 'tenant-encryption-key' || record.state === 'destroyed') {
+          throw new IntegrityError(`${kid} is not a live namespace key of this tenant.`);
+        }
+        if (record.parentKid !== state.activeTmkKid) {
+          throw new IntegrityError(`Namespace key ${kid} is not wrapped by the active tenant master key.`);
+        }
+        keys.set(kid, await this.unwrapNamespaceKey(tenant, record, tmk, version));
+      }
+    } catch (error) {
+      zeroize(...keys.values());
+      throw error;
+    } finally {
+      zeroize(tmk);
+    }
+    return keys;
+  }
+
   async listKeys(tenant: string): Promise<KeyRecord[]> {
     return (await this.ensureProvisioned(tenant)).keys;
   }

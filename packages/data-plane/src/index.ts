@@ -1,0 +1,5 @@
+export * from './boundedCache';
+export * from './cryptoDataPlane';
+export * from './envelope';
+export * from './errors';
+export * from './limits';
