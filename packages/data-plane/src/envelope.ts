@@ -5,7 +5,6 @@ import {
   GCM_IV_BYTES,
   GCM_TAG_BYTES,
   RandomIvSource,
-  type EncryptionContext,
 } from '@keyledger/crypto';
 import { CONTEXT_KEYS as C } from '@keyledger/domain';
 import { MalformedCiphertextError, UndecryptableError } from './errors';
