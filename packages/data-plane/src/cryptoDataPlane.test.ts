@@ -52,13 +52,14 @@ describe('CryptoDataPlane against dynalite and the software root key store', () 
     expect(ciphertext.includes(text('hello'))).toBe(false);
 
     await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext, encryptionContext: context })).resolves.toEqual(text('hello'));
-    for (const wrong of [
+    const wrongs: Array<{ tenant: string; namespace: string; encryptionContext: Record<string, string> }> = [
       { tenant, namespace: 'default', encryptionContext: { order: '43' } },
       { tenant, namespace: 'default', encryptionContext: {} },
       { tenant, namespace: 'default', encryptionContext: { order: '42', extra: '' } },
       { tenant, namespace: 'secrets', encryptionContext: context },
       { tenant: other, namespace: 'default', encryptionContext: context },
-    ]) {
+    ];
+    for (const wrong of wrongs) {
       await expect(dataPlane.decrypt({ ...wrong, ciphertext })).rejects.toBeInstanceOf(UndecryptableError);
     }
   });

@@ -199,6 +199,17 @@ export class CryptoDataPlane {
     }
   }
 
+  /** The active key of a namespace; NamespaceNotFoundError when the tenant has no such namespace. */
+  async activeNamespaceKid(tenant: string, namespace: string): Promise<string> {
+    let view = this.tenants.get(tenant);
+    if (!view) {
+      await this.loadTenant(tenant);
+      view = this.tenants.get(tenant);
+    }
+    if (!view) throw new Error('The tenant\'s hierarchy left the cache at once; try again.');
+    return activeNamespaceKid(view.loaded.state, namespace);
+  }
+
   /** Drops everything cached (keys are zeroed). */
   clear(): void {
     this.encryptionKeys.clear();

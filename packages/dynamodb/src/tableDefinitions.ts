@@ -81,6 +81,31 @@ export const AUDIT_LOG_ATTR = {
   afterSequence: 'after_sequence',
 } as const;
 
+/**
+ * Secrets, as CredStash keeps them: one item per (secret, version) with a zero-padded version,
+ * so that a descending query finds the latest. Keys are scoped by tenant and namespace.
+ */
+export const SECRETS_ATTR = {
+  /** `<tenant>/<namespace>/<name>`; neither tenant nor namespace can hold a '/'. */
+  secretId: 'secret_id',
+  /** 19 digits, zero-padded. */
+  version: 'version',
+  /** `<tenant>/<namespace>`: partition of the by-namespace index (only on live versions). */
+  namespaceId: 'namespace_id',
+  /** `<name>#<version>`: sort key of the by-namespace index (only on live versions). */
+  nameVersion: 'name_version',
+  kid: 'kid',
+  /** The value's envelope (its own data key, wrapped by the namespace key). Removed when the version is deleted. */
+  ciphertext: 'ciphertext',
+  createdAt: 'created_at',
+  createdBy: 'created_by',
+  /** Set when the version was deleted: the number stays taken, the value is gone. */
+  deletedAt: 'deleted_at',
+} as const;
+
+/** Live secret versions of one tenant's namespace, sorted by name then version (lists names). */
+export const SECRETS_BY_NAMESPACE_INDEX = 'by-namespace';
+
 export const TABLES = {
   events: {
     id: 'Events',
@@ -123,6 +148,22 @@ export const TABLES = {
     partitionKey: { name: AUDIT_LOG_ATTR.tenant, type: 'S' },
     sortKey: { name: AUDIT_LOG_ATTR.entryKey, type: 'S' },
     holdsKeyMaterial: false,
+  },
+  secrets: {
+    id: 'Secrets',
+    description: 'CredStash-style secrets: one item per (tenant/namespace/name, zero-padded version), each value under its own data key.',
+    partitionKey: { name: SECRETS_ATTR.secretId, type: 'S' },
+    sortKey: { name: SECRETS_ATTR.version, type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: SECRETS_BY_NAMESPACE_INDEX,
+        partitionKey: { name: SECRETS_ATTR.namespaceId, type: 'S' },
+        sortKey: { name: SECRETS_ATTR.nameVersion, type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    // A deleted secret must be gone for good, as destroyed key material is.
+    holdsKeyMaterial: true,
   },
 } as const satisfies Record<string, TableDefinition>;
 

@@ -1,0 +1,50 @@
+/** Where a secret lives: names are unique per tenant and namespace. */
+export interface SecretRef {
+  tenant: string;
+  namespace: string;
+  name: string;
+}
+
+export interface StoredSecretVersion {
+  version: number;
+  /** The namespace key the value's data key is wrapped by. */
+  kid: string;
+  /** The value's envelope. */
+  ciphertext: Buffer;
+  createdAt: string;
+  createdBy: string;
+}
+
+export type SecretVersionInfo = Omit<StoredSecretVersion, 'ciphertext'>;
+
+export interface SecretHead {
+  /** Highest version number ever written, deleted versions included (0: none). */
+  highestVersion: number;
+  /** The latest version that is not deleted. */
+  latest?: StoredSecretVersion;
+}
+
+export interface SecretListPage {
+  secrets: Array<{ name: string; version: number }>;
+  /** Pass as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+/**
+ * The secret store port. Version numbers are never reused while a secret exists: deleting a
+ * version removes its value and keeps its number taken; deleting a secret removes every version.
+ */
+export interface SecretStore {
+  head(ref: SecretRef): Promise<SecretHead>;
+  get(ref: SecretRef, version: number): Promise<StoredSecretVersion | undefined>;
+  /** Writes a new version; false when that version number is already taken (a concurrent put won). */
+  put(ref: SecretRef, record: StoredSecretVersion): Promise<boolean>;
+  /** Live versions, newest first. */
+  versions(ref: SecretRef): Promise<SecretVersionInfo[]>;
+  /** Names (after `after`, in order) with their latest live version. */
+  list(scope: Omit<SecretRef, 'name'>, page: { after?: string; limit: number }): Promise<SecretListPage>;
+  /** False when the version does not exist or is already deleted. */
+  deleteVersion(ref: SecretRef, version: number, deletedAt: string): Promise<boolean>;
+  /** Deletes every version; returns how many items went. */
+  deleteAll(ref: SecretRef): Promise<number>;
+}
