@@ -6,3 +6,4 @@ export * from './limits';
 export * from './secretStore';
 export * from './dynamoDbSecretStore';
 export * from './secretsService';
+export * from './config';

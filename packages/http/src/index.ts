@@ -6,3 +6,4 @@ export * from './httpHandler';
 export * from './logger';
 export * from './serviceRouter';
 export * from './queryParameters';
+export * from './bodyFields';

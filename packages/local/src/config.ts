@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { dataPlaneLimitsSchema, type DataPlaneLimits } from '@keyledger/data-plane';
 import { DEFAULT_TENANT_CLAIM, namespaceListSchema, parseConfig } from '@keyledger/key-hierarchy';
 import { z } from 'zod';
 
@@ -57,7 +58,7 @@ export const localConfigSchema = z.object({
     .pipe(z.array(z.enum(FAULTS, { message: `each fault must be one of ${FAULTS.join(', ')}` }))),
 });
 
-export type LocalConfig = z.output<typeof localConfigSchema> & { dataDir: string };
+export type LocalConfig = z.output<typeof localConfigSchema> & { dataDir: string; dataPlaneLimits: DataPlaneLimits };
 
 export function readLocalConfig(env: Record<string, string | undefined>): LocalConfig {
   const config = parseConfig(
@@ -67,5 +68,5 @@ export function readLocalConfig(env: Record<string, string | undefined>): LocalC
     }),
     env,
   );
-  return { ...config, dataDir: resolve(config.KEYLEDGER_DATA_DIR) };
+  return { ...config, dataDir: resolve(config.KEYLEDGER_DATA_DIR), dataPlaneLimits: parseConfig(dataPlaneLimitsSchema, env) };
 }

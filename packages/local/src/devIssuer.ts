@@ -5,6 +5,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, Si
 
 export const DEV_ISSUER_FILE = 'dev-issuer.json';
 const ALGORITHM = 'ES256';
+const VERIFIED_CACHE_SIZE = 1_000;
 
 interface IssuerFile {
   warning: string;
@@ -35,7 +36,12 @@ export class DevIssuer {
     private readonly kid: string,
     private readonly privateJwk: JWK,
     readonly jwks: JSONWebKeySet,
-  ) {}
+  ) {
+    this.keySet = createLocalJWKSet(jwks);
+  }
+
+  private readonly keySet: ReturnType<typeof createLocalJWKSet>;
+  private readonly verified = new Map<string, JWTPayload>();
 
   static async openOrCreate(dataDir: string, options: { audience: string; tenantClaim: string }): Promise<DevIssuer> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -75,13 +81,25 @@ export class DevIssuer {
       .sign(key);
   }
 
-  /** Verifies signature, issuer, audience and expiry; returns the claims. */
+  /**
+   * Verifies signature, issuer, audience and expiry; returns the claims. A verified token is
+   * remembered until it expires (at most VERIFIED_CACHE_SIZE of them): an ES256 verification
+   * costs more than a whole 1 KiB encrypt, and in AWS the API Gateway authorizer does this work
+   * outside the handler's process.
+   */
   async verify(token: string): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), {
+    const remembered = this.verified.get(token);
+    if (remembered && (remembered.exp ?? 0) * 1000 > Date.now()) return remembered;
+    if (remembered) this.verified.delete(token);
+    const { payload } = await jwtVerify(token, this.keySet, {
       issuer: this.issuer,
       audience: this.audience,
       algorithms: [ALGORITHM],
     });
+    if (payload.exp !== undefined) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, payload);
+    }
     return payload;
   }
 }

@@ -4,6 +4,8 @@ import type { Server } from 'node:http';
 import type { Logger } from '@keyledger/domain';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createAuditEventHandler, createAuditProjectorHandlers } from '@keyledger/audit-projector';
+import { createCryptoDataPlaneHandlers } from '@keyledger/crypto-data-plane';
+import { CryptoDataPlane, DynamoDbSecretStore, SecretsService } from '@keyledger/data-plane';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
@@ -80,10 +82,22 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })),
     { activity, tenantClaim, logger },
   );
+  const dataPlane = new CryptoDataPlane({ keyHierarchy, limits: config.dataPlaneLimits, logger });
+  const secrets = new SecretsService({ store: new DynamoDbSecretStore({ client: dynamo.client, tableName: dynamo.tables.secrets }), dataPlane });
+  const cryptoDataPlane = createServiceRouter(
+    'crypto-data-plane',
+    createCryptoDataPlaneHandlers({
+      dataPlane,
+      secrets,
+      tenantClaim,
+      logger,
+      recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
+    }),
+  );
   const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
 
   const server: Server = createLocalServer({
-    services: { 'key-admin': keyAdmin, 'audit-projector': auditProjector },
+    services: { 'key-admin': keyAdmin, 'crypto-data-plane': cryptoDataPlane, 'audit-projector': auditProjector },
     issuer,
     logger,
     isReady: () => ready,

@@ -1,4 +1,4 @@
-import { booleanParameter, wholeNumberParameter } from '@keyledger/http';
+import { base64Bytes, booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import { OAEP_HASHES } from '@keyledger/crypto';
 import { z } from 'zod';
 
@@ -36,16 +36,9 @@ export const wrappingKeyBody = z
   })
   .strict();
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** CKM_RSA_AES_KEY_WRAP output, standard base64 (padding required, no whitespace). */
 export const importKeyBody = z
   .object({
-    wrapped_key: z
-      .string({ message: 'is required: the wrapped key material, base64' })
-      .min(1, 'must not be empty')
-      .max(8192, 'is too long for a wrapped 256-bit key')
-      .regex(BASE64, 'is not valid base64 (standard alphabet, with = padding)')
-      .transform((value) => Buffer.from(value, 'base64')),
+    wrapped_key: base64Bytes('the wrapped key material', { maxBytes: 6144 }),
   })
   .strict();

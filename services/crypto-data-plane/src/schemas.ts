@@ -1,0 +1,109 @@
+import {
+  MAX_CONTEXT_ENTRIES,
+  MAX_CONTEXT_KEY_LENGTH,
+  MAX_CONTEXT_VALUE_LENGTH,
+  MAX_KID_BYTES,
+  MAX_PLAINTEXT_BYTES,
+  MAX_SECRET_VALUE_BYTES,
+  SECRET_ALPHABETS,
+  SECRET_NAME_PATTERN,
+  WRAPPED_DATA_KEY_BYTES,
+} from '@keyledger/data-plane';
+import { NAMESPACE_PATTERN } from '@keyledger/domain';
+import { base64Bytes, wholeNumberParameter } from '@keyledger/http';
+import { z } from 'zod';
+
+export { noQuery } from '@keyledger/http';
+
+/** Largest envelope: a 64-character key id, and the largest plaintext. */
+const MAX_CIPHERTEXT_BYTES = 4 + MAX_KID_BYTES + WRAPPED_DATA_KEY_BYTES + 12 + MAX_PLAINTEXT_BYTES + 16;
+
+const namespaceName = z
+  .string()
+  .regex(NAMESPACE_PATTERN, "is not a namespace name: 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
+
+/** Caller context, bound into the AAD: a flat object of strings (KMS's EncryptionContext). */
+export const encryptionContext = z
+  .record(
+    z.string().min(1, 'keys must not be empty').max(MAX_CONTEXT_KEY_LENGTH, `keys are at most ${MAX_CONTEXT_KEY_LENGTH} characters`),
+    z.string({ message: 'values must be strings' }).max(MAX_CONTEXT_VALUE_LENGTH, `values are at most ${MAX_CONTEXT_VALUE_LENGTH} characters`),
+  )
+  .refine((context) => Object.keys(context).length <= MAX_CONTEXT_ENTRIES, `has more than ${MAX_CONTEXT_ENTRIES} entries`);
+
+export const namespacePath = z.object({ ns: namespaceName });
+
+export const encryptBody = z
+  .object({
+    plaintext: base64Bytes('the data to encrypt', { maxBytes: MAX_PLAINTEXT_BYTES, allowEmpty: true }),
+    encryption_context: encryptionContext.optional(),
+  })
+  .strict();
+
+export const decryptBody = z
+  .object({
+    ciphertext: base64Bytes('the envelope returned by encrypt', { maxBytes: MAX_CIPHERTEXT_BYTES }),
+    encryption_context: encryptionContext.optional(),
+  })
+  .strict();
+
+export const dataKeyBody = z.object({ encryption_context: encryptionContext.optional() }).strict();
+
+export const secretPath = z.object({
+  name: z.string().regex(SECRET_NAME_PATTERN, "is not a secret name: 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"),
+});
+
+const namespaceQuery = { namespace: namespaceName.default('secrets') };
+const version = wholeNumberParameter('version', { min: 1 });
+
+/** The context of a read, as a JSON object in the query string (a GET has no body). */
+const contextQuery = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'encryption_context must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(encryptionContext);
+
+export const getSecretQuery = z.object({ ...namespaceQuery, version: version.optional(), encryption_context: contextQuery.optional() }).strict();
+export const deleteSecretQuery = z.object({ ...namespaceQuery, version: version.optional() }).strict();
+export const namespaceOnlyQuery = z.object(namespaceQuery).strict();
+export const listSecretsQuery = z
+  .object({
+    ...namespaceQuery,
+    from: z.string().regex(SECRET_NAME_PATTERN, 'from must be a secret name (the next value of the previous page)').optional(),
+    take: wholeNumberParameter('take', { min: 1, max: 100 }).default(50),
+  })
+  .strict();
+
+const expectedVersion = z.number().int().min(0, 'must be 0 (the secret must not exist yet) or a version').optional();
+
+export const putSecretBody = z
+  .object({
+    value: z
+      .string({ message: 'is required: the secret value, a string' })
+      .refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_SECRET_VALUE_BYTES, `is over the size limit of ${MAX_SECRET_VALUE_BYTES} bytes (UTF-8)`),
+    encryption_context: encryptionContext.optional(),
+    expected_version: expectedVersion,
+  })
+  .strict();
+
+const ALPHABET_NAMES = Object.keys(SECRET_ALPHABETS) as [keyof typeof SECRET_ALPHABETS, ...Array<keyof typeof SECRET_ALPHABETS>];
+
+export const rotateSecretBody = z
+  .object({
+    length: z.number().int().min(8, 'must be at least 8').max(4096, 'must be at most 4096').default(32),
+    alphabet: z.enum(ALPHABET_NAMES, { message: `must be one of ${ALPHABET_NAMES.join(', ')}` }).default('alphanumeric'),
+    /** Custom characters instead of a named alphabet. */
+    characters: z
+      .string()
+      .refine((chars) => new Set(chars).size === [...chars].length, 'must not repeat a character')
+      .refine((chars) => [...chars].length >= 2 && [...chars].length <= 256, 'must hold 2 to 256 characters')
+      .optional(),
+    encryption_context: encryptionContext.optional(),
+    expected_version: expectedVersion,
+  })
+  .strict();
