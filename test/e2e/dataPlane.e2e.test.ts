@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { eventually, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { eventually, freePort, runCli, runCliWithInput, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(180_000);
 
@@ -259,5 +259,45 @@ describe('secrets over HTTP against the local server', () => {
       return reply.status === 200 && reply.body!['value'] === `value of ${name}`;
     });
     expect(read.filter((ok) => !ok)).toHaveLength(0);
+  });
+});
+
+describe('the CLI against the local server', () => {
+  it('keyledger encrypt | keyledger decrypt round-trips bytes from stdin to stdout, with --context', async () => {
+    const cliEnv = { ...env, KEYLEDGER_TOKEN: await token('cli-co', DATA_SCOPES) };
+    const data = Buffer.concat([Buffer.from('binary\0data\n'), Buffer.from([0xff, 0xfe, 0x00])]);
+    const encrypted = await runCliWithInput(['encrypt', '--context', 'file=a.bin', '--context', 'team=ops'], cliEnv, data);
+    expect(encrypted).toMatchObject({ code: 0, stderr: '' });
+    const decrypted = await runCliWithInput(['decrypt', '--context', 'team=ops', '--context', 'file=a.bin'], cliEnv, encrypted.stdout);
+    expect(decrypted.code).toBe(0);
+    expect(decrypted.stdout.equals(data)).toBe(true);
+    const refused = await runCliWithInput(['decrypt', '--context', 'file=b.bin'], cliEnv, encrypted.stdout);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toHaveLength(0);
+    expect(refused.stderr).toMatch(/^keyledger: 400 The ciphertext could not be decrypted/);
+  });
+
+  it('keyledger secrets put|get|versions|rotate|list|delete', async () => {
+    const cliEnv = { ...env, KEYLEDGER_TOKEN: await token('cli-co', DATA_SCOPES) };
+    const cli = async (args: string[], input = '') => {
+      const result = await runCliWithInput(['secrets', ...args], cliEnv, input);
+      return { ...result, stdout: result.stdout.toString() };
+    };
+    expect((await cli(['put', 'app.token'], 'from-stdin\n')).stdout).toBe('app.token is at version 1\n');
+    expect((await cli(['put', 'app.token', 'second', '--expected-version', '1', '--context', 'env=prod'])).stdout).toBe('app.token is at version 2\n');
+    expect((await cli(['get', 'app.token', '--version', '1'])).stdout).toBe('from-stdin\n');
+    expect((await cli(['get', 'app.token', '--context', 'env=prod'])).stdout).toBe('second\n');
+    expect((await cli(['get', 'app.token'])).code).toBe(1);
+    const rotated = await cli(['rotate', 'app.token', '--length', '20', '--alphabet', 'hex']);
+    expect(rotated.stdout).toMatch(/^[0-9a-f]{20}\n$/);
+    expect((await cli(['get', 'app.token'])).stdout).toBe(rotated.stdout);
+    expect(JSON.parse((await cli(['versions', 'app.token', '--json'])).stdout).versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)).toEqual([{ name: 'app.token', version: 3 }]);
+    const conflict = await cli(['put', 'app.token', 'late', '--expected-version', '2']);
+    expect(conflict).toMatchObject({ code: 1, stderr: expect.stringContaining('409') });
+    expect((await cli(['delete', 'app.token', '--version', '3'])).stdout).toBe('Deleted app.token version 3.\n');
+    expect((await cli(['get', 'app.token', '--version', '3'])).stderr).toContain("404 The secret 'app.token' has no version 3");
+    expect((await cli(['delete', 'app.token'])).stdout).toBe('Deleted app.token (all versions).\n');
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)).toEqual([]);
   });
 });

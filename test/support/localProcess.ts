@@ -94,3 +94,19 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Runs the CLI with `input` on its stdin; resolves with its exit code and raw stdout. */
+export async function runCliWithInput(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input: Buffer | string,
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(input);
+  const code = await new Promise<number>((resolve) => child.once('close', (exitCode) => resolve(exitCode ?? 1)));
+  return { code, stdout: Buffer.concat(stdout), stderr };
+}

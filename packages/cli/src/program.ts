@@ -5,11 +5,16 @@ import { DevIssuer } from '@keyledger/local/src/devIssuer';
 import { readLocalConfig } from '@keyledger/local/src/config';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
+import { addDataPlaneCommands } from './dataPlaneCommands';
 import { addLogsCommands } from './logsCommands';
 import { wholeNumber } from './options';
 
 export interface CliIo {
   out: (text: string) => void;
+  /** Raw bytes to stdout; defaults to `out` of their UTF-8 text. */
+  outBytes?: (bytes: Uint8Array) => void;
+  /** All of stdin; defaults to nothing. */
+  readStdin?: () => Promise<Buffer>;
   err: (text: string) => void;
   env: Record<string, string | undefined>;
   fetch?: typeof fetch;
@@ -23,7 +28,7 @@ function keyTable(keys: EncryptionKeyView[]): string {
 
 export function createProgram(io: CliIo): Command {
   const program = new Command('keyledger')
-    .description('keyledger: tenant key hierarchies, rekey, bring your own key, audit logs and (locally) dev tokens.')
+    .description('keyledger: tenant key hierarchies, rekey, bring your own key, encryption, secrets, audit logs and (locally) dev tokens.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
@@ -80,6 +85,14 @@ export function createProgram(io: CliIo): Command {
   );
 
   addByokCommands(program, keys, { out: io.out, err: io.err, env: io.env, withApi, client, keyTable });
+
+  addDataPlaneCommands(program, {
+    out: io.out,
+    outBytes: io.outBytes ?? ((bytes) => io.out(Buffer.from(bytes).toString('utf8'))),
+    readStdin: io.readStdin ?? (async () => Buffer.alloc(0)),
+    withApi,
+    client,
+  });
 
   addLogsCommands(program, {
     out: io.out,
