@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: keyledger's data plane against raw AES-256-GCM and the AWS Encryption SDK,
+ * in process; the local HTTP server under autocannon; secret reads. Everything is measured in
+ * this one run on this machine, and checked against the targets of docs/data-plane.md.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { freePort, stackEnv, startServer } from '../support/localProcess';
+import { encryptionSdk, keyledgerInProcess, rawAesGcm, type Contender } from './contenders';
+import { median, opsPerSecond, percentile } from './measure';
+
+const ROOT = join(__dirname, '..', '..');
+const SIZES = { '1k': 1024, '64k': 64 * 1024 } as const;
+const ROUNDS = 3;
+const ROUND_MS = 1_000;
+const HTTP_CONNECTIONS = 16;
+const HTTP_SECONDS = 10;
+const SECRETS = 1_000;
+const SECRET_READS = 2_000;
+
+type OpsKey = `${'encrypt' | 'decrypt'}_${keyof typeof SIZES}_ops`;
+type Ops = Record<OpsKey, number>;
+
+async function measureContenders(contenders: Record<string, Contender>): Promise<Record<string, Ops>> {
+  const samples: Record<string, Partial<Record<OpsKey, number[]>>> = {};
+  for (const [size, bytes] of Object.entries(SIZES) as Array<[keyof typeof SIZES, number]>) {
+    const plaintext = randomBytes(bytes);
+    // Rounds interleave the contenders, so that drift of the machine hits them alike.
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [name, contender] of Object.entries(contenders)) {
+        const ciphertext = await contender.encrypt(plaintext);
+        const check = await contender.decrypt(ciphertext);
+        if (!Buffer.from(check).equals(plaintext)) throw new Error(`${name} does not round-trip`);
+        const own = (samples[name] ??= {});
+        (own[`encrypt_${size}_ops`] ??= []).push(await opsPerSecond(() => contender.encrypt(plaintext), { durationMs: ROUND_MS }));
+        (own[`decrypt_${size}_ops`] ??= []).push(await opsPerSecond(() => contender.decrypt(ciphertext), { durationMs: ROUND_MS }));
+      }
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, own]) => [
+      name,
+      Object.fromEntries(Object.entries(own).map(([key, values]) => [key, Math.round(median(values))])) as Ops,
+    ]),
+  );
+}
+
+async function measureHttp(): Promise<{ http: Record<string, number>; secrets: Record<string, number> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'keyledger-bench-http-'));
+  const server = await startServer(stackEnv(await freePort(), dataDir));
+  try {
+    const token = /admin token for tenant '[^']+' \(12 h\):\n(\S+)/.exec(server.output())?.[1];
+    if (!token) throw new Error(`no admin token in the server output:\n${server.output()}`);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const body = JSON.stringify({ plaintext: randomBytes(SIZES['1k']).toString('base64'), encryption_context: { purpose: 'bench' } });
+    const url = `${server.url}/v1/namespaces/default/encrypt`;
+    await autocannon({ url, method: 'POST', headers, body, connections: HTTP_CONNECTIONS, duration: 2 });
+    const result = await autocannon({ url, method: 'POST', headers, body, connections: HTTP_CONNECTIONS, duration: HTTP_SECONDS });
+    if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+      throw new Error(`HTTP encrypt had ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts`);
+    }
+
+    const names = Array.from({ length: SECRETS }, (_, i) => `bench-secret-${i}`);
+    for (let i = 0; i < names.length; i += 16) {
+      await Promise.all(
+        names.slice(i, i + 16).map(async (name) => {
+          const response = await fetch(`${server.url}/v1/secrets/${name}`, { method: 'PUT', headers, body: JSON.stringify({ value: `value of ${name}` }) });
+          if (response.status !== 201) throw new Error(`PUT ${name}: ${response.status} ${await response.text()}`);
+        }),
+      );
+    }
+    const latencies: number[] = [];
+    for (let i = 0; i < SECRET_READS; i += 1) {
+      const name = names[Math.floor(Math.random() * names.length)]!;
+      const start = performance.now();
+      const response = await fetch(`${server.url}/v1/secrets/${name}`, { headers });
+      const read = (await response.json()) as { value?: string };
+      latencies.push(performance.now() - start);
+      if (read.value !== `value of ${name}`) throw new Error(`GET ${name} returned ${response.status}`);
+    }
+    return {
+      http: { encrypt_1k_rps: Math.round(result.requests.average), encrypt_1k_p50_ms: result.latency.p50, encrypt_1k_p99_ms: result.latency.p99 },
+      secrets: { get_p50_ms: round2(percentile(latencies, 50)), get_p99_ms: round2(percentile(latencies, 99)) },
+    };
+  } finally {
+    await server.stop('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const pad = (text: string | number, width: number) => String(text).padStart(width);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const keyledger = await keyledgerInProcess();
+  let inProcess: Record<string, Ops>;
+  try {
+    inProcess = await measureContenders({ raw_aes_gcm: rawAesGcm(), keyledger, encryption_sdk: encryptionSdk() });
+  } finally {
+    await keyledger.stop();
+  }
+  const { http, secrets } = await measureHttp();
+  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets };
+  await writeFile(join(ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  const a = results.raw_aes_gcm;
+  const b = results.keyledger;
+  const c = results.encryption_sdk;
+  const lines = [
+    `keyledger benchmark (node ${process.version}, median of ${ROUNDS} rounds of ${ROUND_MS} ms, ops/s)`,
+    '',
+    `| operation      | (a) raw AES-GCM | (b) keyledger | (c) Encryption SDK |    b/a |     b/c |`,
+    `| -------------- | --------------: | ------------: | -----------------: | -----: | ------: |`,
+  ];
+  for (const key of ['encrypt_1k_ops', 'decrypt_1k_ops', 'encrypt_64k_ops', 'decrypt_64k_ops'] as const) {
+    const label = key.replace('_ops', '').replace('_', ' ').replace('1k', '1 KiB').replace('64k', '64 KiB');
+    lines.push(`| ${label.padEnd(14)} | ${pad(a[key], 15)} | ${pad(b[key], 13)} | ${pad(c[key], 18)} | ${pad(ratio(b[key], a[key]), 6)} | ${pad(ratio(b[key], c[key]), 7)} |`);
+  }
+  lines.push(
+    '',
+    `HTTP encrypt 1 KiB (autocannon, ${HTTP_CONNECTIONS} connections, ${HTTP_SECONDS} s): ${http['encrypt_1k_rps']} req/s, p50 ${http['encrypt_1k_p50_ms']} ms, p99 ${http['encrypt_1k_p99_ms']} ms`,
+    `secret get over ${SECRETS} secrets (${SECRET_READS} sequential reads): p50 ${secrets['get_p50_ms']} ms, p99 ${secrets['get_p99_ms']} ms`,
+  );
+  const elapsedS = (performance.now() - started) / 1000;
+  const targets: Array<[string, boolean]> = [
+    ['in-process encrypt 1 KiB >= 50% of raw AES-GCM', b.encrypt_1k_ops >= 0.5 * a.encrypt_1k_ops],
+    ['in-process encrypt 1 KiB >= 20x the Encryption SDK', b.encrypt_1k_ops >= 20 * c.encrypt_1k_ops],
+    ['in-process encrypt 64 KiB >= 80% of raw AES-GCM', b.encrypt_64k_ops >= 0.8 * a.encrypt_64k_ops],
+    ['HTTP encrypt 1 KiB >= 3,000 req/s', (http['encrypt_1k_rps'] ?? 0) >= 3_000],
+    ['HTTP encrypt 1 KiB p99 <= 20 ms', (http['encrypt_1k_p99_ms'] ?? Infinity) <= 20],
+    ['whole benchmark < 5 minutes', elapsedS < 300],
+  ];
+  lines.push('', 'targets:', ...targets.map(([what, met]) => `  ${met ? 'PASS' : 'FAIL'}  ${what}`), '', `took ${elapsedS.toFixed(0)} s; wrote bench-results.json`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (targets.some(([, met]) => !met)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
