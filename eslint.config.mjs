@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'cdk.out/**', 'coverage/**', '.keyledger/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'test/bench-dist/**', 'cdk.out/**', 'coverage/**', '.keyledger/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
