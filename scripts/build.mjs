@@ -15,40 +15,36 @@ export const ENTRIES = [
   { in: 'packages/cli/src/main.ts', out: 'packages/cli/dist/keyledger.mjs' },
 ];
 
+/** One esbuild bundle for Node 20 (what Lambda's nodejs22.x also runs); `external` packages load from node_modules. */
+export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false }) {
+  return build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, outfile),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format,
+    external: externals,
+    sourcemap,
+    logLevel: 'warning',
+  });
+}
+
+/** Every package in package.json, dev dependencies included, kept external. */
+export function allPackagesExternal() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})].flatMap((name) => [name, `${name}/*`]);
+}
+
 export async function buildAll() {
-  await Promise.all(
-    ENTRIES.map((entry) =>
-      build({
-        entryPoints: [join(root, entry.in)],
-        outfile: join(root, entry.out),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        external,
-        sourcemap: true,
-        logLevel: 'warning',
-      }),
-    ),
-  );
+  await Promise.all(ENTRIES.map((entry) => bundle({ entry: entry.in, outfile: entry.out, sourcemap: true })));
 }
 
 /** The CDK app, built on demand by cdk.json (aws-cdk-lib is a dev dependency, so it stays external too). */
 export async function buildCdkApp() {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const all = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
-  const outfile = join(root, 'infra', 'dist', 'app.mjs');
-  await build({
-    entryPoints: [join(root, 'infra', 'src', 'app.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: all.flatMap((name) => [name, `${name}/*`]),
-    logLevel: 'warning',
-  });
-  return outfile;
+  const outfile = join('infra', 'dist', 'app.mjs');
+  await bundle({ entry: join('infra', 'src', 'app.ts'), outfile, external: allPackagesExternal() });
+  return join(root, outfile);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,8 +4,7 @@ import type { Server } from 'node:http';
 import type { Logger } from '@keyledger/domain';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createAuditEventHandler, createAuditProjectorHandlers } from '@keyledger/audit-projector';
-import { createCryptoDataPlaneHandlers } from '@keyledger/crypto-data-plane';
-import { CryptoDataPlane, DynamoDbSecretStore, SecretsService } from '@keyledger/data-plane';
+import { createCryptoDataPlaneService } from '@keyledger/crypto-data-plane';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
@@ -82,18 +81,15 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })),
     { activity, tenantClaim, logger },
   );
-  const dataPlane = new CryptoDataPlane({ keyHierarchy, limits: config.dataPlaneLimits, logger });
-  const secrets = new SecretsService({ store: new DynamoDbSecretStore({ client: dynamo.client, tableName: dynamo.tables.secrets }), dataPlane });
-  const cryptoDataPlane = createServiceRouter(
-    'crypto-data-plane',
-    createCryptoDataPlaneHandlers({
-      dataPlane,
-      secrets,
-      tenantClaim,
-      logger,
-      recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
-    }),
-  );
+  const cryptoDataPlane = createCryptoDataPlaneService({
+    keyHierarchy,
+    dynamodb: dynamo.client,
+    secretsTable: dynamo.tables.secrets,
+    limits: config.dataPlaneLimits,
+    activity,
+    tenantClaim,
+    logger,
+  }).router;
   const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
 
   const server: Server = createLocalServer({

@@ -6,3 +6,4 @@ export * from './streamHandler';
 export * from './checkpointStore';
 export * from './catchUpPublisher';
 export * from './apiActivity';
+export * from './awsKeyHierarchy';
