@@ -8,6 +8,7 @@ import {
   type EncryptionContext,
 } from '@keyledger/crypto';
 import {
+  BoundedCache,
   CONTEXT_KEYS as C,
   findKey,
   IllegalKeyStateError,
@@ -18,7 +19,6 @@ import {
 } from '@keyledger/domain';
 import { StreamVersionConflictError, type Loaded } from '@keyledger/event-store';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { BoundedCache } from './boundedCache';
 import { dataKeyAad, EMPTY_CONTEXT_BYTES, encodeHeader, openEnvelope, parseEnvelope, sealEnvelope } from './envelope';
 import { NamespaceNotFoundError, UndecryptableError } from './errors';
 import { DEFAULT_DATA_PLANE_LIMITS, type DataPlaneLimits } from './limits';
@@ -71,6 +71,8 @@ export interface CryptoDataPlaneOptions {
 interface TenantView {
   loaded: Loaded<ProvisionedTenant>;
   loadedAt: number;
+  /** encode({tenant, namespace}) per namespace: the binding part of every body's AAD, encoded once. */
+  bindings: Map<string, Buffer>;
 }
 
 /** A data key in use for encryption, with what it has been used for so far. */
@@ -135,11 +137,17 @@ export class CryptoDataPlane {
           await this.loadNamespaceKey(tenant, kid);
           continue;
         }
-        return { ciphertext: sealWithOwnDataKey(namespaceKey, { tenant, namespace, kid }, request, context), kid };
+        const own = newDataKey(namespaceKey, { tenant, namespace, kid });
+        try {
+          const binding = viewBinding(view, namespace, request.binding);
+          return { ciphertext: sealEnvelope(own.dataKey, own.header, [binding, context], plaintext), kid };
+        } finally {
+          zeroize(own.dataKey);
+        }
       }
       const dataKey = this.takeEncryptionKey(tenant, namespace, kid, plaintext.length);
       if (dataKey) return { ciphertext: sealEnvelope(dataKey.dataKey, dataKey.header, [dataKey.binding, context], plaintext), kid };
-      await this.ensureEncryptionKey(tenant, namespace, kid);
+      await this.ensureEncryptionKey(tenant, namespace, kid, viewBinding(view, namespace));
     }
     throw new Error('Encryption keys kept leaving the cache; try again.');
   }
@@ -147,7 +155,7 @@ export class CryptoDataPlane {
   async decrypt(request: DecryptRequest): Promise<Buffer> {
     const { tenant, namespace } = request;
     const envelope = parseEnvelope(request.ciphertext);
-    const aad = [bindingBytes(tenant, namespace, request.binding), contextBytes(request.encryptionContext)];
+    const context = contextBytes(request.encryptionContext);
     const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
     let refreshed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
@@ -169,6 +177,7 @@ export class CryptoDataPlane {
           `The namespace key ${record.kid} was destroyed; data encrypted under it can no longer be decrypted.`,
         );
       }
+      const aad = [viewBinding(view, namespace, request.binding), context];
       const cached = this.decryptionKeys.get(dataKeyId);
       if (cached) return openEnvelope(cached, envelope, aad);
       const namespaceKey = this.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
@@ -233,26 +242,17 @@ export class CryptoDataPlane {
     return entry;
   }
 
-  private async ensureEncryptionKey(tenant: string, namespace: string, kid: string): Promise<void> {
+  private async ensureEncryptionKey(tenant: string, namespace: string, kid: string, binding: Buffer): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const namespaceKey = this.namespaceKeys.get(namespaceKeyId(tenant, kid));
       if (!namespaceKey) {
         await this.loadNamespaceKey(tenant, kid);
         continue;
       }
-      const dataKey = generateAes256Key();
-      const wrapped = seal(namespaceKey, dataKey, dataKeyAad({ tenant, namespace, kid }));
-      const header = encodeHeader(kid, wrapped);
-      this.encryptionKeys.set(`${tenant}\0${namespace}`, {
-        kid,
-        dataKey,
-        header,
-        binding: bindingBytes(tenant, namespace),
-        messages: 0,
-        bytes: 0,
-      });
+      const { dataKey, wrappedDataKey, header } = newDataKey(namespaceKey, { tenant, namespace, kid });
+      this.encryptionKeys.set(`${tenant}\0${namespace}`, { kid, dataKey, header, binding, messages: 0, bytes: 0 });
       // Its own copy for decryption: the two caches zero their values independently.
-      this.decryptionKeys.set(`${tenant}\0${namespace}\0${kid}\0${wrapped.toString('latin1')}`, Buffer.from(dataKey));
+      this.decryptionKeys.set(`${tenant}\0${namespace}\0${kid}\0${wrappedDataKey.toString('latin1')}`, Buffer.from(dataKey));
       return;
     }
   }
@@ -265,7 +265,7 @@ export class CryptoDataPlane {
     const load = (async () => {
       try {
         const loaded = await this.options.keyHierarchy.openTenant(tenant);
-        this.tenants.set(tenant, { loaded, loadedAt: this.now() });
+        this.tenants.set(tenant, { loaded, loadedAt: this.now(), bindings: new Map() });
         // Keys destroyed since: their unwrapped bytes leave memory now.
         for (const key of loaded.state.keys) {
           if (key.type === 'tenant-encryption-key' && key.state === 'destroyed') this.namespaceKeys.delete(namespaceKeyId(tenant, key.kid));
@@ -353,17 +353,20 @@ function unwrapDataKey(namespaceKey: Buffer, wrapped: Buffer, binding: { tenant:
   return dataKey;
 }
 
-function sealWithOwnDataKey(
-  namespaceKey: Buffer,
-  binding: { tenant: string; namespace: string; kid: string },
-  request: EncryptRequest,
-  context: Buffer,
-): Buffer {
+/** A fresh data key, wrapped by the namespace key, and the envelope header that carries it. */
+function newDataKey(namespaceKey: Buffer, binding: { tenant: string; namespace: string; kid: string }) {
   const dataKey = generateAes256Key();
-  try {
-    const header = encodeHeader(binding.kid, seal(namespaceKey, dataKey, dataKeyAad(binding)));
-    return sealEnvelope(dataKey, header, [bindingBytes(binding.tenant, binding.namespace, request.binding), context], request.plaintext);
-  } finally {
-    zeroize(dataKey);
+  const wrappedDataKey = seal(namespaceKey, dataKey, dataKeyAad(binding));
+  return { dataKey, wrappedDataKey, header: encodeHeader(binding.kid, wrappedDataKey) };
+}
+
+/** The encoded binding of a body's AAD: tenant and namespace (encoded once per hierarchy read), plus any extra entries. */
+function viewBinding(view: TenantView, namespace: string, extra?: EncryptionContext): Buffer {
+  if (extra) return bindingBytes(view.loaded.state.tenant, namespace, extra);
+  let binding = view.bindings.get(namespace);
+  if (!binding) {
+    binding = bindingBytes(view.loaded.state.tenant, namespace);
+    view.bindings.set(namespace, binding);
   }
+  return binding;
 }

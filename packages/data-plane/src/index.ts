@@ -1,4 +1,3 @@
-export * from './boundedCache';
 export * from './cryptoDataPlane';
 export * from './envelope';
 export * from './errors';

@@ -95,10 +95,10 @@ export class SecretsService {
   async rotate(request: Omit<PutSecretRequest, 'value'> & { length: number; characters: string }): Promise<SecretRead> {
     const value = Buffer.from(generateSecretValue(request.length, request.characters), 'utf8');
     try {
-      const written = await this.put({ ...request, value });
-      return { ...written, value: Buffer.from(value) };
-    } finally {
+      return { ...(await this.put({ ...request, value })), value };
+    } catch (error) {
       zeroize(value);
+      throw error;
     }
   }
 

@@ -8,3 +8,4 @@ export * from './logger';
 export * from './streams';
 export * from './backoff';
 export * from './contextKeys';
+export * from './boundedCache';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BoundedCache } from '@keyledger/domain';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
@@ -41,7 +42,7 @@ export class DevIssuer {
   }
 
   private readonly keySet: ReturnType<typeof createLocalJWKSet>;
-  private readonly verified = new Map<string, JWTPayload>();
+  private readonly verified = new BoundedCache<JWTPayload>({ maxEntries: VERIFIED_CACHE_SIZE, ttlMs: 0, now: Date.now });
 
   static async openOrCreate(dataDir: string, options: { audience: string; tenantClaim: string }): Promise<DevIssuer> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -89,17 +90,13 @@ export class DevIssuer {
    */
   async verify(token: string): Promise<JWTPayload> {
     const remembered = this.verified.get(token);
-    if (remembered && (remembered.exp ?? 0) * 1000 > Date.now()) return remembered;
-    if (remembered) this.verified.delete(token);
+    if (remembered) return remembered;
     const { payload } = await jwtVerify(token, this.keySet, {
       issuer: this.issuer,
       audience: this.audience,
       algorithms: [ALGORITHM],
     });
-    if (payload.exp !== undefined) {
-      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(token, payload);
-    }
+    if (payload.exp !== undefined) this.verified.set(token, payload, payload.exp * 1000 - Date.now());
     return payload;
   }
 }
