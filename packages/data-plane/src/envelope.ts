@@ -26,6 +26,8 @@ export const WRAPPED_DATA_KEY_BYTES = GCM_IV_BYTES + AES_256_KEY_BYTES + GCM_TAG
 export const MAX_KID_BYTES = 64;
 const KID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 const FIXED_HEADER_BYTES = ENVELOPE_MAGIC.length + 2;
+/** The most an envelope adds to its body: a 64-character key id (156 bytes). */
+export const MAX_ENVELOPE_OVERHEAD_BYTES = FIXED_HEADER_BYTES + MAX_KID_BYTES + WRAPPED_DATA_KEY_BYTES + GCM_IV_BYTES + GCM_TAG_BYTES;
 
 export interface ParsedEnvelope {
   formatVersion: number;

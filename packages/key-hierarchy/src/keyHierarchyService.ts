@@ -91,27 +91,30 @@ export class KeyHierarchyService {
       if (this.sweptAt.get(tenant) !== loaded.version) await this.sweepAt(tenant, loaded.state, loaded.version);
       return loaded.state;
     }
+    return (await this.provision(tenant)).state;
+  }
+
+  /** Adds what is missing (the whole hierarchy, or keys of new namespaces) in one commit. */
+  private async provision(tenant: string): Promise<Loaded<ProvisionedTenant>> {
     const outcome = await this.options.repository.execute(tenantStreamId(tenant), (current) =>
       this.decideProvisioning(tenant, current),
     );
     if (outcome.commit) this.logger.info('tenant key hierarchy provisioned', { tenant, version: outcome.version });
     await this.sweepAt(tenant, outcome.state, outcome.version);
-    return asProvisioned(outcome.state);
+    return { state: asProvisioned(outcome.state), version: outcome.version };
   }
 
   /**
    * The tenant's current hierarchy for the data plane: a plain read, provisioning only when the
-   * tenant or one of the configured namespaces has no key yet. It never sweeps (the data plane
-   * only reads key material).
+   * tenant or one of the configured namespaces has no key yet. Only that provisioning sweeps:
+   * the data plane otherwise only reads key material.
    */
   async openTenant(tenant: string): Promise<Loaded<ProvisionedTenant>> {
     const loaded = await this.options.repository.load(tenantStreamId(tenant));
     if (loaded.state.status === 'provisioned' && this.missingNamespaces(loaded.state).length === 0) {
       return { state: loaded.state, version: loaded.version };
     }
-    await this.ensureProvisioned(tenant);
-    const provisioned = await this.options.repository.load(tenantStreamId(tenant));
-    return { state: asProvisioned(provisioned.state), version: provisioned.version };
+    return this.provision(tenant);
   }
 
   /**

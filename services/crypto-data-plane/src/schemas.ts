@@ -2,12 +2,11 @@ import {
   MAX_CONTEXT_ENTRIES,
   MAX_CONTEXT_KEY_LENGTH,
   MAX_CONTEXT_VALUE_LENGTH,
-  MAX_KID_BYTES,
+  MAX_ENVELOPE_OVERHEAD_BYTES,
   MAX_PLAINTEXT_BYTES,
   MAX_SECRET_VALUE_BYTES,
   SECRET_ALPHABETS,
   SECRET_NAME_PATTERN,
-  WRAPPED_DATA_KEY_BYTES,
 } from '@keyledger/data-plane';
 import { NAMESPACE_PATTERN } from '@keyledger/domain';
 import { base64Bytes, wholeNumberParameter } from '@keyledger/http';
@@ -15,8 +14,7 @@ import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
 
-/** Largest envelope: a 64-character key id, and the largest plaintext. */
-const MAX_CIPHERTEXT_BYTES = 4 + MAX_KID_BYTES + WRAPPED_DATA_KEY_BYTES + 12 + MAX_PLAINTEXT_BYTES + 16;
+const MAX_CIPHERTEXT_BYTES = MAX_ENVELOPE_OVERHEAD_BYTES + MAX_PLAINTEXT_BYTES;
 
 const namespaceName = z
   .string()
