@@ -7,3 +7,4 @@ export * from './logger';
 export * from './serviceRouter';
 export * from './queryParameters';
 export * from './bodyFields';
+export * from './deferredHandler';

@@ -141,6 +141,16 @@ describe('KmsRootKeyStore BYOK (exact KMS requests)', () => {
     });
   });
 
+  it('adds the configured deployment tags to every customer key it creates', async () => {
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: CPRK } as never });
+    const tagged = new KmsRootKeyStore({ client: new KMSClient({}), keyId: KEY_ARN, customerKeyTags: { 'keyledger:deployment': 'prod' } });
+    await tagged.createCustomerKey({ tenant: 'acme' });
+    expect(kms.commandCalls(CreateKeyCommand)[0]!.args[0].input.Tags).toEqual([
+      { TagKey: 'keyledger:tenant', TagValue: 'acme' },
+      { TagKey: 'keyledger:deployment', TagValue: 'prod' },
+    ]);
+  });
+
   it.each([
     ['sha256', 'RSA_AES_KEY_WRAP_SHA_256'],
     ['sha1', 'RSA_AES_KEY_WRAP_SHA_1'],

@@ -88,6 +88,12 @@ export interface KmsRootKeyStoreOptions {
   client: KMSClient;
   /** The environment root key: a symmetric KMS key id or ARN. */
   keyId: string;
+  /**
+   * Tags put on every customer-provided key this store creates, besides `keyledger:tenant`. The
+   * CDK app sets `keyledger:deployment`, and its IAM policies allow BYOK operations only on keys
+   * carrying that tag.
+   */
+  customerKeyTags?: Record<string, string>;
   retry?: Partial<RetryOptions>;
 }
 
@@ -163,7 +169,10 @@ export class KmsRootKeyStore implements RootKeyStore {
           KeySpec: 'SYMMETRIC_DEFAULT',
           KeyUsage: 'ENCRYPT_DECRYPT',
           Description: `keyledger customer-provided root key of tenant ${tenant}`,
-          Tags: [{ TagKey: 'keyledger:tenant', TagValue: tenant }],
+          Tags: [
+            { TagKey: 'keyledger:tenant', TagValue: tenant },
+            ...Object.entries(this.options.customerKeyTags ?? {}).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+          ],
         }),
       ),
     );

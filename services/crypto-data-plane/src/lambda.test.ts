@@ -1,3 +1,10 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { httpEvent } from '@keyledger/http/src/testing/httpEvent';
+import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/src/testing/softHsm';
+import { mockClient } from 'aws-sdk-client-mock';
+
 const valid = {
   AWS_REGION: 'eu-west-1',
   KEYLEDGER_EVENTS_TABLE: 'test-Events',
@@ -6,6 +13,7 @@ const valid = {
   KEYLEDGER_SECRETS_TABLE: 'test-Secrets',
   KEYLEDGER_ROOT_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
 };
+const PIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keyledger/test/cloudhsm-crypto-user-AbCdEf';
 
 // The module builds its `handler` from process.env when loaded, as Lambda does: load it with a valid one.
 const savedEnv = { ...process.env };
@@ -18,16 +26,85 @@ afterAll(() => {
 const { createCryptoDataPlaneLambda } = require('./lambda') as typeof import('./lambda');
 
 describe('crypto-data-plane Lambda configuration', () => {
-  it('builds a handler from a valid environment', () => {
-    expect(typeof createCryptoDataPlaneLambda(valid)).toBe('function');
+  it('builds a handler from a valid environment', async () => {
+    expect(typeof (await createCryptoDataPlaneLambda(valid))).toBe('function');
   });
 
-  it('fails fast naming a missing or bad setting', () => {
-    const { KEYLEDGER_SECRETS_TABLE: _missing, ...withoutSecrets } = valid;
-    expect(() => createCryptoDataPlaneLambda(withoutSecrets)).toThrow(/KEYLEDGER_SECRETS_TABLE/);
-    expect(() => createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_DATA_KEY_MAX_MESSAGES: String(2 ** 33) })).toThrow(
+  it('fails fast naming a missing or bad setting', async () => {
+    const { KEYLEDGER_SECRETS_TABLE: _missing, KEYLEDGER_ROOT_KEY_ARN: _arn, ...withoutSecretsAndKey } = valid;
+    await expect(createCryptoDataPlaneLambda({ ...withoutSecretsAndKey, KEYLEDGER_ROOT_KEY_ARN: valid.KEYLEDGER_ROOT_KEY_ARN })).rejects.toThrow(
+      /KEYLEDGER_SECRETS_TABLE/,
+    );
+    await expect(createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_DATA_KEY_MAX_MESSAGES: String(2 ** 33) })).rejects.toThrow(
       /KEYLEDGER_DATA_KEY_MAX_MESSAGES: must be at most 4294967296/,
     );
-    expect(() => createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_KEY_STATE_TTL_MS: 'soon' })).toThrow(/KEYLEDGER_KEY_STATE_TTL_MS/);
+    await expect(createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_KEY_STATE_TTL_MS: 'soon' })).rejects.toThrow(/KEYLEDGER_KEY_STATE_TTL_MS/);
+    await expect(createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_SECRETS_TABLE: 'x', KEYLEDGER_ROOT_KEY_ARN: undefined })).rejects.toThrow(
+      /KEYLEDGER_ROOT_KEY_ARN: is required when KEYLEDGER_ROOT_KEY_STORE=kms/,
+    );
+    await expect(createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_ROOT_KEY_STORE: 'pkcs11' })).rejects.toThrow(
+      /KEYLEDGER_PKCS11_PIN_SECRET_ARN: is required when KEYLEDGER_ROOT_KEY_STORE=pkcs11/,
+    );
+    await expect(createCryptoDataPlaneLambda({ ...valid, KEYLEDGER_ROOT_KEY_STORE: 'hsm' })).rejects.toThrow(
+      /KEYLEDGER_ROOT_KEY_STORE: must be 'kms' or 'pkcs11'/,
+    );
+  });
+});
+
+describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#11, as with CloudHSM)', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+  let dynamo: LocalDynamoDb;
+  let token: SoftHsmToken;
+
+  beforeAll(async () => {
+    dynamo = await startLocalDynamoDb();
+    token = createSoftHsmToken({ conf: processSoftHsmConf() });
+  });
+  afterAll(async () => {
+    await dynamo.stop();
+    token.remove();
+  });
+
+  const pkcs11Env = () => ({
+    ...valid,
+    KEYLEDGER_EVENTS_TABLE: dynamo.tables.events,
+    KEYLEDGER_SNAPSHOTS_TABLE: dynamo.tables.snapshots,
+    KEYLEDGER_KEY_MATERIAL_TABLE: dynamo.tables.keyMaterial,
+    KEYLEDGER_SECRETS_TABLE: dynamo.tables.secrets,
+    KEYLEDGER_ROOT_KEY_ARN: undefined,
+    KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
+    KEYLEDGER_PKCS11_LIBRARY: SOFTHSM_LIBRARY,
+    KEYLEDGER_PKCS11_TOKEN_LABEL: token.label,
+    KEYLEDGER_PKCS11_PIN_SECRET_ARN: PIN_SECRET_ARN,
+  });
+
+  it('reads the PIN from Secrets Manager, opens the token and serves encrypt/decrypt', async () => {
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    const handler = await createCryptoDataPlaneLambda(pkcs11Env(), {
+      dynamodb: dynamo.client,
+      secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
+    });
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input)).toEqual([{ SecretId: PIN_SECRET_ARN }]);
+
+    const claims = { sub: 'svc', tenant_id: 'acme', scope: 'encrypt decrypt' };
+    const encryptEvent = httpEvent('POST /v1/namespaces/{ns}/encrypt', { claims, path: { ns: 'default' }, headers: { 'content-type': 'application/json' } });
+    encryptEvent.body = JSON.stringify({ plaintext: Buffer.from('hello hsm').toString('base64') });
+    const encrypted = await handler(encryptEvent, {} as Context);
+    expect(encrypted.statusCode).toBe(200);
+    const { ciphertext } = JSON.parse(encrypted.body!) as { ciphertext: string };
+
+    const decryptEvent = httpEvent('POST /v1/namespaces/{ns}/decrypt', { claims, path: { ns: 'default' }, headers: { 'content-type': 'application/json' } });
+    decryptEvent.body = JSON.stringify({ ciphertext });
+    const decrypted = await handler(decryptEvent, {} as Context);
+    expect(decrypted.statusCode).toBe(200);
+    expect(Buffer.from((JSON.parse(decrypted.body!) as { plaintext: string }).plaintext, 'base64').toString()).toBe('hello hsm');
+  });
+
+  it('fails with a clear message, and without the PIN, when the secret holds no string', async () => {
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: Buffer.from(token.pin) });
+    const failure = createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({}) });
+    await expect(failure).rejects.toThrow('The PKCS#11 PIN secret has no string value');
   });
 });

@@ -1,17 +1,17 @@
 /**
  * AWS composition root of key-admin: configuration from the environment the CDK app sets,
- * DynamoDB and KMS adapters, one handler for every key-admin route.
+ * DynamoDB and the root key store (KMS, or CloudHSM through PKCS#11), one handler for every
+ * key-admin route.
  */
-import { createServiceRouter, jsonLogger } from '@keyledger/http';
+import { createServiceRouter, deferredHandler, jsonLogger } from '@keyledger/http';
 import { parseConfig } from '@keyledger/key-hierarchy';
-import { awsKeyHierarchyConfig, createAwsKeyHierarchy, recordApiCalls } from '@keyledger/outbox';
-import { z } from 'zod';
+import { awsKeyHierarchySchema, createAwsKeyHierarchy, recordApiCalls, type AwsClients } from '@keyledger/outbox';
 import { createKeyAdminHandlers } from './handlers';
 
-export function createKeyAdminLambda(env: Record<string, string | undefined>) {
-  const config = parseConfig(z.object(awsKeyHierarchyConfig), env);
+export async function createKeyAdminLambda(env: Record<string, string | undefined>, clients?: AwsClients) {
+  const config = parseConfig(awsKeyHierarchySchema({}), env);
   const logger = jsonLogger({ service: 'key-admin' });
-  const { activity, keyHierarchy } = createAwsKeyHierarchy(config, logger);
+  const { activity, keyHierarchy } = await createAwsKeyHierarchy(config, logger, clients);
   const tenantClaim = config.KEYLEDGER_TENANT_CLAIM;
   return recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
     activity,
@@ -20,4 +20,4 @@ export function createKeyAdminLambda(env: Record<string, string | undefined>) {
   });
 }
 
-export const handler = createKeyAdminLambda(process.env);
+export const handler = deferredHandler(() => createKeyAdminLambda(process.env));
