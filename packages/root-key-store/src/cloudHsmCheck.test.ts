@@ -16,7 +16,18 @@ beforeEach(() => cloudhsm.reset());
 
 describe('checkCloudHsmCluster', () => {
   it('passes an ACTIVE cluster with two active HSMs in two zones, asking DescribeClusters for that cluster only', async () => {
-    respond({ State: 'ACTIVE', Hsms: [hsm('hsm-1', 'eu-west-1a'), hsm('hsm-2', 'eu-west-1b')] });
+    cloudhsm.on(DescribeClusters).resolves({
+      Clusters: [
+        {
+          ClusterId: ID,
+          State: 'ACTIVE',
+          Hsms: [hsm('hsm-1', 'eu-west-1a'), hsm('hsm-2', 'eu-west-1b')],
+          VpcId: 'vpc-0abc',
+          SecurityGroup: 'sg-0hsm',
+          SubnetMapping: { 'eu-west-1b': 'subnet-0b', 'eu-west-1a': 'subnet-0a' },
+        },
+      ],
+    } as never);
     expect(await check()).toEqual({
       clusterId: ID,
       ok: true,
@@ -25,6 +36,7 @@ describe('checkCloudHsmCluster', () => {
         { hsmId: 'hsm-1', availabilityZone: 'eu-west-1a' },
         { hsmId: 'hsm-2', availabilityZone: 'eu-west-1b' },
       ],
+      network: { vpcId: 'vpc-0abc', securityGroupId: 'sg-0hsm', subnetIds: ['subnet-0a', 'subnet-0b'] },
       problems: [],
     });
     expect((cloudhsm.commandCalls(DescribeClusters)[0]!.args[0] as { input: unknown }).input).toEqual({ Filters: { clusterIds: [ID] } });

@@ -5,6 +5,8 @@ export interface CloudHsmClusterCheck {
   ok: boolean;
   state: string | null;
   activeHsms: Array<{ hsmId: string; availabilityZone: string }>;
+  /** Where PKCS#11 clients must run: the cluster's VPC and subnets, and the security group that admits them. */
+  network: { vpcId: string | null; securityGroupId: string | null; subnetIds: string[] };
   /** One clear sentence per failed condition; empty when ok. */
   problems: string[];
 }
@@ -17,7 +19,14 @@ export const MIN_ACTIVE_HSMS = 2;
  * cluster exists, is ACTIVE, and has at least two ACTIVE HSMs in different availability zones.
  */
 export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: string): Promise<CloudHsmClusterCheck> {
-  const result: CloudHsmClusterCheck = { clusterId, ok: false, state: null, activeHsms: [], problems: [] };
+  const result: CloudHsmClusterCheck = {
+    clusterId,
+    ok: false,
+    state: null,
+    activeHsms: [],
+    network: { vpcId: null, securityGroupId: null, subnetIds: [] },
+    problems: [],
+  };
   let output;
   try {
     output = await client.send(new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } }));
@@ -32,6 +41,11 @@ export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: 
     return result;
   }
   result.state = cluster.State ?? null;
+  result.network = {
+    vpcId: cluster.VpcId ?? null,
+    securityGroupId: cluster.SecurityGroup ?? null,
+    subnetIds: Object.values(cluster.SubnetMapping ?? {}).sort(),
+  };
   if (cluster.State !== 'ACTIVE') {
     result.problems.push(
       `CloudHSM cluster ${clusterId} is ${cluster.State ?? 'in an unknown state'}${cluster.StateMessage ? ` (${cluster.StateMessage})` : ''}; it must be ACTIVE (initialize and activate it first).`,

@@ -6,3 +6,4 @@ export * from './delegatingRootKeyStore';
 export * from './softwareRootKeyStore';
 export * from './kmsRootKeyStore';
 export * from './cloudHsmCheck';
+export * from './cloudHsmResources';
