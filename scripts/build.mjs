@@ -1,7 +1,8 @@
-// Bundles the runnable entry points with esbuild (dependencies stay external, loaded from
-// node_modules): the local server and the CLI. Fast enough to run on every `npm start`.
+// Bundles the runnable entry points with esbuild: the local server and the CLI (dependencies
+// stay external, loaded from node_modules; fast enough to run on every `npm start`), and the
+// Lambda functions as the CDK app bundles them (infra/functions.json), printing their sizes.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,46 @@ export async function buildCdkApp() {
   return join(root, outfile);
 }
 
+export const LAMBDAS = JSON.parse(readFileSync(join(root, 'infra', 'functions.json'), 'utf8'));
+export const lambdaBundlePath = (name) => join(root, 'dist', 'lambda', name, 'index.js');
+
+/**
+ * Every Lambda function bundled with the settings NodejsFunction uses in the CDK app (AWS SDK
+ * included, so the code runs with the SDK versions it was tested with). Prints each size and
+ * fails when one is over the budget.
+ */
+export async function buildLambdas({ quiet = false } = {}) {
+  const { bundling, functions } = LAMBDAS;
+  const sizes = await Promise.all(
+    Object.entries(functions).map(async ([name, { entry }]) => {
+      await build({
+        entryPoints: [join(root, entry)],
+        outfile: lambdaBundlePath(name),
+        bundle: true,
+        platform: 'node',
+        target: bundling.target,
+        format: bundling.format,
+        mainFields: bundling.mainFields,
+        minify: bundling.minify,
+        sourcemap: bundling.sourcemap,
+        external: bundling.external,
+        logLevel: 'warning',
+      });
+      return { name, bytes: statSync(lambdaBundlePath(name)).size };
+    }),
+  );
+  if (!quiet) {
+    console.log('Lambda bundles (minified, AWS SDK included):');
+    for (const { name, bytes } of sizes) console.log(`  ${name.padEnd(20)} ${(bytes / 1024).toFixed(0).padStart(5)} KiB`);
+  }
+  const over = sizes.filter(({ bytes }) => bytes > bundling.maxBytes);
+  if (over.length) {
+    throw new Error(`Lambda bundles over ${bundling.maxBytes} bytes: ${over.map(({ name, bytes }) => `${name} (${bytes})`).join(', ')}.`);
+  }
+  return sizes;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildAll();
+  if (!process.argv.includes('--local')) await buildLambdas();
 }
