@@ -1,10 +1,15 @@
 import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import {
   ConnectCustomKeyStoreCommand,
+  CreateAliasCommand,
   CreateCustomKeyStoreCommand,
+  CreateKeyCommand,
   CustomKeyStoreNotFoundException,
   DescribeCustomKeyStoresCommand,
+  DescribeKeyCommand,
   KMSClient,
+  NotFoundException,
+  PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -21,6 +26,10 @@ const STORE_ID = 'cks-1234567890abcdef0';
 const SECRET_ID = 'keyledger/test/cloudhsm-key-store';
 const PASSWORD = 'kmsuser-Passw0rd';
 const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [] });
+const ALIAS = 'alias/keyledger-test-erk';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:eu-west-1:111122223333:key/${KEY_ID}`;
 const handlers = createCloudHsmResourceHandlers({
   cloudHsm: new CloudHSMV2Client({ region: 'eu-west-1' }),
   kms: new KMSClient({ region: 'eu-west-1' }),
@@ -29,7 +38,16 @@ const handlers = createCloudHsmResourceHandlers({
 
 const keyStoreEvent = (RequestType: CloudHsmResourceEvent['RequestType'] = 'Create'): CloudHsmResourceEvent => ({
   RequestType,
-  ResourceProperties: { ServiceToken: 'arn:aws:lambda:x', Kind: 'CustomKeyStore', ClusterId: CLUSTER, CustomKeyStoreName: 'keyledger-test', SecretId: SECRET_ID },
+  ResourceProperties: {
+    ServiceToken: 'arn:aws:lambda:x',
+    Kind: 'CustomKeyStore',
+    ClusterId: CLUSTER,
+    CustomKeyStoreName: 'keyledger-test',
+    SecretId: SECRET_ID,
+    RootKeyAlias: ALIAS,
+    RootKeyDescription: 'keyledger test environment root key',
+    RootKeyPolicy: POLICY,
+  },
 });
 const clusterEvent = (RequestType: CloudHsmResourceEvent['RequestType'] = 'Create'): CloudHsmResourceEvent => ({
   RequestType,
@@ -144,14 +162,60 @@ describe('CloudHSM custom resources', () => {
       expect(kms.commandCalls(CreateCustomKeyStoreCommand)).toHaveLength(0);
     });
 
-    it('is complete once the key store is CONNECTED, and fails with the connection error code', async () => {
+    it('waits for CONNECTED, then creates the root key in the key store under its alias', async () => {
       const poll = { ...keyStoreEvent(), PhysicalResourceId: STORE_ID };
-      kms.on(DescribeCustomKeyStoresCommand, { CustomKeyStoreId: STORE_ID }).resolvesOnce({ CustomKeyStores: [{ ConnectionState: 'CONNECTING' }] })
-        .resolvesOnce({ CustomKeyStores: [{ ConnectionState: 'CONNECTED' }] })
-        .resolves({ CustomKeyStores: [{ ConnectionState: 'FAILED', ConnectionErrorCode: 'USER_LOGGED_IN' }] });
+      kms
+        .on(DescribeCustomKeyStoresCommand, { CustomKeyStoreId: STORE_ID })
+        .resolvesOnce({ CustomKeyStores: [{ ConnectionState: 'CONNECTING' }] })
+        .resolves({ CustomKeyStores: [{ ConnectionState: 'CONNECTED' }] });
+      kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: 'Alias not found', $metadata: {} }));
+      kms.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN } });
+      kms.on(CreateAliasCommand).resolves({});
+
       expect(await handlers.isComplete(poll)).toEqual({ IsComplete: false });
-      expect(await handlers.isComplete(poll)).toEqual({ IsComplete: true });
-      await expect(handlers.isComplete(poll)).rejects.toThrow(`Custom key store ${STORE_ID} is FAILED (USER_LOGGED_IN)`);
+      expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+      expect(await handlers.isComplete(poll)).toEqual({ IsComplete: true, Data: { CustomKeyStoreId: STORE_ID, RootKeyArn: KEY_ARN } });
+      expect(inputs(kms.commandCalls(DescribeKeyCommand))).toEqual([{ KeyId: ALIAS }]);
+      expect(inputs(kms.commandCalls(CreateKeyCommand))).toEqual([
+        {
+          Origin: 'AWS_CLOUDHSM',
+          CustomKeyStoreId: STORE_ID,
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          Description: 'keyledger test environment root key',
+          Policy: POLICY,
+          Tags: [{ TagKey: 'keyledger:role', TagValue: 'environment-root-key' }],
+        },
+      ]);
+      expect(inputs(kms.commandCalls(CreateAliasCommand))).toEqual([{ AliasName: ALIAS, TargetKeyId: KEY_ID }]);
+    });
+
+    it('keeps the root key an update finds under the alias, re-applying the policy', async () => {
+      kms.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [{ ConnectionState: 'CONNECTED' }] });
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, CustomKeyStoreId: STORE_ID } });
+      kms.on(PutKeyPolicyCommand).resolves({});
+      expect(await handlers.isComplete({ ...keyStoreEvent('Update'), PhysicalResourceId: STORE_ID })).toEqual({
+        IsComplete: true,
+        Data: { CustomKeyStoreId: STORE_ID, RootKeyArn: KEY_ARN },
+      });
+      expect(inputs(kms.commandCalls(PutKeyPolicyCommand))).toEqual([{ KeyId: KEY_ID, PolicyName: 'default', Policy: POLICY }]);
+      expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+    });
+
+    it('refuses an alias that names a key outside the key store', async () => {
+      kms.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [{ ConnectionState: 'CONNECTED' }] });
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN } });
+      await expect(handlers.isComplete({ ...keyStoreEvent(), PhysicalResourceId: STORE_ID })).rejects.toThrow(
+        `${ALIAS} names key ${KEY_ID}, which is not in custom key store ${STORE_ID}.`,
+      );
+      expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    });
+
+    it('fails with the connection error code when the key store cannot connect', async () => {
+      kms.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [{ ConnectionState: 'FAILED', ConnectionErrorCode: 'USER_LOGGED_IN' }] });
+      await expect(handlers.isComplete({ ...keyStoreEvent(), PhysicalResourceId: STORE_ID })).rejects.toThrow(
+        `Custom key store ${STORE_ID} is FAILED (USER_LOGGED_IN)`,
+      );
     });
 
     it('leaves the key store in place on delete (the retained root key lives in it)', async () => {

@@ -1,8 +1,12 @@
 import type { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import {
   ConnectCustomKeyStoreCommand,
+  CreateAliasCommand,
   CreateCustomKeyStoreCommand,
+  CreateKeyCommand,
   DescribeCustomKeyStoresCommand,
+  DescribeKeyCommand,
+  PutKeyPolicyCommand,
   type CustomKeyStoresListEntry,
   type KMSClient,
 } from '@aws-sdk/client-kms';
@@ -17,8 +21,10 @@ import { checkCloudHsmCluster } from './cloudHsmCheck';
  *   deployment with the check's own sentences, and returns where PKCS#11 clients must run
  *   (VPC, subnets, the cluster's security group).
  * - `CustomKeyStore` runs the same check, then creates (or adopts, by name) an AWS KMS custom key
- *   store on the cluster and connects it; `isComplete` waits for CONNECTED. Deleting the resource
- *   leaves the key store in place: the environment root key lives in it and is retained.
+ *   store on the cluster and connects it; `isComplete` waits for CONNECTED, then creates the
+ *   environment root key in it under its alias (CloudFormation cannot create a key with origin
+ *   AWS_CLOUDHSM), or re-applies the key policy to the one already there. Deleting the resource
+ *   leaves key store and key in place: the root key is retained, like the other modes' keys.
  */
 export interface CloudHsmResourceClients {
   cloudHsm: CloudHSMV2Client;
@@ -49,6 +55,10 @@ const customKeyStoreProperties = z.object({
   CustomKeyStoreName: z.string().min(1),
   /** A Secrets Manager secret the operator fills before deploying: `{kmsuserPassword, trustAnchorCertificate}`. */
   SecretId: z.string().min(1),
+  RootKeyAlias: z.string().startsWith('alias/'),
+  RootKeyDescription: z.string().min(1),
+  /** The key policy, as JSON. */
+  RootKeyPolicy: z.string().min(2),
 });
 
 const properties = z.discriminatedUnion('Kind', [clusterCheckProperties, customKeyStoreProperties]);
@@ -87,6 +97,37 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
       if ((error as Error).name === 'CustomKeyStoreNotFoundException') return undefined;
       throw error;
     }
+  }
+
+  /** The root key under its alias: created in the connected key store, or its policy re-applied. */
+  async function ensureRootKey(storeId: string, props: z.output<typeof customKeyStoreProperties>): Promise<string> {
+    let existing;
+    try {
+      existing = (await clients.kms.send(new DescribeKeyCommand({ KeyId: props.RootKeyAlias }))).KeyMetadata;
+    } catch (error) {
+      if ((error as Error).name !== 'NotFoundException') throw error;
+    }
+    if (existing) {
+      if (existing.CustomKeyStoreId !== storeId) {
+        throw new Error(`${props.RootKeyAlias} names key ${existing.KeyId}, which is not in custom key store ${storeId}.`);
+      }
+      await clients.kms.send(new PutKeyPolicyCommand({ KeyId: existing.KeyId, PolicyName: 'default', Policy: props.RootKeyPolicy }));
+      return existing.Arn!;
+    }
+    const created = await clients.kms.send(
+      new CreateKeyCommand({
+        Origin: 'AWS_CLOUDHSM',
+        CustomKeyStoreId: storeId,
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        Description: props.RootKeyDescription,
+        Policy: props.RootKeyPolicy,
+        Tags: [{ TagKey: 'keyledger:role', TagValue: 'environment-root-key' }],
+      }),
+    );
+    const key = created.KeyMetadata!;
+    await clients.kms.send(new CreateAliasCommand({ AliasName: props.RootKeyAlias, TargetKeyId: key.KeyId }));
+    return key.Arn!;
   }
 
   async function ensureKeyStore(props: z.output<typeof customKeyStoreProperties>): Promise<CloudHsmResourceResponse> {
@@ -132,13 +173,14 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
     },
 
     /** Connecting a key store takes minutes; the Provider framework polls this until it says so. */
-    async isComplete(event: CloudHsmResourceEvent & CloudHsmResourceResponse): Promise<{ IsComplete: boolean }> {
+    async isComplete(event: CloudHsmResourceEvent & CloudHsmResourceResponse): Promise<{ IsComplete: boolean; Data?: Record<string, string> }> {
       const props = properties.parse(event.ResourceProperties);
       if (event.RequestType === 'Delete' || props.Kind !== 'CustomKeyStore') return { IsComplete: true };
-      const store = await findKeyStore({ CustomKeyStoreId: event.PhysicalResourceId });
+      const storeId = event.PhysicalResourceId!;
+      const store = await findKeyStore({ CustomKeyStoreId: storeId });
       switch (store?.ConnectionState) {
         case 'CONNECTED':
-          return { IsComplete: true };
+          return { IsComplete: true, Data: { CustomKeyStoreId: storeId, RootKeyArn: await ensureRootKey(storeId, props) } };
         case 'CONNECTING':
           return { IsComplete: false };
         default:

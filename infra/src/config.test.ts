@@ -1,0 +1,47 @@
+import { parseContext } from './config';
+
+const base = { stage: 'test', jwtIssuer: 'https://issuer.example.com/', jwtAudience: 'keyledger', rootKeyMode: 'kms' };
+const parse = (context: Record<string, unknown>) => parseContext((key) => context[key]);
+
+describe('CDK context', () => {
+  it('accepts the minimum and fills in safe defaults', () => {
+    expect(parse(base)).toEqual({
+      ...base,
+      tenantClaim: 'tenant_id',
+      pkcs11TokenLabel: 'hsm1',
+      namespaces: ['default', 'secrets'],
+      logRetentionDays: 365,
+      apiThrottleRateLimit: 500,
+      apiThrottleBurstLimit: 1000,
+    });
+  });
+
+  it('coerces numbers given on the command line', () => {
+    expect(parse({ ...base, logRetentionDays: '731', apiThrottleRateLimit: '50' })).toMatchObject({ logRetentionDays: 731, apiThrottleRateLimit: 50 });
+  });
+
+  it.each(['stage', 'jwtIssuer', 'jwtAudience', 'rootKeyMode'])('fails naming %s when it is missing', (key) => {
+    const { [key]: _missing, ...rest } = base as Record<string, unknown>;
+    expect(() => parse(rest)).toThrow(new RegExp(`-c ${key}: is required`));
+  });
+
+  it.each([
+    [{ rootKeyMode: 'kms-cloudhsm' }, '-c cloudHsmClusterId: is required when rootKeyMode=kms-cloudhsm'],
+    [{ rootKeyMode: 'pkcs11' }, '-c cloudHsmClusterId: is required when rootKeyMode=pkcs11'],
+    [{ rootKeyMode: 'hsm' }, '-c rootKeyMode: must be kms, kms-cloudhsm or pkcs11'],
+    [{ stage: 'Prod' }, "-c stage: must be 1-21 lowercase letters, digits or '-', starting with a letter"],
+    [{ jwtIssuer: 'http://issuer.example.com/' }, '-c jwtIssuer: must be an https:// URL'],
+    [{ rootKeyArn: 'alias/erk' }, '-c rootKeyArn: must be a KMS key ARN'],
+    [
+      { rootKeyMode: 'pkcs11', cloudHsmClusterId: 'cluster-abc123', rootKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      '-c rootKeyArn: applies to rootKeyMode=kms only',
+    ],
+    [{ cloudHsmClusterId: 'abc' }, '-c cloudHsmClusterId: must be a CloudHSM cluster id'],
+    [{ logRetentionDays: '42' }, '-c logRetentionDays: must be one of 1, 3, 5'],
+    [{ namespaces: 'Bad Name' }, '-c namespaces: namespaces are 1-63 lowercase letters'],
+    [{ alarmTopicArn: 'topic' }, '-c alarmTopicArn: must be an SNS topic ARN'],
+    [{ apiThrottleRateLimit: '-1' }, '-c apiThrottleRateLimit'],
+  ])('refuses %j with a message naming the key', (override, message) => {
+    expect(() => parse({ ...base, ...override })).toThrow(message);
+  });
+});

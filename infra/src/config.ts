@@ -1,0 +1,83 @@
+import { DEFAULT_NAMESPACES, DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/key-hierarchy';
+import { z } from 'zod';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const ROOT_KEY_MODES = ['kms', 'kms-cloudhsm', 'pkcs11'] as const;
+export type RootKeyMode = (typeof ROOT_KEY_MODES)[number];
+
+const required = (name: string, example: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `is required (e.g. -c ${name}=${example})` : undefined) });
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * The CDK app's context (`-c name=value` or cdk.json), validated before any construct is made.
+ * Values from the command line arrive as strings, so numbers are coerced.
+ */
+export const contextSchema = z
+  .object({
+    stage: z
+      .string(required('stage', 'prod'))
+      .regex(/^[a-z][a-z0-9-]{0,20}$/, "must be 1-21 lowercase letters, digits or '-', starting with a letter"),
+    jwtIssuer: z.url(required('jwtIssuer', 'https://your-tenant.auth0.com/')).refine((url) => url.startsWith('https://'), 'must be an https:// URL'),
+    jwtAudience: z.string(required('jwtAudience', 'keyledger')).min(1),
+    tenantClaim: z.string().min(1).default(DEFAULT_TENANT_CLAIM),
+    rootKeyMode: z.enum(ROOT_KEY_MODES, {
+      error: (issue) => (issue.input === undefined ? 'is required: kms, kms-cloudhsm or pkcs11 (e.g. -c rootKeyMode=kms)' : 'must be kms, kms-cloudhsm or pkcs11'),
+    }),
+    rootKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)')
+      .optional(),
+    cloudHsmClusterId: z.string().regex(/^cluster-[a-z0-9]+$/, 'must be a CloudHSM cluster id (cluster-...)').optional(),
+    /** kms-cloudhsm: the secret holding `{kmsuserPassword, trustAnchorCertificate}` for the custom key store. */
+    cloudHsmKeyStoreSecretName: z.string().min(1).optional(),
+    /** pkcs11: the secret holding the crypto user's PIN (`<user>:<password>`). */
+    pkcs11PinSecretName: z.string().min(1).optional(),
+    /** pkcs11: a Lambda layer with CloudHSM's PKCS#11 library and pkcs11js for arm64 (see the README). */
+    pkcs11LayerArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/, 'must be a Lambda layer version ARN').optional(),
+    pkcs11TokenLabel: z.string().min(1).default('hsm1'),
+    namespaces: z.string().default(DEFAULT_NAMESPACES).pipe(namespaceListSchema),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(365),
+    /** An existing SNS topic for alarms; without it the app creates an encrypted one. */
+    alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional(),
+    alarmEmail: z.email().optional(),
+    apiThrottleRateLimit: positiveInt.default(500),
+    apiThrottleBurstLimit: positiveInt.default(1000),
+  })
+  .superRefine((context, issues) => {
+    if (context.rootKeyMode !== 'kms' && !context.cloudHsmClusterId) {
+      issues.addIssue({ code: 'custom', path: ['cloudHsmClusterId'], message: `is required when rootKeyMode=${context.rootKeyMode} (e.g. -c cloudHsmClusterId=cluster-abc123)` });
+    }
+    if (context.rootKeyMode !== 'kms' && context.rootKeyArn) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['rootKeyArn'],
+        message: `applies to rootKeyMode=kms only (an existing key, CloudHSM-backed or not); rootKeyMode=${context.rootKeyMode} makes its own root key`,
+      });
+    }
+  });
+
+export type KeyledgerContext = z.output<typeof contextSchema>;
+
+export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as Array<keyof KeyledgerContext>;
+
+/** Parses the context; every problem is listed with the context key it belongs to. */
+export function parseContext(tryGetContext: (key: string) => unknown): KeyledgerContext {
+  const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, tryGetContext(key)]).filter(([, value]) => value !== undefined));
+  const result = contextSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `-c ${issue.path.join('.') || '(context)'}: ${issue.message}`);
+  throw new Error(`Invalid keyledger CDK context:\n  ${problems.join('\n  ')}`);
+}
+
+/** Secrets the operator creates before deploying, named per stage unless the context says otherwise. */
+export function secretNames(context: KeyledgerContext) {
+  return {
+    cloudHsmKeyStore: context.cloudHsmKeyStoreSecretName ?? `keyledger/${context.stage}/cloudhsm-key-store`,
+    pkcs11Pin: context.pkcs11PinSecretName ?? `keyledger/${context.stage}/cloudhsm-crypto-user`,
+  };
+}
