@@ -1,4 +1,4 @@
-import { DEFAULT_NAMESPACES, DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/key-hierarchy';
+import { DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/key-hierarchy';
 import { z } from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -37,7 +37,7 @@ export const contextSchema = z
     /** pkcs11: a Lambda layer with CloudHSM's PKCS#11 library and pkcs11js for arm64 (see the README). */
     pkcs11LayerArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/, 'must be a Lambda layer version ARN').optional(),
     pkcs11TokenLabel: z.string().min(1).default('hsm1'),
-    namespaces: z.string().default(DEFAULT_NAMESPACES).pipe(namespaceListSchema),
+    namespaces: namespaceListSchema,
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
