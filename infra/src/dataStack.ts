@@ -1,13 +1,19 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyDocument, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { TABLES, tableNames, type TableDefinition, type TableKey } from '@keyledger/dynamodb';
+import { keyAdministration, useThroughDynamoDb } from './keyPolicies';
 
 export interface DataStackProps extends StackProps {
   /** Deployment stage; physical table names are `keyledger-<stage>-<Id>`. */
   stage: string;
 }
+
+/** The DynamoDB actions keyledger's adapters use; grants name them one by one. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
+const READ_ONLY: ReadonlySet<TableAction> = new Set(['GetItem', 'Query']);
 
 const attributeType = (type: TableDefinition['partitionKey']['type']) =>
   ({ S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY })[type];
@@ -15,7 +21,8 @@ const attributeType = (type: TableDefinition['partitionKey']['type']) =>
 /**
  * keyledger's tables, built from the same definitions the local stack creates its tables from
  * (`@keyledger/dynamodb`): on-demand, point-in-time recovery, deletion protection, encrypted
- * with a customer-managed KMS key, a stream on the event table for the outbox.
+ * with a customer-managed KMS key that only DynamoDB may use, a stream on the event table for
+ * the outbox, TTL where a definition names one. Tables and key are retained when the stack goes.
  */
 export class DataStack extends Stack {
   readonly tables: Record<TableKey, Table>;
@@ -24,9 +31,10 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     this.tableKey = new Key(this, 'TableKey', {
-      description: 'Encrypts keyledger DynamoDB tables',
+      description: `keyledger ${props.stage}: encrypts the DynamoDB tables (usable through DynamoDB only)`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: new PolicyDocument({ statements: [keyAdministration(), useThroughDynamoDb(this)] }),
     });
     const names = tableNames(`keyledger-${props.stage}`);
     const tables = {} as Record<TableKey, Table>;
@@ -57,5 +65,28 @@ export class DataStack extends Stack {
       }
     }
     this.tables = tables;
+  }
+
+  /**
+   * Lets `grantee` run exactly `actions` on one table and its indexes (each index by name), and
+   * use the table key as DynamoDB needs for them: decrypt to read, encrypt and generate data keys
+   * to write. Never `dynamodb:*` or `kms:*`.
+   */
+  grantTable(grantee: IGrantable, key: TableKey, actions: readonly TableAction[]): void {
+    const table = this.tables[key];
+    const indexes = (TABLES[key] as TableDefinition).globalSecondaryIndexes ?? [];
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: actions.map((action) => `dynamodb:${action}`),
+        resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index.indexName}`)],
+      }),
+    );
+    const writes = actions.some((action) => !READ_ONLY.has(action));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])],
+        resources: [this.tableKey.keyArn],
+      }),
+    );
   }
 }

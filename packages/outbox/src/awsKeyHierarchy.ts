@@ -81,6 +81,8 @@ export async function createAwsRootKeyStore(config: AwsKeyHierarchyConfig, clien
     tokenLabel: config.KEYLEDGER_PKCS11_TOKEN_LABEL,
     pin: secret.SecretString,
     rootKeyLabel: config.KEYLEDGER_PKCS11_ROOT_KEY_LABEL,
+    // Concurrent cold starts must not each create a root key: the operator creates it once.
+    createRootKey: false,
   });
 }
 

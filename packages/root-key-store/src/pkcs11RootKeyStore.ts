@@ -82,6 +82,12 @@ export interface Pkcs11RootKeyStoreOptions {
   pin: string;
   /** Label of the environment root key in the token; created on first open when absent. */
   rootKeyLabel?: string;
+  /**
+   * Create the root key when the token has none (default true, for one local process). Lambda
+   * passes false: concurrent cold starts would each create one, so there the operator creates it
+   * once, before the first request.
+   */
+  createRootKey?: boolean;
   clock?: () => Date;
 }
 
@@ -174,7 +180,13 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
           throw new RootKeyStoreError('hsm_login_failed', `Cannot log in to token '${options.tokenLabel}': ${pkcs11Reason(error)}.`);
         }
       }
-      const rootKey = Pkcs11RootKeyStore.ensureRootKey(pkcs11, session, options.rootKeyLabel ?? 'keyledger-erk', options.clock?.() ?? new Date());
+      const rootKey = Pkcs11RootKeyStore.ensureRootKey(
+        pkcs11,
+        session,
+        options.rootKeyLabel ?? 'keyledger-erk',
+        options.clock?.() ?? new Date(),
+        options.createRootKey ?? true,
+      );
       const profiles = (['sha256', 'sha1'] as const).filter((hash) => Pkcs11RootKeyStore.probeOaep(pkcs11, session, hash));
       return new Pkcs11RootKeyStore(pkcs11, slot, session, options, rootKey.description, rootKey.handle, profiles, mechanisms.includes(CKM_RSA_AES_KEY_WRAP));
     } catch (error) {
@@ -193,6 +205,7 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     session: Buffer,
     rootKeyLabel: string,
     now: Date,
+    create: boolean,
   ): { description: RootKeyDescription; handle: Buffer } {
     const found = findObjects(pkcs11, session, [
       { type: CKA_CLASS, value: CKO_SECRET_KEY },
@@ -200,6 +213,12 @@ export class Pkcs11RootKeyStore implements RootKeyStore {
     ]);
     if (found.length > 1) throw new RootKeyStoreError('ambiguous_root_key', `Token holds ${found.length} keys labelled '${rootKeyLabel}'.`);
     let handle = found[0];
+    if (!handle && !create) {
+      throw new RootKeyStoreError(
+        'root_key_not_found',
+        `Token holds no key labelled '${rootKeyLabel}'; create the environment root key once (README, "Deploy to AWS") before the first request.`,
+      );
+    }
     if (!handle) {
       const id = Buffer.from(JSON.stringify({ kid: `erk-${randomUUID()}`, created_at: now.toISOString() }));
       handle = pkcs11.C_GenerateKey(session, { mechanism: CKM_AES_KEY_GEN }, aesKeyTemplate(rootKeyLabel, id, 32));

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context } from 'aws-lambda';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { httpEvent } from '@keyledger/http/src/testing/httpEvent';
+import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/src/pkcs11RootKeyStore';
 import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/src/testing/softHsm';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -78,7 +79,16 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     KEYLEDGER_PKCS11_PIN_SECRET_ARN: PIN_SECRET_ARN,
   });
 
+  it('never creates the root key itself (concurrent cold starts would each make one)', async () => {
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    const failure = createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({}) });
+    await expect(failure).rejects.toThrow(`Token holds no key labelled 'keyledger-erk'; create the environment root key once`);
+  });
+
   it('reads the PIN from Secrets Manager, opens the token and serves encrypt/decrypt', async () => {
+    // The operator's one-time step: create the root key in the token.
+    (await Pkcs11RootKeyStore.open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin })).close();
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
     const handler = await createCryptoDataPlaneLambda(pkcs11Env(), {

@@ -1,0 +1,75 @@
+import { Stack } from 'aws-cdk-lib';
+import { AccountRootPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+
+/**
+ * Key policy statements written out instead of CDK's default (which gives the account `kms:*`):
+ * the account administers its keys, and may use them only through the statements below.
+ */
+export const KEY_ADMINISTRATION_ACTIONS = [
+  'kms:Create*',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
+export function keyAdministration(): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'AccountAdministersTheKey',
+    principals: [new AccountRootPrincipal()],
+    actions: KEY_ADMINISTRATION_ACTIONS,
+    resources: ['*'],
+  });
+}
+
+/** IAM policies of this account may grant use of the key, but only through DynamoDB. */
+export function useThroughDynamoDb(scope: Construct): PolicyStatement {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid: 'UseThroughDynamoDbOnly',
+    principals: [new AccountRootPrincipal()],
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`, 'kms:CallerAccount': stack.account } },
+  });
+}
+
+/** The IAM role name prefix of a stage's functions: key policies trust no other role of the account. */
+export const functionRolePrefix = (stage: string) => `keyledger-${stage}-`;
+
+/** The root key: IAM may grant wrapping and unwrapping only to this stage's function roles, and only with a tenant in the context. */
+export function rootKeyUse(scope: Construct, stage: string): PolicyStatement {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid: 'KeyledgerFunctionsWrapAndUnwrap',
+    effect: Effect.ALLOW,
+    principals: [new AccountRootPrincipal()],
+    actions: ['kms:Encrypt', 'kms:Decrypt'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` },
+      Null: { 'kms:EncryptionContext:keyledger:tenant': 'false' },
+    },
+  });
+}
+
+export function rootKeyDescribe(scope: Construct, stage: string): PolicyStatement {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid: 'KeyledgerFunctionsDescribe',
+    principals: [new AccountRootPrincipal()],
+    actions: ['kms:DescribeKey'],
+    resources: ['*'],
+    conditions: { ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` } },
+  });
+}
