@@ -1,13 +1,14 @@
 /**
- * The CDK app entry (cdk.json). So far: the data stack. Services, API, bus, keys and
- * observability stacks, and full context validation, arrive with the AWS deployment issue.
+ * The CDK app entry (cdk.json): validates the context, then builds keyledger's stacks.
+ * `npx cdk synth -c stage=... -c jwtIssuer=... -c jwtAudience=... -c rootKeyMode=...` works offline.
  */
 import { App } from 'aws-cdk-lib';
-import { DataStack } from './dataStack';
+import { parseContext } from './config';
+import { createKeyledgerStacks } from './keyledgerApp';
 
 const app = new App();
-const stage: unknown = app.node.tryGetContext('stage') ?? 'dev';
-if (typeof stage !== 'string' || !/^[a-z][a-z0-9-]{0,20}$/.test(stage)) {
-  throw new Error("Context 'stage' must be 1-21 lowercase letters, digits or '-', starting with a letter (e.g. -c stage=prod).");
-}
-new DataStack(app, `keyledger-${stage}-data`, { stage });
+const context = parseContext((key) => app.node.tryGetContext(key));
+createKeyledgerStacks(app, context, {
+  account: process.env['CDK_DEFAULT_ACCOUNT'],
+  region: process.env['CDK_DEFAULT_REGION'],
+});

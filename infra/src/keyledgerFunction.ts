@@ -5,6 +5,7 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import FUNCTIONS from '../functions.json';
@@ -31,6 +32,8 @@ export interface KeyledgerFunctionProps {
   logRetention: RetentionDays;
   memorySize?: number;
   timeout?: Duration;
+  /** Where asynchronous invocations go once Lambda's retries are spent. */
+  deadLetterQueue?: IQueue;
 }
 
 /**
@@ -85,6 +88,7 @@ export class KeyledgerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: props.environment,
+      deadLetterQueue: props.deadLetterQueue,
       bundling: {
         target: bundling.target,
         format: bundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,

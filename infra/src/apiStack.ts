@@ -1,0 +1,82 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ROUTES, type ServiceName } from '@keyledger/http';
+import type { KeyledgerContext } from './config';
+import type { KeyledgerFunction } from './keyledgerFunction';
+
+export interface ApiStackProps extends StackProps {
+  context: KeyledgerContext;
+  functions: Record<ServiceName, KeyledgerFunction>;
+  logRetention: RetentionDays;
+}
+
+/** What each access log line records: who called what, how it went; never bodies or tokens. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  latencyMs: '$context.responseLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  sub: '$context.authorizer.claims.sub',
+  responseLength: '$context.responseLength',
+};
+
+/**
+ * The HTTP API: one route per entry of the route table (packages/http), each behind the JWT
+ * authorizer with the route's scopes (API Gateway admits a token with any of them; the handler
+ * then requires all), integrated with its service's function. The stage throttles and writes
+ * JSON access logs.
+ */
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { context } = props;
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      logGroupName: `/keyledger/${context.stage}/api-access`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new HttpApi(this, 'Api', {
+      apiName: `keyledger-${context.stage}`,
+      description: 'keyledger Management API, crypto data plane and tenant logs',
+      createDefaultStage: false,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: context.apiThrottleRateLimit, burstLimit: context.apiThrottleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', context.jwtIssuer, {
+      authorizerName: 'keyledger-jwt',
+      jwtAudience: [context.jwtAudience],
+    });
+    const integrations = Object.fromEntries(
+      Object.entries(props.functions).map(([service, fn]) => [service, new HttpLambdaIntegration(`${service}-integration`, fn.function)]),
+    ) as Record<ServiceName, HttpLambdaIntegration>;
+    for (const route of ROUTES) {
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrations[route.service],
+        authorizer,
+        authorizationScopes: [...route.scopes],
+      });
+    }
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Point tenant tooling here (KEYLEDGER_URL).' });
+  }
+}

@@ -1,0 +1,52 @@
+import { Aspects, Tags, type App, type Environment } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ApiStack } from './apiStack';
+import type { KeyledgerContext } from './config';
+import { DataStack } from './dataStack';
+import { EventsStack } from './eventsStack';
+import { KeysStack } from './keysStack';
+import { ObservabilityStack } from './observabilityStack';
+import { ServicesStack } from './servicesStack';
+
+/**
+ * keyledger's stacks, one per concern, named `keyledger-<stage>-<concern>`. cdk-nag's AWS
+ * Solutions checks run on all of them: an unacknowledged finding fails synthesis.
+ */
+export function createKeyledgerStacks(app: App, context: KeyledgerContext, env?: Environment) {
+  const prefix = `keyledger-${context.stage}`;
+  const logRetention = context.logRetentionDays as RetentionDays;
+  const data = new DataStack(app, `${prefix}-data`, { env, stage: context.stage, description: 'keyledger tables and their key' });
+  const keys = new KeysStack(app, `${prefix}-keys`, { env, context, logRetention, description: `keyledger environment root key (${context.rootKeyMode})` });
+  const services = new ServicesStack(app, `${prefix}-services`, { env, context, data, keys, logRetention, description: 'keyledger services' });
+  const events = new EventsStack(app, `${prefix}-events`, { env, context, data, services, logRetention, description: 'keyledger bus, outbox and audit consumer' });
+  const api = new ApiStack(app, `${prefix}-api`, {
+    env,
+    context,
+    logRetention,
+    description: 'keyledger HTTP API',
+    functions: { 'key-admin': services.keyAdmin, 'crypto-data-plane': services.cryptoDataPlane, 'audit-projector': services.auditProjector },
+  });
+  const observability = new ObservabilityStack(app, `${prefix}-observability`, {
+    env,
+    context,
+    description: 'keyledger alarms',
+    functions: {
+      'key-admin': services.keyAdmin,
+      'crypto-data-plane': services.cryptoDataPlane,
+      'audit-projector': services.auditProjector,
+      'audit-projector-events': services.auditProjectorEvents,
+      'outbox-publisher': events.outboxPublisher,
+    },
+    deadLetterQueues: {
+      'outbox-dlq': events.outboxDeadLetters,
+      'audit-rule-dlq': events.auditRuleDeadLetters,
+      'audit-projector-dlq': services.auditProjectorDeadLetters,
+    },
+    outboxPublisher: events.outboxPublisher,
+    api: api.api,
+  });
+  Tags.of(app).add('keyledger:stage', context.stage);
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  return { data, keys, services, events, api, observability };
+}

@@ -1,0 +1,210 @@
+import { CustomResource, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias, Key } from 'aws-cdk-lib/aws-kms';
+import { LayerVersion, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { CloudHsmProvider } from './cloudHsmProvider';
+import { secretNames, type KeyledgerContext } from './config';
+import { keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
+import type { KeyledgerFunction } from './keyledgerFunction';
+
+export interface KeysStackProps extends StackProps {
+  context: KeyledgerContext;
+  logRetention: RetentionDays;
+}
+
+/** What a function that works on the key hierarchy may do with customer-provided (BYOK) keys. */
+export type CustomerKeyAccess = 'manage' | 'use';
+
+const DEPLOYMENT_TAG = 'keyledger:deployment';
+
+/**
+ * The environment root key, by `rootKeyMode`:
+ * - kms: a symmetric KMS key with yearly rotation and a key policy that lets only this stage's
+ *   function roles wrap and unwrap (with a tenant in the encryption context), or the key named
+ *   by `rootKeyArn`;
+ * - kms-cloudhsm: the same policy, on a key in an AWS KMS custom key store on the CloudHSM
+ *   cluster, which a custom resource checks, creates, connects and fills;
+ * - pkcs11: the key lives in the CloudHSM cluster itself; a custom resource checks the cluster
+ *   and finds its VPC, and the functions run there with the crypto user's PIN from Secrets
+ *   Manager and CloudHSM's PKCS#11 library from a layer.
+ */
+export class KeysStack extends Stack {
+  readonly rootKeyArn: string | undefined;
+  private readonly context: KeyledgerContext;
+  private readonly pkcs11: { subnetIds: string; securityGroupId: string; pinSecret: ISecret } | undefined;
+
+  constructor(scope: Construct, id: string, props: KeysStackProps) {
+    super(scope, id, props);
+    const { context } = props;
+    this.context = context;
+    const description = `keyledger ${context.stage} environment root key`;
+    const rootKeyPolicy = () => new PolicyDocument({ statements: [keyAdministration(), rootKeyUse(this, context.stage), rootKeyDescribe(this, context.stage)] });
+
+    if (context.rootKeyMode === 'kms') {
+      if (context.rootKeyArn) {
+        this.rootKeyArn = context.rootKeyArn;
+      } else {
+        const key = new Key(this, 'RootKey', {
+          description,
+          enableKeyRotation: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+          policy: rootKeyPolicy(),
+        });
+        new Alias(this, 'RootKeyAlias', { aliasName: `alias/keyledger-${context.stage}-erk`, targetKey: key });
+        this.rootKeyArn = key.keyArn;
+      }
+      return;
+    }
+
+    const clusterId = context.cloudHsmClusterId!;
+    const names = secretNames(context);
+    const cloudHsm = new CloudHsmProvider(this, 'CloudHsm', {
+      stage: context.stage,
+      logRetention: props.logRetention,
+      waitForConnection: context.rootKeyMode === 'kms-cloudhsm',
+    });
+
+    if (context.rootKeyMode === 'kms-cloudhsm') {
+      const keyStoreSecret = Secret.fromSecretNameV2(this, 'KeyStoreSecret', names.cloudHsmKeyStore);
+      const aliasName = `alias/keyledger-${context.stage}-erk`;
+      for (const role of cloudHsm.roles) {
+        keyStoreSecret.grantRead(role);
+        role.addToPolicy(new PolicyStatement({ actions: ['kms:CreateCustomKeyStore', 'kms:DescribeCustomKeyStores', 'kms:ConnectCustomKeyStore'], resources: ['*'] }));
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['kms:CreateKey', 'kms:TagResource'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM', 'aws:RequestTag/keyledger:role': 'environment-root-key' } },
+          }),
+        );
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['kms:DescribeKey', 'kms:PutKeyPolicy', 'kms:CreateAlias'],
+            resources: [this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+            conditions: { StringEquals: { 'aws:ResourceTag/keyledger:role': 'environment-root-key' } },
+          }),
+        );
+        role.addToPolicy(
+          new PolicyStatement({ actions: ['kms:CreateAlias', 'kms:DescribeKey'], resources: [this.formatArn({ service: 'kms', resource: 'alias', resourceName: aliasName.slice('alias/'.length) })] }),
+        );
+      }
+      const keyStore = new CustomResource(this, 'CustomKeyStore', {
+        serviceToken: cloudHsm.provider.serviceToken,
+        resourceType: 'Custom::KeyledgerCustomKeyStore',
+        properties: {
+          Kind: 'CustomKeyStore',
+          ClusterId: clusterId,
+          CustomKeyStoreName: `keyledger-${context.stage}`,
+          SecretId: names.cloudHsmKeyStore,
+          RootKeyAlias: aliasName,
+          RootKeyDescription: description,
+          RootKeyPolicy: this.toJsonString(rootKeyPolicy().toJSON()),
+        },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.rootKeyArn = keyStore.getAttString('RootKeyArn');
+      return;
+    }
+
+    const cluster = new CustomResource(this, 'ClusterCheck', {
+      serviceToken: cloudHsm.provider.serviceToken,
+      resourceType: 'Custom::KeyledgerCloudHsmCluster',
+      properties: { Kind: 'ClusterCheck', ClusterId: clusterId },
+    });
+    this.pkcs11 = {
+      subnetIds: cluster.getAttString('SubnetIds'),
+      securityGroupId: cluster.getAttString('SecurityGroupId'),
+      pinSecret: Secret.fromSecretNameV2(this, 'CryptoUserPin', names.pkcs11Pin),
+    };
+  }
+
+  /**
+   * Gives a key-hierarchy function its root key store: the settings in its environment and
+   * the permissions (or, for PKCS#11, the network, layer and PIN) it needs, and no more.
+   */
+  attachRootKeyStore(fn: KeyledgerFunction, customerKeys: CustomerKeyAccess): void {
+    const { stage } = this.context;
+    if (this.rootKeyArn) {
+      fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_STORE', 'kms');
+      fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_ARN', this.rootKeyArn);
+      fn.function.addEnvironment('KEYLEDGER_DEPLOYMENT', stage);
+      fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [this.rootKeyArn] }));
+      this.grantCustomerKeys(fn, customerKeys);
+      return;
+    }
+    const pkcs11 = this.pkcs11!;
+    fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_STORE', 'pkcs11');
+    fn.function.addEnvironment('KEYLEDGER_PKCS11_TOKEN_LABEL', this.context.pkcs11TokenLabel);
+    fn.function.addEnvironment('KEYLEDGER_PKCS11_PIN_SECRET_ARN', pkcs11.pinSecret.secretArn);
+    pkcs11.pinSecret.grantRead(fn.role);
+    if (this.context.pkcs11LayerArn) {
+      fn.function.addLayers(LayerVersion.fromLayerVersionArn(fn, 'CloudHsmPkcs11Layer', this.context.pkcs11LayerArn));
+    }
+    // The cluster's own security group admits its clients; subnets are the cluster's, found at deploy time.
+    (fn.function.node.defaultChild as CfnFunction).addPropertyOverride('VpcConfig', {
+      SubnetIds: Fn.split(',', pkcs11.subnetIds),
+      SecurityGroupIds: [pkcs11.securityGroupId],
+    });
+    fn.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(
+      fn.role,
+      [{ id: 'AwsSolutions-IAM5', reason: 'Lambda needs the EC2 network interface actions to run in the CloudHSM cluster\'s VPC; they have no resource-level permissions.', appliesTo: ['Resource::*'] }],
+      true,
+    );
+  }
+
+  /** BYOK keys are created at run time, so they are named by the deployment tag keyledger puts on each. */
+  private grantCustomerKeys(fn: KeyledgerFunction, access: CustomerKeyAccess): void {
+    const stage = this.context.stage;
+    const anyKey = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    const tagged = { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: stage } };
+    fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [anyKey], conditions: tagged }));
+    if (access === 'manage') {
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:CreateKey', 'kms:TagResource'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', [`aws:RequestTag/${DEPLOYMENT_TAG}`]: stage },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['keyledger:tenant', DEPLOYMENT_TAG] },
+          },
+        }),
+      );
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial', 'kms:ScheduleKeyDeletion'],
+          resources: [anyKey],
+          conditions: tagged,
+        }),
+      );
+      // Whatever tags it may carry, the root key is never the target of a BYOK operation.
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['kms:TagResource', 'kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial', 'kms:ScheduleKeyDeletion'],
+          resources: [this.rootKeyArn!],
+        }),
+      );
+    }
+    NagSuppressions.addResourceSuppressions(
+      fn.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: `Customer-provided keys are created at run time: access is limited to keys tagged ${DEPLOYMENT_TAG}=${stage}, and CreateKey to EXTERNAL keys carrying that tag.`,
+          appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:[^:]+:<AWS::AccountId>:key\\/\\*$/' }],
+        },
+      ],
+      true,
+    );
+  }
+}
