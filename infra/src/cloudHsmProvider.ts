@@ -60,7 +60,7 @@ export class CloudHsmProvider extends Construct {
             reason:
               'cloudhsm:DescribeClusters and the KMS custom key store actions have no resource-level permissions; ' +
               'the root key actions are limited to keys tagged keyledger:role=environment-root-key.',
-            appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:[^:]+:<AWS::AccountId>:key\\/\\*$/' }],
+            appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }],
           },
         ],
         true,

@@ -1,17 +1,19 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { TABLES, tableNames, toCreateTableInput, type TableKey } from '@keyledger/dynamodb';
+import { startLocalDynamoDb, TABLES, tableNames, toCreateTableInput, type LocalDynamoDb, type TableDefinition, type TableKey } from '@keyledger/dynamodb';
 import { DataStack } from './dataStack';
 
 const template = Template.fromStack(new DataStack(new App(), 'data', { stage: 'test' }));
 const names = tableNames('keyledger-test');
+const tableKeys = Object.keys(TABLES) as TableKey[];
 
 describe('DataStack', () => {
   it('creates exactly the tables the local stack creates', () => {
-    expect(Object.keys(template.findResources('AWS::DynamoDB::Table'))).toHaveLength(Object.keys(TABLES).length);
+    expect(Object.keys(template.findResources('AWS::DynamoDB::Table'))).toHaveLength(tableKeys.length);
   });
 
-  it.each(Object.keys(TABLES) as TableKey[])('builds table %s from the shared definition (same keys and attributes as local)', (key) => {
+  it.each(tableKeys)('builds table %s from the shared definition (same keys and attributes as local)', (key) => {
     const local = toCreateTableInput(TABLES[key], names[key]);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: names[key],
@@ -26,7 +28,39 @@ describe('DataStack', () => {
     });
   });
 
-  it('encrypts with a customer-managed key that rotates', () => {
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  it('encrypts with a customer-managed key that rotates and that only DynamoDB may use', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'UseThroughDynamoDbOnly',
+            Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  describe('against the tables the local stack really creates (dynalite)', () => {
+    let dynamo: LocalDynamoDb;
+    beforeAll(async () => {
+      dynamo = await startLocalDynamoDb({ tablePrefix: 'keyledger-test' });
+    });
+    afterAll(() => dynamo.stop());
+
+    it.each(tableKeys)('%s: the same name, keys and indexes as the CDK template', async (key) => {
+      const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: dynamo.tables[key] }));
+      const cdk = Object.values(template.findResources('AWS::DynamoDB::Table')).find(
+        (resource) => (resource['Properties'] as { TableName: string }).TableName === Table!.TableName,
+      )!['Properties'] as Record<string, unknown>;
+      expect(cdk['KeySchema']).toEqual(Table!.KeySchema);
+      expect(cdk['AttributeDefinitions']).toEqual(expect.arrayContaining(Table!.AttributeDefinitions!));
+      expect(((cdk['GlobalSecondaryIndexes'] as Array<{ IndexName: string; KeySchema: unknown }> | undefined) ?? []).map((index) => [index.IndexName, index.KeySchema])).toEqual(
+        (Table!.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.KeySchema]),
+      );
+      // dynalite has no streams (locally the outbox catches up from the table): the stream comes from the same definition.
+      expect((cdk['StreamSpecification'] as { StreamViewType?: string } | undefined)?.StreamViewType).toBe((TABLES[key] as TableDefinition).stream);
+    });
   });
 });

@@ -201,7 +201,7 @@ export class KeysStack extends Stack {
         {
           id: 'AwsSolutions-IAM5',
           reason: `Customer-provided keys are created at run time: access is limited to keys tagged ${DEPLOYMENT_TAG}=${stage}, and CreateKey to EXTERNAL keys carrying that tag.`,
-          appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:[^:]+:<AWS::AccountId>:key\\/\\*$/' }],
+          appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }],
         },
       ],
       true,

@@ -1,0 +1,298 @@
+import { App, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { ROUTES } from '@keyledger/http';
+import { parseContext, type RootKeyMode } from './config';
+import { createKeyledgerStacks } from './keyledgerApp';
+
+const ROOT_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** Synthesizes every stack of one deployment; bundling is skipped (the build and `cdk synth` bundle for real). */
+function synth(rootKeyMode: RootKeyMode, extra: Record<string, string> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
+  const context = parseContext(
+    (key) =>
+      ({
+        stage: 'test',
+        jwtIssuer: 'https://issuer.example.com/',
+        jwtAudience: 'keyledger',
+        rootKeyMode,
+        ...(rootKeyMode === 'kms' ? {} : { cloudHsmClusterId: 'cluster-abc123' }),
+        ...extra,
+      })[key],
+  );
+  const stacks = createKeyledgerStacks(app, context);
+  const all: Stack[] = Object.values(stacks);
+  const templates = new Map(all.map((stack) => [stack, Template.fromStack(stack)]));
+  return { app, stacks, all, templates, template: (stack: Stack) => templates.get(stack)! };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+const resourcesOf = (template: Template) => (template.toJSON() as { Resources: Resources }).Resources;
+
+/** Every policy statement in a template: IAM policies and roles, key policies, queue and topic policies. */
+function statements(template: Template): Array<{ Effect: string; Action: string | string[]; Resource?: unknown; Sid?: string }> {
+  const found: Array<{ Effect: string; Action: string | string[] }> = [];
+  for (const resource of Object.values(resourcesOf(template))) {
+    const props = resource.Properties ?? {};
+    const documents = [
+      props['PolicyDocument'],
+      props['KeyPolicy'],
+      ...((props['Policies'] as Array<{ PolicyDocument: unknown }> | undefined) ?? []).map((policy) => policy.PolicyDocument),
+    ];
+    for (const document of documents) {
+      const list = (document as { Statement?: unknown } | undefined)?.Statement;
+      if (Array.isArray(list)) found.push(...(list as typeof found));
+    }
+  }
+  return found;
+}
+const actions = (statement: { Action: string | string[] }) => [statement.Action].flat();
+
+const deployments = {
+  kms: synth('kms'),
+  'kms-cloudhsm': synth('kms-cloudhsm'),
+  pkcs11: synth('pkcs11'),
+};
+
+describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', (_mode, deployment) => {
+  it('has no cdk-nag AwsSolutions finding left unacknowledged, in any stack', () => {
+    for (const stack of deployment.all) {
+      const findings = [
+        ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+        ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ];
+      expect(findings.map((finding) => `${finding.id}: ${String(finding.entry.data).slice(0, 120)}`)).toEqual([]);
+    }
+  });
+
+  it('gives a reason with every cdk-nag acknowledgement', () => {
+    let acknowledged = 0;
+    for (const stack of deployment.all) {
+      for (const resource of Object.values(resourcesOf(deployment.template(stack)))) {
+        const rules = (resource.Metadata?.['cdk_nag'] as { rules_to_suppress?: Array<{ id: string; reason: string }> } | undefined)?.rules_to_suppress ?? [];
+        for (const rule of rules) {
+          acknowledged += 1;
+          expect(rule.reason.length).toBeGreaterThan(40);
+        }
+      }
+    }
+    expect(acknowledged).toBeGreaterThan(0);
+  });
+
+  it('grants no *, kms:* or dynamodb:* action in any policy (IAM, key, queue or topic)', () => {
+    const offending = deployment.all.flatMap((stack) =>
+      statements(deployment.template(stack)).filter((statement) => actions(statement).some((action) => ['*', 'kms:*', 'dynamodb:*'].includes(action))),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('keeps every table recoverable, undeletable and encrypted with the customer-managed key', () => {
+    const data = deployment.template(deployment.stacks.data);
+    const tables = data.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables).length).toBeGreaterThan(0);
+    for (const table of Object.values(tables)) {
+      expect(table).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^TableKey/), 'Arn'] } },
+        },
+      });
+    }
+  });
+
+  it('puts the JWT authorizer, with the route table\'s scopes, on every route', () => {
+    const api = deployment.template(deployment.stacks.api);
+    api.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['keyledger'] },
+    });
+    const routes = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties'] as Record<string, unknown>);
+    expect(routes.map((route) => route['RouteKey']).sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+    for (const route of routes) {
+      const definition = ROUTES.find((candidate) => `${candidate.method} ${candidate.path}` === route['RouteKey'])!;
+      expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: expect.stringMatching(/JwtAuthorizer/) } });
+      expect(route['AuthorizationScopes']).toEqual([...definition.scopes]);
+    }
+  });
+
+  it('throttles the API stage and writes JSON access logs', () => {
+    deployment.template(deployment.stacks.api).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+  });
+
+  it('gives every asynchronous consumer a dead-letter queue', () => {
+    const events = deployment.template(deployment.stacks.events);
+    const mappings = Object.values(events.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      Properties: {
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxDeadLetters/), 'Arn'] } } },
+      },
+    });
+    const rules = Object.values(events.findResources('AWS::Events::Rule'));
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      for (const target of (rule['Properties'] as { Targets: Array<Record<string, unknown>> }).Targets) {
+        expect(target['DeadLetterConfig']).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^AuditRuleDeadLetters/), 'Arn'] } });
+      }
+    }
+    // EventBridge invokes the projector asynchronously: what Lambda's own retries cannot fix lands in a queue too.
+    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'keyledger-test-audit-projector-event',
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditProjectorDeadLetters'), 'Arn'] } },
+    });
+    for (const queue of Object.values(events.findResources('AWS::SQS::Queue'))) {
+      expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    }
+  });
+
+  it('runs every keyledger function on nodejs22.x, arm64, with its own log group and retention', () => {
+    const functions = deployment.all.flatMap((stack) =>
+      Object.values(deployment.template(stack).findResources('AWS::Lambda::Function')).filter((fn) =>
+        String((fn['Properties'] as { FunctionName?: unknown }).FunctionName ?? '').startsWith('keyledger-'),
+      ),
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(5);
+    for (const fn of functions) {
+      expect(fn['Properties']).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogGroup: expect.anything() } });
+    }
+    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/lambda/keyledger-test-key-admin',
+      RetentionInDays: 365,
+    });
+  });
+
+  it('alarms on errors, throttles, dead letters, outbox iterator age and API 5xx, to an encrypted topic', () => {
+    const observability = deployment.template(deployment.stacks.observability);
+    const alarms = Object.values(observability.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm['Properties'] as Record<string, unknown>);
+    const names = alarms.map((alarm) => alarm['AlarmName']);
+    for (const name of ['key-admin-errors', 'crypto-data-plane-throttles', 'outbox-dlq-dead-letters', 'audit-rule-dlq-dead-letters', 'audit-projector-dlq-dead-letters', 'outbox-iterator-age', 'api-5xx']) {
+      expect(names).toContain(`keyledger-test-${name}`);
+    }
+    expect(alarms.find((alarm) => alarm['AlarmName'] === 'keyledger-test-outbox-iterator-age')).toMatchObject({ MetricName: 'IteratorAge', Threshold: 60000 });
+    for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+    observability.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+});
+
+describe('the environment root key', () => {
+  it('kms: is a rotating symmetric key that only this stage\'s function roles may wrap and unwrap with, with a tenant in the context', () => {
+    const keys = deployments.kms.template(deployments.kms.stacks.keys);
+    keys.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:Encrypt', 'kms:Decrypt'],
+            Condition: {
+              ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', Match.arrayWith([':role/keyledger-test-*'])] } },
+              Null: { 'kms:EncryptionContext:keyledger:tenant': 'false' },
+            },
+          }),
+        ]),
+      },
+    });
+    keys.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/keyledger-test-erk' });
+    deployments.kms.template(deployments.kms.stacks.services).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'keyledger-test-key-admin',
+      Environment: { Variables: Match.objectLike({ KEYLEDGER_ROOT_KEY_STORE: 'kms', KEYLEDGER_ROOT_KEY_ARN: Match.anyValue(), KEYLEDGER_DEPLOYMENT: 'test' }) },
+    });
+  });
+
+  it('kms with rootKeyArn: uses that key and creates none', () => {
+    const deployment = synth('kms', { rootKeyArn: ROOT_KEY_ARN });
+    deployment.template(deployment.stacks.keys).resourceCountIs('AWS::KMS::Key', 0);
+    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], Resource: ROOT_KEY_ARN }]) },
+    });
+  });
+
+  it('kms: lets key-admin manage only EXTERNAL customer keys tagged with this deployment, never the root key', () => {
+    const deployment = synth('kms', { rootKeyArn: ROOT_KEY_ARN });
+    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^KeyAdminRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['kms:CreateKey', 'kms:TagResource'],
+            Resource: '*',
+            Condition: {
+              StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', 'aws:RequestTag/keyledger:deployment': 'test' },
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['keyledger:tenant', 'keyledger:deployment'] },
+            },
+          },
+          {
+            Effect: 'Deny',
+            Action: ['kms:TagResource', 'kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial', 'kms:ScheduleKeyDeletion'],
+            Resource: ROOT_KEY_ARN,
+          },
+        ]),
+      },
+    });
+  });
+
+  it('gives each function exactly the DynamoDB actions its adapters use', () => {
+    const services = deployments.kms.template(deployments.kms.stacks.services);
+    const dynamoActions = (role: RegExp) =>
+      Object.values(services.findResources('AWS::IAM::Policy'))
+        .filter((policy) => role.test(JSON.stringify((policy['Properties'] as { Roles: unknown }).Roles)))
+        .flatMap((policy) => (policy['Properties'] as { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }).PolicyDocument.Statement)
+        .flatMap(actions)
+        .filter((action) => action.startsWith('dynamodb:'))
+        .sort();
+    expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+  });
+
+  it('kms-cloudhsm: a custom resource checks the cluster, creates and connects the key store and makes the root key in it', () => {
+    const deployment = deployments['kms-cloudhsm'];
+    const keys = deployment.template(deployment.stacks.keys);
+    keys.resourceCountIs('AWS::KMS::Key', 0);
+    keys.hasResourceProperties('Custom::KeyledgerCustomKeyStore', {
+      Kind: 'CustomKeyStore',
+      ClusterId: 'cluster-abc123',
+      CustomKeyStoreName: 'keyledger-test',
+      SecretId: 'keyledger/test/cloudhsm-key-store',
+      RootKeyAlias: 'alias/keyledger-test-erk',
+      RootKeyPolicy: Match.anyValue(),
+    });
+    keys.hasResource('Custom::KeyledgerCustomKeyStore', { DeletionPolicy: 'Retain' });
+    keys.hasResourceProperties('AWS::StepFunctions::StateMachine', Match.anyValue());
+    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'keyledger-test-crypto-data-plane',
+      Environment: { Variables: Match.objectLike({ KEYLEDGER_ROOT_KEY_STORE: 'kms', KEYLEDGER_ROOT_KEY_ARN: { 'Fn::ImportValue': Match.stringLikeRegexp('RootKeyArn') } }) },
+    });
+  });
+
+  it('pkcs11: functions run in the cluster\'s subnets with its security group, reading the PIN from Secrets Manager', () => {
+    const deployment = synth('pkcs11', { pkcs11LayerArn: 'arn:aws:lambda:eu-west-1:111122223333:layer:cloudhsm-pkcs11:3' });
+    deployment.template(deployment.stacks.keys).hasResourceProperties('Custom::KeyledgerCloudHsmCluster', { Kind: 'ClusterCheck', ClusterId: 'cluster-abc123' });
+    const services = deployment.template(deployment.stacks.services);
+    for (const name of ['key-admin', 'crypto-data-plane']) {
+      services.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `keyledger-test-${name}`,
+        Layers: ['arn:aws:lambda:eu-west-1:111122223333:layer:cloudhsm-pkcs11:3'],
+        VpcConfig: { SubnetIds: { 'Fn::Split': [',', { 'Fn::ImportValue': Match.stringLikeRegexp('SubnetIds') }] }, SecurityGroupIds: [{ 'Fn::ImportValue': Match.stringLikeRegexp('SecurityGroupId') }] },
+        Environment: {
+          Variables: Match.objectLike({
+            KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
+            KEYLEDGER_PKCS11_TOKEN_LABEL: 'hsm1',
+            KEYLEDGER_PKCS11_PIN_SECRET_ARN: Match.anyValue(),
+          }),
+        },
+      });
+    }
+    expect(JSON.stringify(services.toJSON())).not.toContain('KEYLEDGER_ROOT_KEY_ARN');
+  });
+});
