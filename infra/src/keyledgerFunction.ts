@@ -54,7 +54,9 @@ export class KeyledgerFunction extends Construct {
     const entry = functions[props.name];
     const handler = props.handler ?? entry.handlers[0]!;
     if (!(entry.handlers as string[]).includes(handler)) throw new Error(`${props.name} exports no handler ${handler}.`);
-    const functionName = `keyledger-${props.stage}-${props.name}${props.handler && props.handler !== 'handler' ? `-${props.handler.replace(/Handler$/, '').toLowerCase()}` : ''}`;
+    const suffix = props.handler && props.handler !== 'handler' ? `-${props.handler.replace(/Handler$/, '').toLowerCase()}` : '';
+    // The role shares the function's name, under the prefix the root key's policy trusts.
+    const functionName = `${functionRolePrefix(props.stage)}${props.name}${suffix}`;
     const root = repositoryRoot();
 
     this.logGroup = new LogGroup(this, 'Logs', {
@@ -63,7 +65,7 @@ export class KeyledgerFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new Role(this, 'Role', {
-      roleName: functionName.replace(`keyledger-${props.stage}-`, functionRolePrefix(props.stage)),
+      roleName: functionName,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${functionName}`,
     });

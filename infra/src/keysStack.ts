@@ -1,4 +1,4 @@
-import { CustomResource, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias, Key } from 'aws-cdk-lib/aws-kms';
 import { LayerVersion, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -115,6 +115,12 @@ export class KeysStack extends Stack {
       resourceType: 'Custom::KeyledgerCloudHsmCluster',
       properties: { Kind: 'ClusterCheck', ClusterId: clusterId },
     });
+    if (!context.pkcs11LayerArn) {
+      Annotations.of(this).addWarningV2(
+        'keyledger:pkcs11-layer',
+        'rootKeyMode=pkcs11 without -c pkcs11LayerArn: key-admin and crypto-data-plane will fail at start until a layer with CloudHSM\'s PKCS#11 library and pkcs11js is attached (README, Deploy to AWS).',
+      );
+    }
     this.pkcs11 = {
       subnetIds: cluster.getAttString('SubnetIds'),
       securityGroupId: cluster.getAttString('SecurityGroupId'),
