@@ -8,7 +8,7 @@ const ROOT_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-
 
 /** Synthesizes every stack of one deployment; bundling is skipped (the build and `cdk synth` bundle for real). */
 function synth(rootKeyMode: RootKeyMode, extra: Record<string, string> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:defaultCrossStackReferences': 'strong', '@aws-cdk/core:validateAgainstDefaultRules': true } });
   const context = parseContext(
     (key) =>
       ({
@@ -212,6 +212,8 @@ describe('the environment root key', () => {
   it('kms with rootKeyArn: uses that key and creates none', () => {
     const deployment = synth('kms', { rootKeyArn: ROOT_KEY_ARN });
     deployment.template(deployment.stacks.keys).resourceCountIs('AWS::KMS::Key', 0);
+    // CloudFormation refuses a template without resources: the stack still publishes where the key is.
+    deployment.template(deployment.stacks.keys).hasResourceProperties('AWS::SSM::Parameter', { Name: '/keyledger/test/root-key-arn', Value: ROOT_KEY_ARN });
     deployment.template(deployment.stacks.services).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], Resource: ROOT_KEY_ARN }]) },
     });

@@ -4,6 +4,7 @@ import { Alias, Key } from 'aws-cdk-lib/aws-kms';
 import { LayerVersion, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { CloudHsmProvider } from './cloudHsmProvider';
@@ -57,6 +58,7 @@ export class KeysStack extends Stack {
         new Alias(this, 'RootKeyAlias', { aliasName: `alias/keyledger-${context.stage}-erk`, targetKey: key });
         this.rootKeyArn = key.keyArn;
       }
+      this.publishRootKeyArn(this.rootKeyArn);
       return;
     }
 
@@ -107,6 +109,7 @@ export class KeysStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       this.rootKeyArn = keyStore.getAttString('RootKeyArn');
+      this.publishRootKeyArn(this.rootKeyArn);
       return;
     }
 
@@ -126,6 +129,15 @@ export class KeysStack extends Stack {
       securityGroupId: cluster.getAttString('SecurityGroupId'),
       pinSecret: Secret.fromSecretNameV2(this, 'CryptoUserPin', names.pkcs11Pin),
     };
+  }
+
+  /** Where operators and tooling find the root key (and, with `rootKeyArn`, the one resource of this stack). */
+  private publishRootKeyArn(arn: string): void {
+    new StringParameter(this, 'RootKeyArnParameter', {
+      parameterName: `/keyledger/${this.context.stage}/root-key-arn`,
+      description: `keyledger ${this.context.stage}: ARN of the environment root key (${this.context.rootKeyMode})`,
+      stringValue: arn,
+    });
   }
 
   /**
