@@ -16,15 +16,20 @@ export const ENTRIES = [
   { in: 'packages/cli/src/main.ts', out: 'packages/cli/dist/keyledger.mjs' },
 ];
 
-/** One esbuild bundle for Node 20 (what Lambda's nodejs22.x also runs); `external` packages load from node_modules. */
-export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false }) {
+/**
+ * One esbuild bundle, for Node 20 unless told otherwise (Lambda bundles target node22);
+ * `external` packages load from node_modules.
+ */
+export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false, target = 'node20', minify = false, mainFields }) {
   return build({
     entryPoints: [join(root, entry)],
     outfile: join(root, outfile),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target,
     format,
+    mainFields,
+    minify,
     external: externals,
     sourcemap,
     logLevel: 'warning',
@@ -49,7 +54,8 @@ export async function buildCdkApp() {
 }
 
 export const LAMBDAS = JSON.parse(readFileSync(join(root, 'infra', 'functions.json'), 'utf8'));
-export const lambdaBundlePath = (name) => join(root, 'dist', 'lambda', name, 'index.js');
+const lambdaOutfile = (name) => join('dist', 'lambda', name, 'index.js');
+export const lambdaBundlePath = (name) => join(root, lambdaOutfile(name));
 
 /**
  * Every Lambda function bundled with the settings NodejsFunction uses in the CDK app (AWS SDK
@@ -60,18 +66,15 @@ export async function buildLambdas({ quiet = false } = {}) {
   const { bundling, functions } = LAMBDAS;
   const sizes = await Promise.all(
     Object.entries(functions).map(async ([name, { entry }]) => {
-      await build({
-        entryPoints: [join(root, entry)],
-        outfile: lambdaBundlePath(name),
-        bundle: true,
-        platform: 'node',
+      await bundle({
+        entry,
+        outfile: lambdaOutfile(name),
         target: bundling.target,
         format: bundling.format,
         mainFields: bundling.mainFields,
         minify: bundling.minify,
         sourcemap: bundling.sourcemap,
         external: bundling.external,
-        logLevel: 'warning',
       });
       return { name, bytes: statSync(lambdaBundlePath(name)).size };
     }),
