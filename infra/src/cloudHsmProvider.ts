@@ -5,6 +5,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { KeyledgerFunction } from './keyledgerFunction';
+import { ANY_KMS_KEY_FINDINGS } from './keyPolicies';
 
 export interface CloudHsmProviderProps {
   stage: string;
@@ -60,7 +61,7 @@ export class CloudHsmProvider extends Construct {
             reason:
               'cloudhsm:DescribeClusters and the KMS custom key store actions have no resource-level permissions; ' +
               'the root key actions are limited to keys tagged keyledger:role=environment-root-key.',
-            appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }],
+            appliesTo: ANY_KMS_KEY_FINDINGS,
           },
         ],
         true,

@@ -47,9 +47,20 @@ export function useThroughDynamoDb(scope: Construct): PolicyStatement {
 /** The IAM role name prefix of a stage's functions: key policies trust no other role of the account. */
 export const functionRolePrefix = (stage: string) => `keyledger-${stage}-`;
 
+/** Only this stage's function roles: the principal condition of the root key's use statements. */
+function stageFunctionRoles(scope: Construct, stage: string) {
+  const stack = Stack.of(scope);
+  return { ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` } };
+}
+
+/** Any KMS key of this account and region: BYOK keys and the CloudHSM root key are made at run time, so policies name them by tag. */
+export const anyKmsKeyArn = (scope: Construct) => Stack.of(scope).formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+
+/** cdk-nag's IAM5 findings for `anyKmsKeyArn` (and for actions that have no resource-level permissions at all). */
+export const ANY_KMS_KEY_FINDINGS = ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }];
+
 /** The root key: IAM may grant wrapping and unwrapping only to this stage's function roles, and only with a tenant in the context. */
 export function rootKeyUse(scope: Construct, stage: string): PolicyStatement {
-  const stack = Stack.of(scope);
   return new PolicyStatement({
     sid: 'KeyledgerFunctionsWrapAndUnwrap',
     effect: Effect.ALLOW,
@@ -57,19 +68,18 @@ export function rootKeyUse(scope: Construct, stage: string): PolicyStatement {
     actions: ['kms:Encrypt', 'kms:Decrypt'],
     resources: ['*'],
     conditions: {
-      ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` },
+      ...stageFunctionRoles(scope, stage),
       Null: { 'kms:EncryptionContext:keyledger:tenant': 'false' },
     },
   });
 }
 
 export function rootKeyDescribe(scope: Construct, stage: string): PolicyStatement {
-  const stack = Stack.of(scope);
   return new PolicyStatement({
     sid: 'KeyledgerFunctionsDescribe',
     principals: [new AccountRootPrincipal()],
     actions: ['kms:DescribeKey'],
     resources: ['*'],
-    conditions: { ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` } },
+    conditions: stageFunctionRoles(scope, stage),
   });
 }

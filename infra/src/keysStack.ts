@@ -9,7 +9,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { CloudHsmProvider } from './cloudHsmProvider';
 import { secretNames, type KeyledgerContext } from './config';
-import { keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
+import { ANY_KMS_KEY_FINDINGS, anyKmsKeyArn, keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
 import type { KeyledgerFunction } from './keyledgerFunction';
 
 export interface KeysStackProps extends StackProps {
@@ -86,7 +86,7 @@ export class KeysStack extends Stack {
         role.addToPolicy(
           new PolicyStatement({
             actions: ['kms:DescribeKey', 'kms:PutKeyPolicy', 'kms:CreateAlias'],
-            resources: [this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+            resources: [anyKmsKeyArn(this)],
             conditions: { StringEquals: { 'aws:ResourceTag/keyledger:role': 'environment-root-key' } },
           }),
         );
@@ -183,7 +183,7 @@ export class KeysStack extends Stack {
   /** BYOK keys are created at run time, so they are named by the deployment tag keyledger puts on each. */
   private grantCustomerKeys(fn: KeyledgerFunction, access: CustomerKeyAccess): void {
     const stage = this.context.stage;
-    const anyKey = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    const anyKey = anyKmsKeyArn(this);
     const tagged = { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: stage } };
     fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [anyKey], conditions: tagged }));
     if (access === 'manage') {
@@ -219,7 +219,7 @@ export class KeysStack extends Stack {
         {
           id: 'AwsSolutions-IAM5',
           reason: `Customer-provided keys are created at run time: access is limited to keys tagged ${DEPLOYMENT_TAG}=${stage}, and CreateKey to EXTERNAL keys carrying that tag.`,
-          appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }],
+          appliesTo: ANY_KMS_KEY_FINDINGS,
         },
       ],
       true,
