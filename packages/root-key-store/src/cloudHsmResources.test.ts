@@ -228,4 +228,10 @@ describe('CloudHSM custom resources', () => {
   it('refuses properties it does not know', async () => {
     await expect(handlers.onEvent({ RequestType: 'Create', ResourceProperties: { Kind: 'Other' } })).rejects.toThrow();
   });
+
+  it('still deletes a resource whose properties it cannot read, so a failed create can roll back', async () => {
+    const broken = { RequestType: 'Delete' as const, PhysicalResourceId: 'broken', ResourceProperties: { Kind: 'Other' } };
+    expect(await handlers.onEvent(broken)).toEqual({ PhysicalResourceId: 'broken' });
+    expect(await handlers.isComplete(broken)).toEqual({ IsComplete: true });
+  });
 });

@@ -159,8 +159,9 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
 
   return {
     async onEvent(event: CloudHsmResourceEvent): Promise<CloudHsmResourceResponse> {
-      const props = properties.parse(event.ResourceProperties);
+      // Delete never parses: a resource whose create failed on bad properties must still go away.
       if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+      const props = properties.parse(event.ResourceProperties);
       if (props.Kind === 'CustomKeyStore') return ensureKeyStore(props);
       const { network } = await checkedCluster(props.ClusterId);
       if (!network.vpcId || !network.securityGroupId || network.subnetIds.length === 0) {
@@ -174,8 +175,9 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
 
     /** Connecting a key store takes minutes; the Provider framework polls this until it says so. */
     async isComplete(event: CloudHsmResourceEvent & CloudHsmResourceResponse): Promise<{ IsComplete: boolean; Data?: Record<string, string> }> {
+      if (event.RequestType === 'Delete') return { IsComplete: true };
       const props = properties.parse(event.ResourceProperties);
-      if (event.RequestType === 'Delete' || props.Kind !== 'CustomKeyStore') return { IsComplete: true };
+      if (props.Kind !== 'CustomKeyStore') return { IsComplete: true };
       const storeId = event.PhysicalResourceId!;
       const store = await findKeyStore({ CustomKeyStoreId: storeId });
       switch (store?.ConnectionState) {
