@@ -56,12 +56,23 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
   const secretsManager = mockClient(SecretsManagerClient);
   let dynamo: LocalDynamoDb;
   let token: SoftHsmToken;
+  // Every store the Lambda opens is closed after the tests: SoftHSM2 stays initialized in this
+  // jest worker otherwise, and the next test file to load it there gets CKR_CRYPTOKI_ALREADY_INITIALIZED.
+  const opened: Pkcs11RootKeyStore[] = [];
+  const open = Pkcs11RootKeyStore.open.bind(Pkcs11RootKeyStore);
+  jest.spyOn(Pkcs11RootKeyStore, 'open').mockImplementation(async (options) => {
+    const store = await open(options);
+    opened.push(store);
+    return store;
+  });
 
   beforeAll(async () => {
     dynamo = await startLocalDynamoDb();
     token = createSoftHsmToken({ conf: processSoftHsmConf() });
   });
   afterAll(async () => {
+    for (const store of opened) store.close();
+    jest.restoreAllMocks();
     await dynamo.stop();
     token.remove();
   });
@@ -88,7 +99,7 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
 
   it('reads the PIN from Secrets Manager, opens the token and serves encrypt/decrypt', async () => {
     // The operator's one-time step: create the root key in the token.
-    (await Pkcs11RootKeyStore.open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin })).close();
+    await open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin }).then((store) => store.close());
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
     const handler = await createCryptoDataPlaneLambda(pkcs11Env(), {
