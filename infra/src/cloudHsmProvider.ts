@@ -27,7 +27,7 @@ export class CloudHsmProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: CloudHsmProviderProps) {
     super(scope, id);
-    const common = { stage: props.stage, name: 'cloudhsm-resources' as const, logRetention: props.logRetention, environment: {}, timeout: Duration.minutes(2) };
+    const common = { stage: props.stage, name: 'cloudhsm-resources' as const, logRetention: props.logRetention, settings: {}, timeout: Duration.minutes(2) };
     this.handler = new KeyledgerFunction(this, 'OnEvent', {
       ...common,
       handler: 'onEvent',

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/key-hierarchy';
+import { DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/settings';
 import { z } from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */

@@ -52,7 +52,7 @@ export class EventsStack extends Stack {
       stage: context.stage,
       name: 'outbox-publisher',
       description: 'keyledger outbox: publishes committed events from the event table stream to the bus',
-      environment: { KEYLEDGER_EVENT_BUS_NAME: this.bus.eventBusName },
+      settings: { eventBusName: this.bus.eventBusName },
       logRetention: props.logRetention,
       timeout: Duration.seconds(60),
     });

@@ -8,6 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { settingsEnvironment, type SettingName } from '@keyledger/settings';
 import FUNCTIONS from '../functions.json';
 import { functionRolePrefix } from './keyPolicies';
 
@@ -21,6 +22,11 @@ export function repositoryRoot(start = process.cwd()): string {
   }
 }
 
+/** Sets settings (by name, see @keyledger/settings) in a function's environment. */
+export function addSettings(fn: KeyledgerFunction, values: Partial<Record<SettingName, string>>): void {
+  for (const [name, value] of Object.entries(settingsEnvironment(values))) fn.function.addEnvironment(name, value);
+}
+
 export interface KeyledgerFunctionProps {
   stage: string;
   /** Which entry of infra/functions.json. */
@@ -28,7 +34,8 @@ export interface KeyledgerFunctionProps {
   /** The exported handler, when the entry has several; also suffixes the function's name. */
   handler?: string;
   description: string;
-  environment: Record<string, string>;
+  /** Its settings, by name (see @keyledger/settings); the environment variables follow from them. */
+  settings: Partial<Record<SettingName, string>>;
   logRetention: RetentionDays;
   memorySize?: number;
   timeout?: Duration;
@@ -89,7 +96,7 @@ export class KeyledgerFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,
-      environment: props.environment,
+      environment: settingsEnvironment(props.settings),
       deadLetterQueue: props.deadLetterQueue,
       bundling: {
         target: bundling.target,

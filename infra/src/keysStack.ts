@@ -6,11 +6,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { NagSuppressions } from 'cdk-nag';
+import { CLOUDHSM_PKCS11_LIBRARY } from '@keyledger/settings';
 import type { Construct } from 'constructs';
 import { CloudHsmProvider } from './cloudHsmProvider';
 import { secretNames, type KeyledgerContext } from './config';
 import { ANY_KMS_KEY_FINDINGS, anyKmsKeyArn, keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
-import type { KeyledgerFunction } from './keyledgerFunction';
+import { addSettings, type KeyledgerFunction } from './keyledgerFunction';
 
 export interface KeysStackProps extends StackProps {
   context: KeyledgerContext;
@@ -147,17 +148,18 @@ export class KeysStack extends Stack {
   attachRootKeyStore(fn: KeyledgerFunction, customerKeys: CustomerKeyAccess): void {
     const { stage } = this.context;
     if (this.rootKeyArn) {
-      fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_STORE', 'kms');
-      fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_ARN', this.rootKeyArn);
-      fn.function.addEnvironment('KEYLEDGER_DEPLOYMENT', stage);
+      addSettings(fn, { rootKeyStore: 'kms', rootKeyArn: this.rootKeyArn, deployment: stage });
       fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [this.rootKeyArn] }));
       this.grantCustomerKeys(fn, customerKeys);
       return;
     }
     const pkcs11 = this.pkcs11!;
-    fn.function.addEnvironment('KEYLEDGER_ROOT_KEY_STORE', 'pkcs11');
-    fn.function.addEnvironment('KEYLEDGER_PKCS11_TOKEN_LABEL', this.context.pkcs11TokenLabel);
-    fn.function.addEnvironment('KEYLEDGER_PKCS11_PIN_SECRET_ARN', pkcs11.pinSecret.secretArn);
+    addSettings(fn, {
+      rootKeyStore: 'pkcs11',
+      pkcs11Library: CLOUDHSM_PKCS11_LIBRARY,
+      pkcs11TokenLabel: this.context.pkcs11TokenLabel,
+      pkcs11PinSecretArn: pkcs11.pinSecret.secretArn,
+    });
     pkcs11.pinSecret.grantRead(fn.role);
     if (this.context.pkcs11LayerArn) {
       fn.function.addLayers(LayerVersion.fromLayerVersionArn(fn, 'CloudHsmPkcs11Layer', this.context.pkcs11LayerArn));

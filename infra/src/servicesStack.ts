@@ -32,12 +32,12 @@ export class ServicesStack extends Stack {
     super(scope, id, props);
     const { context, data, keys, logRetention } = props;
     const tableName = (key: keyof DataStack['tables']) => data.tables[key].tableName;
-    const hierarchyEnvironment = {
-      KEYLEDGER_EVENTS_TABLE: tableName('events'),
-      KEYLEDGER_SNAPSHOTS_TABLE: tableName('snapshots'),
-      KEYLEDGER_KEY_MATERIAL_TABLE: tableName('keyMaterial'),
-      KEYLEDGER_TENANT_CLAIM: context.tenantClaim,
-      KEYLEDGER_NAMESPACES: context.namespaces.join(','),
+    const hierarchySettings = {
+      eventsTable: tableName('events'),
+      snapshotsTable: tableName('snapshots'),
+      keyMaterialTable: tableName('keyMaterial'),
+      tenantClaim: context.tenantClaim,
+      namespaces: context.namespaces.join(','),
     };
     const common = { stage: context.stage, logRetention };
 
@@ -45,14 +45,14 @@ export class ServicesStack extends Stack {
       ...common,
       name: 'key-admin',
       description: 'keyledger key-admin: Management API for encryption keys (list, rekey, BYOK)',
-      environment: hierarchyEnvironment,
+      settings: hierarchySettings,
       timeout: Duration.seconds(29),
     });
     this.cryptoDataPlane = new KeyledgerFunction(this, 'CryptoDataPlane', {
       ...common,
       name: 'crypto-data-plane',
       description: 'keyledger crypto-data-plane: encrypt, decrypt, data keys and secrets',
-      environment: { ...hierarchyEnvironment, KEYLEDGER_SECRETS_TABLE: tableName('secrets') },
+      settings: { ...hierarchySettings, secretsTable: tableName('secrets') },
       memorySize: 1024,
     });
     for (const fn of [this.keyAdmin, this.cryptoDataPlane]) {
@@ -64,16 +64,16 @@ export class ServicesStack extends Stack {
     keys.attachRootKeyStore(this.cryptoDataPlane, 'use');
     data.grantTable(this.cryptoDataPlane.role, 'secrets', ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem']);
 
-    const auditEnvironment = {
-      KEYLEDGER_AUDIT_LOG_TABLE: tableName('auditLog'),
-      KEYLEDGER_TENANT_CLAIM: context.tenantClaim,
-      KEYLEDGER_ENVIRONMENT_NAME: context.stage,
+    const auditSettings = {
+      auditLogTable: tableName('auditLog'),
+      tenantClaim: context.tenantClaim,
+      environmentName: context.stage,
     };
     this.auditProjector = new KeyledgerFunction(this, 'AuditProjector', {
       ...common,
       name: 'audit-projector',
       description: 'keyledger audit-projector: tenant logs API',
-      environment: auditEnvironment,
+      settings: auditSettings,
     });
     data.grantTable(this.auditProjector.role, 'auditLog', ['GetItem', 'Query']);
     this.auditProjectorDeadLetters = deadLetterQueue(this, 'AuditProjectorDeadLetters', 'bus events the audit projector failed to project after Lambda\'s retries');
@@ -83,7 +83,7 @@ export class ServicesStack extends Stack {
       name: 'audit-projector',
       handler: 'eventHandler',
       description: 'keyledger audit-projector: projects bus events into hash-chained tenant logs',
-      environment: auditEnvironment,
+      settings: auditSettings,
       timeout: Duration.seconds(30),
     });
     data.grantTable(this.auditProjectorEvents.role, 'auditLog', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);

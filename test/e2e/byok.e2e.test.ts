@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EncryptionKeyView, WrappingKeyView } from '@keyledger/key-admin';
-import { createSoftHsmToken, describeWithSoftHsm, type SoftHsmToken } from '@keyledger/root-key-store/src/testing/softHsm';
+import { createSoftHsmToken, describeWithSoftHsm, type SoftHsmToken } from '@keyledger/root-key-store/testing';
 import { freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);

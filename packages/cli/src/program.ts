@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import type { EncryptionKeyView } from '@keyledger/key-admin';
 import Table from 'cli-table3';
-import { DevIssuer } from '@keyledger/local/src/devIssuer';
-import { readLocalConfig } from '@keyledger/local/src/config';
+import { DevIssuer } from '@keyledger/local/dev';
+import { readLocalConfig } from '@keyledger/local/dev';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
@@ -116,8 +116,8 @@ async function mintLocalToken(
 ): Promise<string> {
   const config = readLocalConfig(env);
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {
-    audience: config.KEYLEDGER_JWT_AUDIENCE,
-    tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
+    audience: config.jwtAudience,
+    tenantClaim: config.tenantClaim,
   });
   return issuer.sign(claims);
 }

@@ -1,6 +1,6 @@
 import { IllegalKeyStateError } from '@keyledger/domain';
 import { tenantStreamId } from '@keyledger/key-hierarchy';
-import { useServiceHarness } from '@keyledger/key-hierarchy/src/testing/serviceHarness';
+import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
 import { DelegatingRootKeyStore, type UnwrapKeyInput, type WrapKeyInput } from '@keyledger/root-key-store';
 import { CryptoDataPlane } from './cryptoDataPlane';
 import { parseEnvelope } from './envelope';

@@ -1,6 +1,6 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SECRETS_ATTR } from '@keyledger/dynamodb';
-import { useServiceHarness } from '@keyledger/key-hierarchy/src/testing/serviceHarness';
+import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
 import { CryptoDataPlane } from './cryptoDataPlane';
 import { DynamoDbSecretStore, padVersion } from './dynamoDbSecretStore';
 import { NamespaceNotFoundError, SecretNotFoundError, SecretVersionConflictError, UndecryptableError } from './errors';

@@ -1,4 +1,3 @@
 export * from './keyHierarchyService';
 export * from './tenantRepository';
 export * from './materialCodec';
-export * from './config';

@@ -1,72 +1,40 @@
 import { resolve } from 'node:path';
-import { dataPlaneLimitsSchema, type DataPlaneLimits } from '@keyledger/data-plane';
-import { DEFAULT_TENANT_CLAIM, namespaceListSchema, parseConfig } from '@keyledger/key-hierarchy';
-import { z } from 'zod';
+import { readDataPlaneLimits, type DataPlaneLimits } from '@keyledger/data-plane';
+import { envName, readSettings, requireSetting, type Environment, type SettingValues } from '@keyledger/settings';
 
-const port = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a port number')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(65535))
-    .optional()
-    .transform((value) => value ?? fallback);
+export { FAULTS, type Fault } from '@keyledger/settings';
 
-/**
- * root-key-store.wrap / .unwrap: the root key store answers 'unavailable' for that operation.
- * crash-after-commit: the outbox publisher does not run, and the process kills itself right
- * after its first commit (the next start must publish it).
- */
-export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit'] as const;
-export type Fault = (typeof FAULTS)[number];
+const LOCAL_SETTINGS = [
+  'port',
+  'host',
+  'dataDir',
+  'dynamodbPort',
+  'namespaces',
+  'tenantClaim',
+  'jwtAudience',
+  'rootKeyStore',
+  'pkcs11Library',
+  'pkcs11TokenLabel',
+  'pkcs11Pin',
+  'pkcs11RootKeyLabel',
+  'devTenant',
+  'environmentName',
+  'eventRules',
+  'outboxPollMs',
+  'faults',
+  'devClock',
+  'usageFlushInterval',
+  'retireQuietPeriod',
+] as const;
 
-export const localConfigSchema = z.object({
-  KEYLEDGER_PORT: port(8787),
-  KEYLEDGER_HOST: z.string().default('127.0.0.1'),
-  KEYLEDGER_DATA_DIR: z.string().min(1).default('.keyledger'),
-  /** 0 picks a free port; set one to reach dynalite from other tools. */
-  KEYLEDGER_DYNAMODB_PORT: port(0),
-  KEYLEDGER_NAMESPACES: namespaceListSchema,
-  KEYLEDGER_TENANT_CLAIM: z.string().min(1).default(DEFAULT_TENANT_CLAIM),
-  KEYLEDGER_JWT_AUDIENCE: z.string().min(1).default('keyledger'),
-  /** software: a dev-only key file in the data directory; pkcs11: an HSM token (SoftHSM2 locally). */
-  KEYLEDGER_ROOT_KEY_STORE: z.enum(['software', 'pkcs11'], { message: "must be 'software' or 'pkcs11'" }).default('software'),
-  KEYLEDGER_PKCS11_LIBRARY: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
-  KEYLEDGER_PKCS11_TOKEN_LABEL: z.string().min(1).default('keyledger'),
-  KEYLEDGER_PKCS11_PIN: z.string().min(1).optional(),
-  /** Label of the ERK in the token; created on first start when absent. */
-  KEYLEDGER_PKCS11_ROOT_KEY_LABEL: z.string().min(1).default('keyledger-erk'),
-  /** Tenant of the admin token printed at start-up. */
-  KEYLEDGER_DEV_TENANT: z.string().min(1).default('local'),
-  /** `environment_name` of the tenant log entries. */
-  KEYLEDGER_ENVIRONMENT_NAME: z.string().min(1).default('local'),
-  /** A JSON file of local EventBridge-style rules (see docs/events/README.md). */
-  KEYLEDGER_EVENT_RULES: z.string().min(1).optional(),
-  /** How often the local outbox looks for commits it has not published (it is also woken by each commit). */
-  KEYLEDGER_OUTBOX_POLL_MS: z
-    .string()
-    .regex(/^\d+$/, 'must be a number of milliseconds')
-    .transform(Number)
-    .pipe(z.number().int().min(10).max(60_000))
-    .optional()
-    .transform((value) => value ?? 1_000),
-  /** Fault injection for tests and demos only: a comma-separated list of FAULTS. */
-  KEYLEDGER_FAULTS: z
-    .string()
-    .optional()
-    .transform((value) => (value ?? '').split(',').map((fault) => fault.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(FAULTS, { message: `each fault must be one of ${FAULTS.join(', ')}` }))),
-});
+export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & { rootKeyStore: 'software' | 'pkcs11'; dataPlaneLimits: DataPlaneLimits };
 
-export type LocalConfig = z.output<typeof localConfigSchema> & { dataDir: string; dataPlaneLimits: DataPlaneLimits };
-
-export function readLocalConfig(env: Record<string, string | undefined>): LocalConfig {
-  const config = parseConfig(
-    localConfigSchema.refine((value) => value.KEYLEDGER_ROOT_KEY_STORE !== 'pkcs11' || value.KEYLEDGER_PKCS11_PIN, {
-      message: 'is required when KEYLEDGER_ROOT_KEY_STORE=pkcs11 (the user PIN of the token)',
-      path: ['KEYLEDGER_PKCS11_PIN'],
-    }),
-    env,
-  );
-  return { ...config, dataDir: resolve(config.KEYLEDGER_DATA_DIR), dataPlaneLimits: parseConfig(dataPlaneLimitsSchema, env) };
+/** The local stack's settings (see the README's table); `dataDir` is made absolute. */
+export function readLocalConfig(env: Environment): LocalConfig {
+  const chosen = env[envName('rootKeyStore')];
+  requireSetting(chosen === undefined || chosen === 'software' || chosen === 'pkcs11', 'rootKeyStore', "must be 'software' or 'pkcs11' locally (kms needs AWS)");
+  const read = readSettings(LOCAL_SETTINGS, env);
+  const settings = { ...read, rootKeyStore: (read.rootKeyStore ?? 'software') as 'software' | 'pkcs11' };
+  requireSetting(settings.rootKeyStore !== 'pkcs11' || !!settings.pkcs11Pin, 'pkcs11Pin', 'is required when KEYLEDGER_ROOT_KEY_STORE=pkcs11 (the user PIN of the token)');
+  return { ...settings, dataDir: resolve(settings.dataDir), dataPlaneLimits: readDataPlaneLimits(env) };
 }

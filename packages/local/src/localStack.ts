@@ -12,10 +12,11 @@ import { ALL_SCOPES, createServiceRouter } from '@keyledger/http';
 import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { ActivityRecorder, AuditedRootKeyStore, CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore, recordApiCalls } from '@keyledger/outbox';
+import { ActivityRecorder, AuditedRootKeyStore, recordApiCalls } from '@keyledger/activity';
+import { CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore } from '@keyledger/outbox';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 // Deep import: only the pkcs11 configuration loads the native PKCS#11 binding.
-import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/src/pkcs11RootKeyStore';
+import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
 import { DevIssuer } from './devIssuer';
 import { loadEventRules, subscribeRules } from './eventRules';
@@ -41,20 +42,20 @@ export interface RunningLocalStack {
 export async function startLocalStack(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
   let ready = false;
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {
-    audience: config.KEYLEDGER_JWT_AUDIENCE,
-    tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
+    audience: config.jwtAudience,
+    tenantClaim: config.tenantClaim,
   });
-  const rules = config.KEYLEDGER_EVENT_RULES ? await loadEventRules(config.KEYLEDGER_EVENT_RULES) : [];
+  const rules = config.eventRules ? await loadEventRules(config.eventRules) : [];
   const rootKeyStore = await openRootKeyStore(config);
   const rootKeyStoreSummary = `${rootKeyStore.kind}${rootKeyStore.developmentOnly ? ' (development only)' : ''}, BYOK OAEP ${rootKeyStore.wrappingProfiles.join('/')}`;
   const closeRootKeyStore = () => (rootKeyStore as Partial<Pkcs11RootKeyStore>).close?.();
-  const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.KEYLEDGER_DYNAMODB_PORT });
-  const tenantClaim = config.KEYLEDGER_TENANT_CLAIM;
+  const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.dynamodbPort });
+  const tenantClaim = config.tenantClaim;
 
   // The bus, and what subscribes to it: audit-projector (every keyledger event) and local rules.
   const bus = new InProcessBus({ logger });
   const auditLog = new DynamoDbAuditLogStore({ client: dynamo.client, tableName: dynamo.tables.auditLog });
-  const projector = new AuditLogProjector({ store: auditLog, environmentName: config.KEYLEDGER_ENVIRONMENT_NAME, logger });
+  const projector = new AuditLogProjector({ store: auditLog, environmentName: config.environmentName, logger });
   bus.subscribe('audit-projector', { source: [EVENT_SOURCE] }, createAuditEventHandler({ projector }));
   subscribeRules(bus, rules, logger);
 
@@ -64,17 +65,17 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     eventStore: storedEvents,
     commits: new CommitPublisher({ publisher: bus, logger }),
     checkpoints: new DynamoDbCheckpointStore({ client: dynamo.client, tableName: dynamo.tables.checkpoints }),
-    pollIntervalMs: config.KEYLEDGER_OUTBOX_POLL_MS,
+    pollIntervalMs: config.outboxPollMs,
     logger,
   });
-  const eventStore = observeCommits(storedEvents, { faults: config.KEYLEDGER_FAULTS, afterCommit: () => outbox.notify(), logger });
+  const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });
   const activity = new ActivityRecorder({ eventStore, logger });
 
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial }),
-    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.KEYLEDGER_FAULTS), activity),
-    namespaces: config.KEYLEDGER_NAMESPACES,
+    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity),
+    namespaces: config.namespaces,
     logger,
   });
   const keyAdmin = recordApiCalls(
@@ -99,11 +100,11 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     isReady: () => ready,
   });
   // With crash-after-commit the process must die with its commit unpublished: no publisher runs.
-  if (!config.KEYLEDGER_FAULTS.includes('crash-after-commit')) outbox.start();
+  if (!config.faults.includes('crash-after-commit')) outbox.start();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.KEYLEDGER_PORT, config.KEYLEDGER_HOST, () => resolve());
+      server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
     await outbox.stop();
@@ -115,14 +116,14 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
   ready = true;
 
   const adminToken = await issuer.sign({
-    tenant: config.KEYLEDGER_DEV_TENANT,
+    tenant: config.devTenant,
     scopes: ALL_SCOPES,
     subject: 'local-dev|admin',
     expiresIn: 12 * 3600,
   });
 
   return {
-    url: `http://${config.KEYLEDGER_HOST}:${port}`,
+    url: `http://${config.host}:${port}`,
     dynamo,
     issuer,
     rootKeyStore,
@@ -144,12 +145,12 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
 
 /** KEYLEDGER_ROOT_KEY_STORE: the dev key file, or a PKCS#11 token whose ERK is created on first start. */
 async function openRootKeyStore(config: LocalConfig): Promise<RootKeyStore> {
-  if (config.KEYLEDGER_ROOT_KEY_STORE === 'software') return SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
-  const { Pkcs11RootKeyStore: Store } = await import('@keyledger/root-key-store/src/pkcs11RootKeyStore');
+  if (config.rootKeyStore === 'software') return SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
+  const { Pkcs11RootKeyStore: Store } = await import('@keyledger/root-key-store/pkcs11');
   return Store.open({
-    library: config.KEYLEDGER_PKCS11_LIBRARY,
-    tokenLabel: config.KEYLEDGER_PKCS11_TOKEN_LABEL,
-    pin: config.KEYLEDGER_PKCS11_PIN ?? '',
-    rootKeyLabel: config.KEYLEDGER_PKCS11_ROOT_KEY_LABEL,
+    library: config.pkcs11Library,
+    tokenLabel: config.pkcs11TokenLabel,
+    pin: config.pkcs11Pin ?? '',
+    rootKeyLabel: config.pkcs11RootKeyLabel,
   });
 }

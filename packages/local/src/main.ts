@@ -13,8 +13,8 @@ async function main(): Promise<void> {
   if (stack.rootKeyStore.developmentOnly) {
     process.stderr.write(`${line}\n!! WARNING: ${SOFTWARE_ROOT_KEY_WARNING}\n!! Root key file: ${config.dataDir}/root-key.json\n${line}\n`);
   }
-  if (config.KEYLEDGER_FAULTS.length > 0) {
-    process.stderr.write(`!! FAULT INJECTION ACTIVE (KEYLEDGER_FAULTS): ${config.KEYLEDGER_FAULTS.join(', ')}\n`);
+  if (config.faults.length > 0) {
+    process.stderr.write(`!! FAULT INJECTION ACTIVE (KEYLEDGER_FAULTS): ${config.faults.join(', ')}\n`);
   }
   process.stdout.write(
     [
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       `  dynamodb:        ${stack.dynamo.endpoint} (dynalite)`,
       `  root key store:  ${stack.rootKeyStoreSummary}`,
       `  JWT issuer:      ${stack.issuer.issuer} (JWKS at ${stack.url}/.well-known/jwks.json)`,
-      `  admin token for tenant '${config.KEYLEDGER_DEV_TENANT}' (12 h):`,
+      `  admin token for tenant '${config.devTenant}' (12 h):`,
       stack.adminToken,
       '',
       `Try: curl -H "Authorization: Bearer $TOKEN" ${stack.url}/api/v2/keys/encryption`,

@@ -4,7 +4,7 @@ import { AuditLogProjector, DynamoDbAuditLogStore, type LogEntry } from '@keyled
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import type { IntegrationEvent } from '@keyledger/events';
 import { createServiceRouter } from '@keyledger/http';
-import { httpEvent } from '@keyledger/http/src/testing/httpEvent';
+import { httpEvent } from '@keyledger/http/testing';
 import { createAuditProjectorHandlers } from './handlers';
 
 let dynamo: LocalDynamoDb;

@@ -6,24 +6,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import type { BusEvent } from '@keyledger/events';
 import { createServiceRouter, jsonLogger } from '@keyledger/http';
-import { DEFAULT_TENANT_CLAIM, parseConfig } from '@keyledger/key-hierarchy';
-import { z } from 'zod';
+import { readSettings, type Environment } from '@keyledger/settings';
 import { createAuditEventHandler } from './eventHandler';
 import { createAuditProjectorHandlers } from './handlers';
 
-const configSchema = z.object({
-  KEYLEDGER_AUDIT_LOG_TABLE: z.string().min(1),
-  KEYLEDGER_TENANT_CLAIM: z.string().min(1).default(DEFAULT_TENANT_CLAIM),
-  KEYLEDGER_ENVIRONMENT_NAME: z.string().min(1),
-});
-
-export function createAuditProjectorLambda(env: Record<string, string | undefined>) {
-  const config = parseConfig(configSchema, env);
+export function createAuditProjectorLambda(env: Environment) {
+  const settings = readSettings(['auditLogTable', 'tenantClaim', 'environmentName'], env);
   const logger = jsonLogger({ service: 'audit-projector' });
-  const store = new DynamoDbAuditLogStore({ client: new DynamoDBClient({}), tableName: config.KEYLEDGER_AUDIT_LOG_TABLE });
-  const projector = new AuditLogProjector({ store, environmentName: config.KEYLEDGER_ENVIRONMENT_NAME, logger });
+  const store = new DynamoDbAuditLogStore({ client: new DynamoDBClient({}), tableName: settings.auditLogTable });
+  const projector = new AuditLogProjector({ store, environmentName: settings.environmentName, logger });
   return {
-    api: createServiceRouter('audit-projector', createAuditProjectorHandlers({ store, tenantClaim: config.KEYLEDGER_TENANT_CLAIM, logger })),
+    api: createServiceRouter('audit-projector', createAuditProjectorHandlers({ store, tenantClaim: settings.tenantClaim, logger })),
     /** EventBridge invokes asynchronously: a throw is retried by Lambda, then sent to the DLQ. */
     events: createAuditEventHandler({ projector }) as (event: BusEvent<unknown>) => Promise<void>,
   };

@@ -1,9 +1,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
-import { httpEvent } from '@keyledger/http/src/testing/httpEvent';
-import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/src/pkcs11RootKeyStore';
-import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/src/testing/softHsm';
+import { httpEvent } from '@keyledger/http/testing';
+import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
+import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const valid = {

@@ -5,25 +5,24 @@
  * first call); the root key store is called only on a cache miss, to unwrap a TMK. Caches live
  * as long as the Lambda execution environment.
  */
-import { dataPlaneLimitsSchema } from '@keyledger/data-plane';
+import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
+import { readDataPlaneLimits } from '@keyledger/data-plane';
 import { deferredHandler, jsonLogger } from '@keyledger/http';
-import { parseConfig } from '@keyledger/key-hierarchy';
-import { awsKeyHierarchySchema, createAwsKeyHierarchy, type AwsClients } from '@keyledger/outbox';
-import { z } from 'zod';
+import { readSettings, type Environment } from '@keyledger/settings';
 import { createCryptoDataPlaneService } from './service';
 
-export async function createCryptoDataPlaneLambda(env: Record<string, string | undefined>, clients?: AwsClients) {
-  const config = parseConfig(awsKeyHierarchySchema({ KEYLEDGER_SECRETS_TABLE: z.string().min(1) }), env);
-  const limits = parseConfig(dataPlaneLimitsSchema, env);
+export async function createCryptoDataPlaneLambda(env: Environment, clients?: AwsClients) {
+  const settings = { ...readAwsKeyHierarchySettings(env), ...readSettings(['secretsTable'], env) };
+  const limits = readDataPlaneLimits(env);
   const logger = jsonLogger({ service: 'crypto-data-plane' });
-  const { dynamodb, activity, keyHierarchy } = await createAwsKeyHierarchy(config, logger, clients);
+  const { dynamodb, activity, keyHierarchy } = await createAwsKeyHierarchy(settings, logger, clients);
   return createCryptoDataPlaneService({
     keyHierarchy,
     dynamodb,
-    secretsTable: config.KEYLEDGER_SECRETS_TABLE,
+    secretsTable: settings.secretsTable,
     limits,
     activity,
-    tenantClaim: config.KEYLEDGER_TENANT_CLAIM,
+    tenantClaim: settings.tenantClaim,
     logger,
   }).router;
 }

@@ -3,7 +3,7 @@ import { CryptoDataPlane, DynamoDbSecretStore, SecretsService, type DataPlaneLim
 import type { Logger } from '@keyledger/domain';
 import { createServiceRouter } from '@keyledger/http';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { recordApiCalls, type ActivityRecorder } from '@keyledger/outbox';
+import { recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
 import { createCryptoDataPlaneHandlers } from './handlers';
 
 export interface CryptoDataPlaneServiceOptions {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { NotFoundError, RootKeyStoreError, type KeyRecord } from '@keyledger/domain';
 import { createServiceRouter } from '@keyledger/http';
-import { httpEvent, type HttpEventOptions } from '@keyledger/http/src/testing/httpEvent';
+import { httpEvent, type HttpEventOptions } from '@keyledger/http/testing';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { createKeyAdminHandlers } from './handlers';
 

@@ -5,17 +5,13 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '@keyledger/events';
 import { jsonLogger } from '@keyledger/http';
-import { parseConfig } from '@keyledger/key-hierarchy';
-import { z } from 'zod';
-import { CommitPublisher } from './commitPublisher';
-import { createOutboxStreamHandler } from './streamHandler';
+import { CommitPublisher, createOutboxStreamHandler } from '@keyledger/outbox';
+import { readSettings, type Environment } from '@keyledger/settings';
 
-const configSchema = z.object({ KEYLEDGER_EVENT_BUS_NAME: z.string().min(1) });
-
-export function createOutboxLambda(env: Record<string, string | undefined>) {
-  const config = parseConfig(configSchema, env);
+export function createOutboxLambda(env: Environment) {
+  const settings = readSettings(['eventBusName'], env);
   const logger = jsonLogger({ service: 'outbox-publisher' });
-  const publisher = new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName: config.KEYLEDGER_EVENT_BUS_NAME, logger });
+  const publisher = new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName: settings.eventBusName, logger });
   return createOutboxStreamHandler({ commits: new CommitPublisher({ publisher, logger }), logger });
 }
 

@@ -1,7 +1,7 @@
 import { generateAes256Key, parseRsaPublicKey, rsaAesKeyWrap } from '@keyledger/crypto';
 import { KeyImportError, RootKeyStoreError, ValidationError } from '@keyledger/domain';
 import { Pkcs11RootKeyStore } from './pkcs11RootKeyStore';
-import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from './testing/softHsm';
+import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '../testing/softHsm';
 
 describeWithSoftHsm('Pkcs11RootKeyStore against SoftHSM2', () => {
   let token: SoftHsmToken;

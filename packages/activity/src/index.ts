@@ -1,0 +1,3 @@
+export * from './activityRecorder';
+export * from './apiActivity';
+export * from './auditedRootKeyStore';

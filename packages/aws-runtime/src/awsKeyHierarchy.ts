@@ -1,0 +1,39 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
+import type { Logger } from '@keyledger/domain';
+import { DynamoDbEventStore } from '@keyledger/event-store';
+import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { readSettings, type Environment, type SettingValues } from '@keyledger/settings';
+import { createAwsRootKeyStore, readAwsRootKeySettings, type AwsClients, type AwsRootKeySettings } from './awsRootKeyStore';
+
+const HIERARCHY_SETTINGS = ['eventsTable', 'snapshotsTable', 'keyMaterialTable', 'tenantClaim', 'namespaces'] as const;
+export type AwsKeyHierarchySettings = SettingValues<(typeof HIERARCHY_SETTINGS)[number]> & AwsRootKeySettings;
+
+/** The settings every Lambda that works on the key hierarchy reads (the CDK app sets them). */
+export function readAwsKeyHierarchySettings(env: Environment): AwsKeyHierarchySettings {
+  return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env) };
+}
+
+/**
+ * The AWS adapters of the key hierarchy, as the Lambda composition roots wire them: DynamoDB
+ * tables, the root key store, and activity (sapi/fapi, root key store operations) written to the
+ * event table, whose stream takes it to EventBridge.
+ */
+export async function createAwsKeyHierarchy(settings: AwsKeyHierarchySettings, logger: Logger, clients: AwsClients = {}) {
+  const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
+  const eventStore = new DynamoDbEventStore({
+    client: dynamodb,
+    eventsTable: settings.eventsTable,
+    snapshotsTable: settings.snapshotsTable,
+  });
+  const activity = new ActivityRecorder({ eventStore, logger });
+  const keyHierarchy = new KeyHierarchyService({
+    repository: createTenantRepository(eventStore, { logger }),
+    keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamodb, tableName: settings.keyMaterialTable }),
+    rootKeyStore: new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity),
+    namespaces: settings.namespaces,
+    logger,
+  });
+  return { dynamodb, eventStore, activity, keyHierarchy };
+}

@@ -1,0 +1,2 @@
+export * from './awsRootKeyStore';
+export * from './awsKeyHierarchy';

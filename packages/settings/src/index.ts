@@ -1,0 +1,4 @@
+export * from './settings';
+export * from './readSettings';
+export * from './duration';
+export * from './schemas';

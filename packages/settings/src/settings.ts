@@ -1,0 +1,114 @@
+import { TABLES, type TableKey } from '@keyledger/dynamodb';
+import { z } from 'zod';
+import { isoDuration } from './duration';
+import { namespaceListSchema, nonEmpty, port, wholeNumber } from './schemas';
+
+/** One setting: the environment variable it is read from, how its text is parsed, and one line saying what it does. */
+export interface SettingDefinition<S extends z.ZodType = z.ZodType> {
+  readonly env: string;
+  readonly doc: string;
+  readonly schema: S;
+}
+
+const setting = <S extends z.ZodType>(env: string, doc: string, schema: S): SettingDefinition<S> => ({ env, doc, schema });
+
+export const DEFAULT_TENANT_CLAIM = 'tenant_id';
+export const ROOT_KEY_STORES = ['software', 'kms', 'pkcs11'] as const;
+/** root-key-store.wrap / .unwrap: the store answers 'unavailable'; crash-after-commit: SIGKILL after the first commit; crash-mid-job: SIGKILL inside a job, after a page's writes and before its checkpoint. */
+export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit', 'crash-mid-job'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+const DAY_MS = 86_400_000;
+
+/** Where CloudHSM's Client SDK 5 installs its PKCS#11 library (the layer the CDK app attaches puts it there). */
+export const CLOUDHSM_PKCS11_LIBRARY = '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so';
+
+/** The settings every runtime shares (Lambdas and the local stack). */
+const SHARED = {
+  namespaces: setting('KEYLEDGER_NAMESPACES', 'namespaces every tenant gets a key for; new ones are added on the tenant\'s next call', namespaceListSchema),
+  tenantClaim: setting('KEYLEDGER_TENANT_CLAIM', 'JWT claim naming the tenant', nonEmpty().default(DEFAULT_TENANT_CLAIM)),
+  environmentName: setting('KEYLEDGER_ENVIRONMENT_NAME', '`environment_name` of log entries', nonEmpty().default('local')),
+  rootKeyStore: setting(
+    'KEYLEDGER_ROOT_KEY_STORE',
+    '`software` (dev-only key file; the local default), `pkcs11` (an HSM token) or `kms` (AWS only; the default there)',
+    z.enum(ROOT_KEY_STORES, { message: "must be 'software', 'pkcs11' or 'kms'" }).optional(),
+  ),
+  rootKeyArn: setting('KEYLEDGER_ROOT_KEY_ARN', 'kms: the environment root key', z.string().startsWith('arn:', 'must be a KMS key ARN').optional()),
+  deployment: setting('KEYLEDGER_DEPLOYMENT', 'kms: tag value of this deployment\'s customer-provided keys (IAM lets it use only those)', nonEmpty().optional()),
+  pkcs11Library: setting('KEYLEDGER_PKCS11_LIBRARY', 'pkcs11: the PKCS#11 module (the CDK app sets CloudHSM\'s)', nonEmpty().default('/usr/lib/softhsm/libsofthsm2.so')),
+  pkcs11TokenLabel: setting('KEYLEDGER_PKCS11_TOKEN_LABEL', 'pkcs11: the token to use', nonEmpty().default('keyledger')),
+  pkcs11Pin: setting('KEYLEDGER_PKCS11_PIN', 'pkcs11, local: the token\'s user PIN', nonEmpty().optional()),
+  pkcs11PinSecretArn: setting(
+    'KEYLEDGER_PKCS11_PIN_SECRET_ARN',
+    'pkcs11, AWS: Secrets Manager secret whose string is the crypto user\'s PIN (`<user>:<password>`)',
+    z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN').optional(),
+  ),
+  pkcs11RootKeyLabel: setting('KEYLEDGER_PKCS11_ROOT_KEY_LABEL', 'pkcs11: the ERK\'s label in the token (created on first local start when absent)', nonEmpty().default('keyledger-erk')),
+  eventBusName: setting('KEYLEDGER_EVENT_BUS_NAME', 'AWS: the EventBridge bus the outbox publishes to', nonEmpty()),
+  keyStateTtlMs: setting(
+    'KEYLEDGER_KEY_STATE_TTL_MS',
+    'how long the data plane uses a tenant\'s hierarchy before reading it again (the bound, in AWS, on how soon it sees a rekey or a retirement)',
+    wholeNumber('milliseconds', { min: 0, max: 3_600_000 }).optional(),
+  ),
+  namespaceKeyTtlMs: setting('KEYLEDGER_NAMESPACE_KEY_TTL_MS', 'how long an unwrapped namespace key stays in memory', wholeNumber('milliseconds', { min: 0, max: 86_400_000 }).optional()),
+  maxNamespaceKeys: setting('KEYLEDGER_MAX_NAMESPACE_KEYS', 'at most this many unwrapped namespace keys in memory', wholeNumber('keys', { min: 1, max: 1_000_000 }).optional()),
+  dataKeyMaxMessages: setting('KEYLEDGER_DATA_KEY_MAX_MESSAGES', 'messages one cached data key encrypts', wholeNumber('messages', { min: 1, max: 2 ** 32 }).optional()),
+  dataKeyMaxBytes: setting('KEYLEDGER_DATA_KEY_MAX_BYTES', 'plaintext bytes one cached data key encrypts', wholeNumber('bytes', { min: 1, max: 2 ** 40 }).optional()),
+  dataKeyMaxAgeMs: setting('KEYLEDGER_DATA_KEY_MAX_AGE_MS', 'how long a data key is reused, and kept for decryption', wholeNumber('milliseconds', { min: 0, max: 86_400_000 }).optional()),
+  usageFlushInterval: setting(
+    'KEYLEDGER_USAGE_FLUSH_INTERVAL',
+    'how often the data plane writes the decrypt counts of deactivated keys (ISO 8601 duration)',
+    isoDuration({ minMs: 1_000, maxMs: DAY_MS }).prefault('PT60S'),
+  ),
+  retireQuietPeriod: setting(
+    'KEYLEDGER_RETIRE_QUIET_PERIOD',
+    'a deactivated key is retired only after this long with no decrypt or rewrap (ISO 8601 duration; `PT0S` turns the check off)',
+    isoDuration({ maxMs: 3_650 * DAY_MS }).prefault('P7D'),
+  ),
+} as const;
+
+/** The local stack's own settings. */
+const LOCAL = {
+  port: setting('KEYLEDGER_PORT', 'HTTP port (`127.0.0.1` unless `KEYLEDGER_HOST`)', port().default(8787)),
+  host: setting('KEYLEDGER_HOST', 'address the local server listens on', nonEmpty().default('127.0.0.1')),
+  dataDir: setting('KEYLEDGER_DATA_DIR', 'dynalite data, root key file, dev issuer key (all mode 0600/0700)', nonEmpty().default('.keyledger')),
+  dynamodbPort: setting('KEYLEDGER_DYNAMODB_PORT', 'dynalite\'s port (`0`: any free port), for poking at tables with the AWS CLI', port().default(0)),
+  jwtAudience: setting('KEYLEDGER_JWT_AUDIENCE', 'audience of dev tokens', nonEmpty().default('keyledger')),
+  devTenant: setting('KEYLEDGER_DEV_TENANT', 'tenant of the admin token printed at start-up', nonEmpty().default('local')),
+  eventRules: setting('KEYLEDGER_EVENT_RULES', 'JSON file of local event rules (pattern → file or URL target), see docs/events', nonEmpty().optional()),
+  outboxPollMs: setting(
+    'KEYLEDGER_OUTBOX_POLL_MS',
+    'how often the local outbox looks for unpublished commits (each commit also wakes it)',
+    wholeNumber('milliseconds', { min: 10, max: 60_000 }).default(1_000),
+  ),
+  devClock: setting(
+    'KEYLEDGER_DEV_CLOCK',
+    '`1`: `POST /dev/clock {"advance":"P1D"}` moves the local stack\'s clock forward and runs its schedulers at once',
+    z.enum(['0', '1'], { message: 'must be 0 or 1' }).default('0').transform((value) => value === '1'),
+  ),
+  faults: setting(
+    'KEYLEDGER_FAULTS',
+    `tests and demos only: a comma-separated list of ${FAULTS.join(', ')}`,
+    z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((fault) => fault.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(FAULTS, { message: `each fault must be one of ${FAULTS.join(', ')}` }))),
+  ),
+} as const;
+
+/** `KEYLEDGER_<NAME>_TABLE` for every table of tableDefinitions.ts: the physical names the CDK app gives each function. */
+type TableSettingName = `${TableKey}Table`;
+const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+const TABLE_SETTINGS = Object.fromEntries(
+  (Object.keys(TABLES) as TableKey[]).map((key) => [
+    `${key}Table`,
+    setting(`KEYLEDGER_${snake(key)}_TABLE`, `AWS: the ${TABLES[key].id} table`, nonEmpty()),
+  ]),
+) as Record<TableSettingName, SettingDefinition<ReturnType<typeof nonEmpty>>>;
+
+export const SETTINGS = { ...SHARED, ...LOCAL, ...TABLE_SETTINGS };
+export type Settings = typeof SETTINGS;
+export type SettingName = keyof Settings;
+export type SettingValue<K extends SettingName> = z.output<Settings[K]['schema']>;
+export type SettingValues<K extends SettingName> = { [P in K]: SettingValue<P> };
