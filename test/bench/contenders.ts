@@ -10,9 +10,10 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { RandomIvSource } from '@keyledger/crypto';
-import { CryptoDataPlane } from '@keyledger/data-plane';
+import { createDataPlaneStores, CryptoDataPlane } from '@keyledger/data-plane';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
+import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
 import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { SoftwareRootKeyStore } from '@keyledger/root-key-store';
@@ -56,14 +57,17 @@ export async function keyledgerInProcess(): Promise<Contender & { stop(): Promis
   const dynamo: LocalDynamoDb = await startLocalDynamoDb();
   const dir = await mkdtemp(join(tmpdir(), 'keyledger-bench-'));
   const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+  const stores = createDataPlaneStores(dynamo.client, dynamo.tables, { usageFlushIntervalMs: 60_000 });
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial }),
+    catalog: new DynamoDbKeyCatalog({ client: dynamo.client, tableName: dynamo.tables.keyCatalog }),
+    dependents: stores.dependents,
     rootKeyStore: await SoftwareRootKeyStore.openOrCreate(join(dir, 'root-key.json')),
     namespaces: ['default'],
   });
   // Long enough that no refresh of the hierarchy falls inside a measurement; the limits on data key use stay the defaults.
-  const dataPlane = new CryptoDataPlane({ keyHierarchy, limits: { keyStateTtlMs: 3_600_000 } });
+  const dataPlane = new CryptoDataPlane({ keySource: keyHierarchy, usage: stores.usage, limits: { keyStateTtlMs: 3_600_000 } });
   const request = { tenant: 'bench', namespace: 'default', encryptionContext: BENCH_CONTEXT };
   await dataPlane.encrypt({ ...request, plaintext: Buffer.alloc(1) });
   return {

@@ -134,7 +134,7 @@ describe('crypto data plane over HTTP against the local server', () => {
       ['POST', '/v1/namespaces/unknown/encrypt', { plaintext: b64('x') }, 404, /The namespace 'unknown' does not exist; this tenant's namespaces are: default, secrets\./],
       ['POST', '/v1/namespaces/Bad%20Name/encrypt', { plaintext: b64('x') }, 400, /ns: is not a namespace name/],
       ['POST', '/v1/namespaces/default/decrypt', { ciphertext: b64('hello world') }, 400, /not a keyledger envelope/],
-      ['POST', '/v1/namespaces/default/decrypt', { ciphertext: Buffer.from([0x4b, 0x4c, 9, 1]).toString('base64') }, 400, /format version 9; this service reads version 1/],
+      ['POST', '/v1/namespaces/default/decrypt', { ciphertext: Buffer.from([0x4b, 0x4c, 9, 1]).toString('base64') }, 400, /format version 9; this service reads versions 1 and 2/],
       ['POST', '/v1/namespaces/default/decrypt', { ciphertext: '' }, 400, /ciphertext: must not be empty/],
       ['PUT', '/v1/secrets/db.password', { value: 'x'.repeat(64 * 1024 + 1) }, 400, /value: is over the size limit of 65536 bytes/],
       ['PUT', '/v1/secrets/bad%2Fname', { value: 'x' }, 400, /name: is not a secret name/],

@@ -1,3 +1,4 @@
 export * from './activityRecorder';
 export * from './apiActivity';
 export * from './auditedRootKeyStore';
+export * from './jobActivity';

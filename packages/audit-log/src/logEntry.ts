@@ -65,6 +65,8 @@ function describe(event: IntegrationEvent): string {
       return event.detail.operation;
     case 'fapi':
       return `${event.detail.operation} failed: ${event.detail.status}${event.detail.error_code ? ` ${event.detail.error_code}` : ''}`;
+    case 'job_progress':
+      return `Job ${event.detail.job_id} (${event.detail.job_type}) ${event.detail.state}: ${event.detail.done} of ${event.detail.total}`;
   }
 }
 

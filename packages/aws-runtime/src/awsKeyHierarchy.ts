@@ -1,13 +1,27 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
+import { createDataPlaneStores, type DataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { DynamoDbEventStore } from '@keyledger/event-store';
-import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
+import { createTenantRepository, KeyHierarchyService, type HierarchyChange } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { readSettings, type Environment, type SettingValues } from '@keyledger/settings';
 import { createAwsRootKeyStore, readAwsRootKeySettings, type AwsClients, type AwsRootKeySettings } from './awsRootKeyStore';
 
-const HIERARCHY_SETTINGS = ['eventsTable', 'snapshotsTable', 'keyMaterialTable', 'tenantClaim', 'namespaces'] as const;
+const HIERARCHY_SETTINGS = [
+  'eventsTable',
+  'snapshotsTable',
+  'keyMaterialTable',
+  'keyCatalogTable',
+  'secretsTable',
+  'keyUsageTable',
+  'jobsTable',
+  'tenantClaim',
+  'namespaces',
+  'retireQuietPeriod',
+  'usageFlushInterval',
+] as const;
 export type AwsKeyHierarchySettings = SettingValues<(typeof HIERARCHY_SETTINGS)[number]> & AwsRootKeySettings;
 
 /** The settings every Lambda that works on the key hierarchy reads (the CDK app sets them). */
@@ -15,25 +29,44 @@ export function readAwsKeyHierarchySettings(env: Environment): AwsKeyHierarchySe
   return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env) };
 }
 
+export interface AwsKeyHierarchy {
+  dynamodb: DynamoDBClient;
+  eventStore: DynamoDbEventStore;
+  activity: ActivityRecorder;
+  keyHierarchy: KeyHierarchyService;
+  stores: DataPlaneStores;
+}
+
 /**
  * The AWS adapters of the key hierarchy, as the Lambda composition roots wire them: DynamoDB
- * tables, the root key store, and activity (sapi/fapi, root key store operations) written to the
- * event table, whose stream takes it to EventBridge.
+ * tables (events, key material, the key catalog, and the data plane's stores, which say what
+ * depends on a key), the root key store, and activity (sapi/fapi, root key store operations)
+ * written to the event table, whose stream takes it to EventBridge.
  */
-export async function createAwsKeyHierarchy(settings: AwsKeyHierarchySettings, logger: Logger, clients: AwsClients = {}) {
+export async function createAwsKeyHierarchy(
+  settings: AwsKeyHierarchySettings,
+  logger: Logger,
+  clients: AwsClients = {},
+  onChange?: (change: HierarchyChange) => void,
+): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
-  const eventStore = new DynamoDbEventStore({
-    client: dynamodb,
-    eventsTable: settings.eventsTable,
-    snapshotsTable: settings.snapshotsTable,
-  });
+  const eventStore = new DynamoDbEventStore({ client: dynamodb, eventsTable: settings.eventsTable, snapshotsTable: settings.snapshotsTable });
   const activity = new ActivityRecorder({ eventStore, logger });
+  const stores = createDataPlaneStores(
+    dynamodb,
+    { secrets: settings.secretsTable, keyUsage: settings.keyUsageTable, jobs: settings.jobsTable },
+    { usageFlushIntervalMs: settings.usageFlushInterval, logger },
+  );
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamodb, tableName: settings.keyMaterialTable }),
+    catalog: new DynamoDbKeyCatalog({ client: dynamodb, tableName: settings.keyCatalogTable }),
+    dependents: stores.dependents,
     rootKeyStore: new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity),
     namespaces: settings.namespaces,
+    retireQuietPeriodMs: settings.retireQuietPeriod,
     logger,
+    onChange,
   });
-  return { dynamodb, eventStore, activity, keyHierarchy };
+  return { dynamodb, eventStore, activity, keyHierarchy, stores };
 }

@@ -1,9 +1,8 @@
 import { IllegalKeyStateError } from '@keyledger/domain';
-import { tenantStreamId } from '@keyledger/key-hierarchy';
 import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
 import { DelegatingRootKeyStore, type UnwrapKeyInput, type WrapKeyInput } from '@keyledger/root-key-store';
 import { CryptoDataPlane } from './cryptoDataPlane';
-import { parseEnvelope } from './envelope';
+import { parseEnvelope } from './envelope/envelope';
 import { NamespaceNotFoundError, UndecryptableError } from './errors';
 import type { DataPlaneLimits } from './limits';
 
@@ -26,13 +25,13 @@ function setup(limits: Partial<DataPlaneLimits> = {}) {
   const rootKeys = new CountingRootKeyStore(fixture.rootKeyStore);
   const built = fixture.harness({ rootKeys });
   let clock = 0;
-  const dataPlane = new CryptoDataPlane({ keyHierarchy: built.service, limits, now: () => clock });
+  const dataPlane = new CryptoDataPlane({ keySource: built.service, limits, now: () => clock });
   return {
     ...built,
     rootKeys,
     dataPlane,
     /** A second process on the same tables, with its own caches. */
-    otherProcess: () => new CryptoDataPlane({ keyHierarchy: fixture.harness({ rootKeys }).service, limits, now: () => clock }),
+    otherProcess: () => new CryptoDataPlane({ keySource: fixture.harness({ rootKeys }).service, limits, now: () => clock }),
     advance: (ms: number) => {
       clock += ms;
     },
@@ -84,7 +83,7 @@ describe('CryptoDataPlane against dynalite and the software root key store', () 
     const { dataPlane, rootKeys } = setup();
     const tenant = fixture.newTenant();
     await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('provision') });
-    const { dataPlane: cold } = { dataPlane: new CryptoDataPlane({ keyHierarchy: fixture.harness({ rootKeys }).service }) };
+    const { dataPlane: cold } = { dataPlane: new CryptoDataPlane({ keySource: fixture.harness({ rootKeys }).service }) };
     const before = rootKeys.calls;
     await Promise.all(Array.from({ length: 50 }, (_, i) => cold.encrypt({ tenant, namespace: 'default', plaintext: text(String(i)) })));
     expect(rootKeys.calls - before).toBe(1);
@@ -157,23 +156,18 @@ describe('CryptoDataPlane against dynalite and the software root key store', () 
     expect(rootKeys.calls - calls).toBe(1);
   });
 
-  it('refuses an unknown namespace, and a destroyed namespace key with a clear error', async () => {
-    const { dataPlane, eventStore, repository, advance } = setup({ keyStateTtlMs: 100 });
+  it('refuses an unknown namespace, and a retired (destroyed) namespace key with a clear error', async () => {
+    const { dataPlane, service, advance } = setup({ keyStateTtlMs: 100 });
     const tenant = fixture.newTenant();
     await expect(dataPlane.encrypt({ tenant, namespace: 'nope', plaintext: text('x') })).rejects.toThrow(
       new NamespaceNotFoundError("The namespace 'nope' does not exist; this tenant's namespaces are: default, secrets."),
     );
     const { ciphertext, kid } = await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('x') });
-    // No API destroys a namespace key yet; the event a future one would write is appended here.
-    const stream = tenantStreamId(tenant);
-    const head = await repository.load(stream);
-    await eventStore.append(stream, head.version, [
-      {
-        type: 'KeyStateChanged',
-        data: { kid, keyType: 'tenant-encryption-key', from: 'active', to: 'destroyed', cause: 'rekey', occurredAt: new Date().toISOString() },
-      },
-    ]);
-    advance(100);
+    await service.rekey(tenant);
+    await service.deleteKey(tenant, kid);
+    advance(1_000);
+    // Another namespace, or a key id the tenant never had, stays the one undecryptable answer.
+    await expect(dataPlane.decrypt({ tenant, namespace: 'secrets', ciphertext })).rejects.toBeInstanceOf(UndecryptableError);
     const refused = dataPlane.decrypt({ tenant, namespace: 'default', ciphertext });
     await expect(refused).rejects.toBeInstanceOf(IllegalKeyStateError);
     await expect(refused).rejects.toThrow(`The namespace key ${kid} was destroyed; data encrypted under it can no longer be decrypted.`);

@@ -1,27 +1,12 @@
-import {
-  AES_256_KEY_BYTES,
-  encodeEncryptionContext,
-  generateAes256Key,
-  open,
-  seal,
-  zeroize,
-  type EncryptionContext,
-} from '@keyledger/crypto';
-import {
-  BoundedCache,
-  CONTEXT_KEYS as C,
-  findKey,
-  IllegalKeyStateError,
-  IntegrityError,
-  silentLogger,
-  type Logger,
-  type ProvisionedTenant,
-} from '@keyledger/domain';
-import { StreamVersionConflictError, type Loaded } from '@keyledger/event-store';
-import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { dataKeyAad, EMPTY_CONTEXT_BYTES, encodeHeader, openEnvelope, parseEnvelope, sealEnvelope } from './envelope';
+import { generateAes256Key, zeroize, type EncryptionContext } from '@keyledger/crypto';
+import { BoundedCache, findKey, IllegalKeyStateError, silentLogger, type KeyRecord, type Logger, type ProvisionedTenant } from '@keyledger/domain';
+import { openEnvelope, parseEnvelope, replaceHeader, sealEnvelope, type ParsedEnvelope } from './envelope/envelope';
 import { NamespaceNotFoundError, UndecryptableError } from './errors';
+import { bindingBytes, contextBytes, newDataKey, rewrapDataKey, unwrapDataKey } from './keys/dataKeys';
+import { KeyCache, namespaceKeyId, type TenantView } from './keys/keyCache';
+import type { NamespaceKeySource } from './keys/namespaceKeySource';
 import { DEFAULT_DATA_PLANE_LIMITS, type DataPlaneLimits } from './limits';
+import type { UsageTracker } from './usage/usageTracker';
 
 export interface EncryptRequest {
   tenant: string;
@@ -30,10 +15,7 @@ export interface EncryptRequest {
   encryptionContext?: EncryptionContext;
   /** Entries bound into the AAD besides tenant and namespace (a secret's name and version). */
   binding?: EncryptionContext;
-  /**
-   * `cached` (default): a data key reused within the limits; `own`: a fresh data key for this
-   * one message (secrets: each value has its own).
-   */
+  /** `cached` (default): a data key reused within the limits; `own`: a fresh data key for this one message. */
   dataKey?: 'cached' | 'own';
 }
 
@@ -61,18 +43,13 @@ export interface DataKeyResult {
 }
 
 export interface CryptoDataPlaneOptions {
-  keyHierarchy: Pick<KeyHierarchyService, 'openTenant' | 'unwrapNamespaceKeys'>;
+  keySource: NamespaceKeySource;
   limits?: Partial<DataPlaneLimits>;
+  /** Counts decrypts under deactivated keys (retirement checks read them); none: not counted. */
+  usage?: Pick<UsageTracker, 'noteDecrypt'>;
   /** Milliseconds; tests move it. */
   now?: () => number;
   logger?: Logger;
-}
-
-interface TenantView {
-  loaded: Loaded<ProvisionedTenant>;
-  loadedAt: number;
-  /** encode({tenant, namespace}) per namespace: the binding part of every body's AAD, encoded once. */
-  bindings: Map<string, Buffer>;
 }
 
 /** A data key in use for encryption, with what it has been used for so far. */
@@ -86,6 +63,16 @@ interface EncryptionDataKey {
   bytes: number;
 }
 
+/** An envelope whose data key is unwrapped, with the key record it is under (usage counted). */
+interface OpenedDataKey {
+  envelope: ParsedEnvelope;
+  record: KeyRecord;
+  dataKey: Buffer;
+  /** The caller's own copy (zero it when done); else the cache's value, to use at once, before any await. */
+  owned: boolean;
+  view: TenantView;
+}
+
 const MAX_ATTEMPTS = 4;
 
 /**
@@ -97,50 +84,38 @@ const MAX_ATTEMPTS = 4;
 export class CryptoDataPlane {
   readonly limits: DataPlaneLimits;
   private readonly now: () => number;
-  private readonly logger: Logger;
-  private readonly tenants: BoundedCache<TenantView>;
-  private readonly tenantLoads = new Map<string, Promise<void>>();
-  private readonly namespaceKeys: BoundedCache<Buffer>;
-  private readonly namespaceKeyLoads = new Map<string, Promise<void>>();
+  private readonly keys: KeyCache;
   private readonly encryptionKeys: BoundedCache<EncryptionDataKey>;
   private readonly decryptionKeys: BoundedCache<Buffer>;
 
   constructor(private readonly options: CryptoDataPlaneOptions) {
     this.limits = { ...DEFAULT_DATA_PLANE_LIMITS, ...options.limits };
     this.now = options.now ?? (() => performance.now());
-    this.logger = options.logger ?? silentLogger;
     const { limits, now } = this;
-    this.tenants = new BoundedCache({ maxEntries: limits.maxTenants, ttlMs: limits.keyStateTtlMs, now });
-    this.namespaceKeys = new BoundedCache({ maxEntries: limits.maxNamespaceKeys, ttlMs: limits.namespaceKeyTtlMs, now, onEvict: zeroKey });
-    this.encryptionKeys = new BoundedCache({
-      maxEntries: limits.maxDataKeys,
-      ttlMs: limits.dataKeyMaxAgeMs,
-      now,
-      onEvict: (entry) => zeroize(entry.dataKey),
-    });
-    this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: zeroKey });
+    this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger);
+    this.encryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (entry) => zeroize(entry.dataKey) });
+    this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (key) => zeroize(key) });
   }
 
   async encrypt(request: EncryptRequest): Promise<EncryptResult> {
     const { tenant, namespace, plaintext } = request;
     const context = contextBytes(request.encryptionContext);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const view = this.tenants.get(tenant);
+      const view = this.keys.tenants.get(tenant);
       if (!view) {
-        await this.loadTenant(tenant);
+        await this.keys.loadTenant(tenant);
         continue;
       }
       const kid = activeNamespaceKid(view.loaded.state, namespace);
       if (request.dataKey === 'own') {
-        const namespaceKey = this.namespaceKeys.get(namespaceKeyId(tenant, kid));
+        const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
         if (!namespaceKey) {
-          await this.loadNamespaceKey(tenant, kid);
+          await this.keys.loadNamespaceKey(tenant, kid);
           continue;
         }
         const own = newDataKey(namespaceKey, { tenant, namespace, kid });
         try {
-          const binding = viewBinding(view, namespace, request.binding);
-          return { ciphertext: sealEnvelope(own.dataKey, own.header, [binding, context], plaintext), kid };
+          return { ciphertext: sealEnvelope(own.dataKey, own.header, [viewBinding(view, namespace, request.binding), context], plaintext), kid };
         } finally {
           zeroize(own.dataKey);
         }
@@ -153,47 +128,53 @@ export class CryptoDataPlane {
   }
 
   async decrypt(request: DecryptRequest): Promise<Buffer> {
-    const { tenant, namespace } = request;
-    const envelope = parseEnvelope(request.ciphertext);
-    const context = contextBytes(request.encryptionContext);
-    const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
-    let refreshed = false;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const view = this.tenants.get(tenant);
-      if (!view) {
-        await this.loadTenant(tenant);
-        continue;
-      }
-      const record = findKey(view.loaded.state, envelope.kid);
-      if (!record && !refreshed && this.now() - view.loadedAt >= this.limits.unknownKeyRefreshMs) {
-        // A namespace key made by a rekey that another process has seen and this one not yet.
-        refreshed = true;
-        await this.loadTenant(tenant, true);
-        continue;
-      }
-      if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
-      if (record.state === 'destroyed') {
-        throw new IllegalKeyStateError(
-          `The namespace key ${record.kid} was destroyed; data encrypted under it can no longer be decrypted.`,
-        );
-      }
-      const aad = [viewBinding(view, namespace, request.binding), context];
-      const cached = this.decryptionKeys.get(dataKeyId);
-      if (cached) return openEnvelope(cached, envelope, aad);
-      const namespaceKey = this.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
-      if (!namespaceKey) {
-        await this.loadNamespaceKey(tenant, record.kid);
-        continue;
-      }
-      const dataKey = unwrapDataKey(namespaceKey, envelope.wrappedDataKey, { tenant, namespace, kid: record.kid });
-      try {
-        return openEnvelope(dataKey, envelope, aad);
-      } finally {
-        if (request.cacheDataKey === false) zeroize(dataKey);
-        else this.decryptionKeys.set(dataKeyId, dataKey);
-      }
+    const opened = await this.openDataKey(request.tenant, request.namespace, request.ciphertext, { cache: request.cacheDataKey !== false, own: false });
+    try {
+      return openEnvelope(opened.dataKey, opened.envelope, [viewBinding(opened.view, request.namespace, request.binding), contextBytes(request.encryptionContext)]);
+    } finally {
+      if (opened.owned) zeroize(opened.dataKey);
     }
-    throw new Error('Decryption keys kept leaving the cache; try again.');
+  }
+
+  /**
+   * The same plaintext under the namespace's active key, which never leaves this process: the
+   * envelope is authenticated with its context (the plaintext is zeroed at once), then its data
+   * key is wrapped under the active key. A format-2 envelope keeps its IV, body and tag; one
+   * already under the active key comes back as it is; a format-1 envelope is encrypted again.
+   */
+  async rewrap(request: DecryptRequest): Promise<EncryptResult> {
+    const { tenant, namespace } = request;
+    const opened = await this.openDataKey(tenant, namespace, request.ciphertext, { cache: false, own: true });
+    try {
+      const aad = [viewBinding(opened.view, namespace, request.binding), contextBytes(request.encryptionContext)];
+      const plaintext = openEnvelope(opened.dataKey, opened.envelope, aad);
+      if (opened.envelope.formatVersion === 1) {
+        try {
+          return await this.encrypt({ tenant, namespace, plaintext, encryptionContext: request.encryptionContext, binding: request.binding, dataKey: 'own' });
+        } finally {
+          zeroize(plaintext);
+        }
+      }
+      zeroize(plaintext);
+      return await this.moveDataKey(tenant, namespace, opened);
+    } finally {
+      if (opened.owned) zeroize(opened.dataKey);
+    }
+  }
+
+  /**
+   * A format-2 envelope's data key moved under the namespace's active key without opening the
+   * body (the re-encryption of stored secrets: no value is decrypted). Undefined for a format-1
+   * envelope, which cannot move without its plaintext.
+   */
+  async rewrapDataKey(tenant: string, namespace: string, ciphertext: Uint8Array): Promise<EncryptResult | undefined> {
+    if (parseEnvelope(ciphertext).formatVersion !== 2) return undefined;
+    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true });
+    try {
+      return await this.moveDataKey(tenant, namespace, opened);
+    } finally {
+      if (opened.owned) zeroize(opened.dataKey);
+    }
   }
 
   /** A fresh 256-bit data key, and the same key encrypted (KMS GenerateDataKey semantics). */
@@ -210,21 +191,106 @@ export class CryptoDataPlane {
 
   /** The active key of a namespace; NamespaceNotFoundError when the tenant has no such namespace. */
   async activeNamespaceKid(tenant: string, namespace: string): Promise<string> {
-    let view = this.tenants.get(tenant);
-    if (!view) {
-      await this.loadTenant(tenant);
-      view = this.tenants.get(tenant);
-    }
-    if (!view) throw new Error('The tenant\'s hierarchy left the cache at once; try again.');
-    return activeNamespaceKid(view.loaded.state, namespace);
+    return activeNamespaceKid((await this.view(tenant)).loaded.state, namespace);
+  }
+
+  /** The deactivated (live) namespace keys of a namespace, as this process last read them. */
+  async deactivatedNamespaceKids(tenant: string, namespace: string): Promise<string[]> {
+    const { state } = (await this.view(tenant)).loaded;
+    return state.keys.filter((key) => key.type === 'tenant-encryption-key' && key.namespace === namespace && key.state === 'deactivated').map((key) => key.kid);
+  }
+
+  /** A change this process committed: the hierarchy is read again at the next call, destroyed keys leave memory now. */
+  forget(tenant: string, destroyed: readonly string[]): void {
+    this.keys.forget(tenant, destroyed);
+    this.encryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`));
+    const gone = new Set(destroyed);
+    this.decryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && gone.has(id.split('\0')[2] ?? ''));
   }
 
   /** Drops everything cached (keys are zeroed). */
   clear(): void {
     this.encryptionKeys.clear();
     this.decryptionKeys.clear();
-    this.namespaceKeys.clear();
-    this.tenants.clear();
+    this.keys.clear();
+  }
+
+  private async view(tenant: string): Promise<TenantView> {
+    let view = this.keys.tenants.get(tenant);
+    if (!view) {
+      await this.keys.loadTenant(tenant);
+      view = this.keys.tenants.get(tenant);
+    }
+    if (!view) throw new Error("The tenant's hierarchy left the cache at once; try again.");
+    return view;
+  }
+
+  /**
+   * Parses an envelope and unwraps its data key (from the cache when it is there, into it when
+   * `cache`). With `own` the caller gets a copy of its own, to keep across awaits. Decrypts under
+   * a deactivated key are counted.
+   */
+  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache, own }: { cache: boolean; own: boolean }): Promise<OpenedDataKey> {
+    const envelope = parseEnvelope(ciphertext);
+    const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
+    let refreshed = false;
+    let counted = false;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const view = this.keys.tenants.get(tenant);
+      if (!view) {
+        await this.keys.loadTenant(tenant);
+        continue;
+      }
+      const record = findKey(view.loaded.state, envelope.kid);
+      if (!record && !refreshed && this.now() - view.loadedAt >= this.limits.unknownKeyRefreshMs) {
+        // A namespace key made by a rekey that another process has seen and this one not yet.
+        refreshed = true;
+        await this.keys.loadTenant(tenant, true);
+        continue;
+      }
+      if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
+      if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
+      // Counted (once) before the key is taken: a first use is written at once, and a cached key must not wait.
+      if (record.state === 'deactivated' && !counted) {
+        counted = true;
+        await this.options.usage?.noteDecrypt(tenant, record.kid);
+      }
+      const cached = this.decryptionKeys.get(dataKeyId);
+      if (cached) return { envelope, record, view, dataKey: own ? Buffer.from(cached) : cached, owned: own };
+      const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
+      if (!namespaceKey) {
+        await this.keys.loadNamespaceKey(tenant, record.kid);
+        continue;
+      }
+      const dataKey = unwrapDataKey(namespaceKey, envelope.wrappedDataKey, { tenant, namespace, kid: record.kid });
+      if (cache) this.decryptionKeys.set(dataKeyId, Buffer.from(dataKey));
+      return { envelope, record, view, dataKey, owned: true };
+    }
+    throw new Error('Decryption keys kept leaving the cache; try again.');
+  }
+
+  /** A key this tenant's namespace had and destroyed gets a clear error; anything else stays one undecryptable. */
+  private async refuseRetired(tenant: string, namespace: string, kid: string): Promise<void> {
+    const retired = await this.keys.retiredKey(tenant, kid);
+    if (retired?.type === 'tenant-encryption-key' && retired.namespace === namespace) {
+      throw new IllegalKeyStateError(`The namespace key ${kid} was destroyed; data encrypted under it can no longer be decrypted.`);
+    }
+  }
+
+  /** The opened envelope's data key under the active key; the same bytes when it already is. */
+  private async moveDataKey(tenant: string, namespace: string, opened: OpenedDataKey): Promise<EncryptResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const kid = activeNamespaceKid(opened.view.loaded.state, namespace);
+      if (kid === opened.record.kid) return { ciphertext: Buffer.concat([opened.envelope.header, opened.envelope.iv, opened.envelope.body, opened.envelope.tag]), kid };
+      const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
+      if (!namespaceKey) {
+        await this.keys.loadNamespaceKey(tenant, kid);
+        continue;
+      }
+      const header = rewrapDataKey(opened.dataKey, namespaceKey, { tenant, namespace, kid });
+      return { ciphertext: replaceHeader(opened.envelope, header), kid };
+    }
+    throw new Error('Namespace keys kept leaving the cache; try again.');
   }
 
   private takeEncryptionKey(tenant: string, namespace: string, kid: string, bytes: number): EncryptionDataKey | undefined {
@@ -244,9 +310,9 @@ export class CryptoDataPlane {
 
   private async ensureEncryptionKey(tenant: string, namespace: string, kid: string, binding: Buffer): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const namespaceKey = this.namespaceKeys.get(namespaceKeyId(tenant, kid));
+      const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
       if (!namespaceKey) {
-        await this.loadNamespaceKey(tenant, kid);
+        await this.keys.loadNamespaceKey(tenant, kid);
         continue;
       }
       const { dataKey, wrappedDataKey, header } = newDataKey(namespaceKey, { tenant, namespace, kid });
@@ -256,69 +322,7 @@ export class CryptoDataPlane {
       return;
     }
   }
-
-  /** Reads the tenant's hierarchy (one read for all concurrent callers) and caches it. */
-  private loadTenant(tenant: string, force = false): Promise<void> {
-    const pending = this.tenantLoads.get(tenant);
-    if (pending) return pending;
-    if (!force && this.tenants.get(tenant)) return Promise.resolve();
-    const load = (async () => {
-      try {
-        const loaded = await this.options.keyHierarchy.openTenant(tenant);
-        this.tenants.set(tenant, { loaded, loadedAt: this.now(), bindings: new Map() });
-        // Keys destroyed since: their unwrapped bytes leave memory now.
-        for (const key of loaded.state.keys) {
-          if (key.type === 'tenant-encryption-key' && key.state === 'destroyed') this.namespaceKeys.delete(namespaceKeyId(tenant, key.kid));
-        }
-      } finally {
-        this.tenantLoads.delete(tenant);
-      }
-    })();
-    this.tenantLoads.set(tenant, load);
-    return load;
-  }
-
-  /**
-   * Unwraps one namespace key (one root key store call, for the TMK). A hierarchy that moved on
-   * since it was cached (a rekey re-wrapped the key under a new TMK) is read again first.
-   */
-  private loadNamespaceKey(tenant: string, kid: string): Promise<void> {
-    const id = namespaceKeyId(tenant, kid);
-    const pending = this.namespaceKeyLoads.get(id);
-    if (pending) return pending;
-    const load = (async () => {
-      try {
-        for (let attempt = 0; ; attempt += 1) {
-          await this.loadTenant(tenant, attempt > 0);
-          const view = this.tenants.get(tenant);
-          if (!view) {
-            if (attempt >= 2) throw new Error('The tenant\'s hierarchy kept leaving the cache; try again.');
-            continue;
-          }
-          try {
-            const keys = await this.options.keyHierarchy.unwrapNamespaceKeys(tenant, view.loaded, [kid]);
-            for (const [unwrappedKid, key] of keys) this.namespaceKeys.set(namespaceKeyId(tenant, unwrappedKid), key);
-            this.logger.info('namespace key unwrapped into the cache', { tenant, kid });
-            return;
-          } catch (error) {
-            const stale = error instanceof StreamVersionConflictError || error instanceof IntegrityError;
-            if (!stale || attempt >= 2) throw error;
-          }
-        }
-      } finally {
-        this.namespaceKeyLoads.delete(id);
-      }
-    })();
-    this.namespaceKeyLoads.set(id, load);
-    return load;
-  }
 }
-
-function zeroKey(key: Buffer): void {
-  zeroize(key);
-}
-
-const namespaceKeyId = (tenant: string, kid: string) => `${tenant}\0${kid}`;
 
 function activeNamespaceKid(state: ProvisionedTenant, namespace: string): string {
   const kid = state.activeNamespaceKeys[namespace];
@@ -327,37 +331,6 @@ function activeNamespaceKid(state: ProvisionedTenant, namespace: string): string
     throw new NamespaceNotFoundError(`The namespace '${namespace}' does not exist; this tenant's namespaces are: ${known}.`);
   }
   return kid;
-}
-
-function contextBytes(context: EncryptionContext | undefined): Buffer {
-  if (!context) return EMPTY_CONTEXT_BYTES;
-  for (const _key in context) return encodeEncryptionContext(context);
-  return EMPTY_CONTEXT_BYTES;
-}
-
-function bindingBytes(tenant: string, namespace: string, extra?: EncryptionContext): Buffer {
-  return encodeEncryptionContext({ ...extra, [C.tenant]: tenant, [C.namespace]: namespace });
-}
-
-function unwrapDataKey(namespaceKey: Buffer, wrapped: Buffer, binding: { tenant: string; namespace: string; kid: string }): Buffer {
-  let dataKey: Buffer;
-  try {
-    dataKey = open(namespaceKey, wrapped, dataKeyAad(binding));
-  } catch {
-    throw new UndecryptableError();
-  }
-  if (dataKey.length !== AES_256_KEY_BYTES) {
-    zeroize(dataKey);
-    throw new UndecryptableError();
-  }
-  return dataKey;
-}
-
-/** A fresh data key, wrapped by the namespace key, and the envelope header that carries it. */
-function newDataKey(namespaceKey: Buffer, binding: { tenant: string; namespace: string; kid: string }) {
-  const dataKey = generateAes256Key();
-  const wrappedDataKey = seal(namespaceKey, dataKey, dataKeyAad(binding));
-  return { dataKey, wrappedDataKey, header: encodeHeader(binding.kid, wrappedDataKey) };
 }
 
 /** The encoded binding of a body's AAD: tenant and namespace (encoded once per hierarchy read), plus any extra entries. */

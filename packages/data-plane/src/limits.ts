@@ -49,3 +49,6 @@ export const MAX_SECRET_VALUE_BYTES = 64 * 1024;
 export const MAX_CONTEXT_ENTRIES = 32;
 export const MAX_CONTEXT_KEY_LENGTH = 128;
 export const MAX_CONTEXT_VALUE_LENGTH = 1024;
+/** A batch of encrypt, decrypt or rewrap: at most 100 items, carrying at most 512 KiB of plaintext or ciphertext in all. */
+export const MAX_BATCH_ITEMS = 100;
+export const MAX_BATCH_BYTES = 512 * 1024;

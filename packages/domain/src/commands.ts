@@ -66,6 +66,23 @@ export interface RecordCustomerKeyMaterialDeleted {
   data: { kid: string; now: string };
 }
 
+/** Destroys a deactivated namespace key once nothing depends on it (checked by the caller): by hand, or by the tenant's retention setting. */
+export interface RetireKey {
+  type: 'RetireKey';
+  data: { kid: string; cause: 'retire' | 'retention'; now: string };
+}
+
+export interface ChangeRetentionPolicy {
+  type: 'ChangeRetentionPolicy';
+  data: { autoRetireAfter: string | null; now: string };
+}
+
+/** The caller wrote the destroyed keys of an older stream to the key catalog. */
+export interface RecordKeyCatalogBackfill {
+  type: 'RecordKeyCatalogBackfill';
+  data: { keys: number; now: string };
+}
+
 export type KeyHierarchyCommand =
   | ProvisionTenant
   | AddNamespaceKeys
@@ -74,4 +91,7 @@ export type KeyHierarchyCommand =
   | IssueWrappingKey
   | ImportCustomerRootKey
   | DeleteCustomerRootKey
-  | RecordCustomerKeyMaterialDeleted;
+  | RecordCustomerKeyMaterialDeleted
+  | RetireKey
+  | ChangeRetentionPolicy
+  | RecordKeyCatalogBackfill;

@@ -50,6 +50,16 @@ export class RootKeyStoreError extends KeyledgerError {
   }
 }
 
+/**
+ * A key that something still depends on (stored secrets, recent decrypts): destroying it would
+ * make data unreadable. The message says what depends on it and how to move it off.
+ */
+export class KeyInUseError extends KeyledgerError {
+  constructor(message: string) {
+    super('key_in_use', message);
+  }
+}
+
 /** Stored key material does not match what the event log says it should be. */
 export class IntegrityError extends KeyledgerError {
   constructor(message: string, options?: { cause?: unknown }) {

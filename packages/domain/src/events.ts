@@ -1,7 +1,7 @@
 import type { KeyState, KeyType } from './keys';
 
 /** Why a key changed; carried into the integration events as `cause`. */
-export const KEY_CHANGE_CAUSES = ['provision', 'namespace-added', 'rekey', 'cprk-create', 'cprk-import', 'cprk-delete'] as const;
+export const KEY_CHANGE_CAUSES = ['provision', 'namespace-added', 'rekey', 'cprk-create', 'cprk-import', 'cprk-delete', 'retire', 'retention'] as const;
 export type KeyChangeCause = (typeof KEY_CHANGE_CAUSES)[number];
 
 export interface TenantProvisioned {
@@ -10,6 +10,8 @@ export interface TenantProvisioned {
     tenant: string;
     /** The deployment's environment root key, recorded so the tenant's hierarchy lists it. */
     rootKey: { kid: string; createdAt: string };
+    /** 1 for hierarchies that write destroyed keys to the key catalog (absent in older streams). */
+    catalogVersion?: 1;
     occurredAt: string;
   };
 }
@@ -40,11 +42,16 @@ export interface KeyStateChanged {
   };
 }
 
-/** Keys whose material is now wrapped by another parent key (no state change). */
+/**
+ * Every live key wrapped by `fromParentKid` is now wrapped by `toParentKid` (no state change).
+ * The keys are those the state knows under the old parent, so the event does not list them and
+ * stays the same size however many keys move. Streams written before that carry `kids`.
+ */
 export interface KeysRewrapped {
   type: 'KeysRewrapped';
   data: {
-    kids: string[];
+    /** Only in events written before the key catalog: the keys that moved. */
+    kids?: string[];
     fromParentKid: string;
     toParentKid: string;
     cause: KeyChangeCause;
@@ -94,6 +101,18 @@ export interface CustomerKeyMaterialDeleted {
   data: { kid: string; occurredAt: string };
 }
 
+/** The tenant's retention setting changed (null: no automatic retirement). */
+export interface RetentionPolicyChanged {
+  type: 'RetentionPolicyChanged';
+  data: { autoRetireAfter: string | null; occurredAt: string };
+}
+
+/** The destroyed keys of a hierarchy that began before the key catalog are now in the catalog. */
+export interface KeyCatalogBackfilled {
+  type: 'KeyCatalogBackfilled';
+  data: { keys: number; occurredAt: string };
+}
+
 export type KeyHierarchyEvent =
   | TenantProvisioned
   | KeyCreated
@@ -103,6 +122,8 @@ export type KeyHierarchyEvent =
   | WrappingKeyIssued
   | CustomerRootKeyImported
   | TenantRootKeyChanged
-  | CustomerKeyMaterialDeleted;
+  | CustomerKeyMaterialDeleted
+  | RetentionPolicyChanged
+  | KeyCatalogBackfilled;
 
 export type KeyHierarchyEventType = KeyHierarchyEvent['type'];

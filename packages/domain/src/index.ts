@@ -2,7 +2,7 @@ export * from './errors';
 export * from './keys';
 export * from './events';
 export * from './commands';
-export * from './tenantKeyHierarchy';
+export * from './tenantKeyHierarchy/index';
 export * from './logger';
 export * from './streams';
 export * from './backoff';

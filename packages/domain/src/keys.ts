@@ -26,6 +26,10 @@ export interface KeyRecord {
   fingerprint: string | null;
   /** A pre-activation customer-provided root key's current wrapping key (PEM), as Auth0 lists it. */
   publicKey?: string | null;
+  /** Its place in the tenant's key catalog: the tenant's n-th key, from 0 (the environment root key). */
+  seq: number;
+  /** When it became `deactivated`; null for a key that never was. */
+  deactivatedAt: string | null;
 }
 
 /**

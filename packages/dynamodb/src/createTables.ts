@@ -1,12 +1,22 @@
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
+  ScanCommand,
+  type AttributeValue,
   ResourceInUseException,
   ResourceNotFoundException,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { batchWrite } from './batchWrite';
 import { TABLES, type TableDefinition, type TableKey, type TableNames } from './tableDefinitions';
+
+type Item = Record<string, AttributeValue>;
+/** Rewrites an item of an older table for its current definition (e.g. fills in a new index key). */
+export type ItemUpgrade = (table: TableKey, item: Item) => Item;
 
 export function toCreateTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
   const indexes = definition.globalSecondaryIndexes ?? [];
@@ -50,19 +60,58 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string, timeou
   }
 }
 
-/** Creates every missing table (local stack and tests only; AWS tables come from the CDK app). */
-export async function ensureTables(client: DynamoDBClient, names: TableNames, timeoutMs = 30_000): Promise<void> {
+async function createTable(client: DynamoDBClient, key: TableKey, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(toCreateTableInput(TABLES[key], tableName)));
+  } catch (createError) {
+    if (!(createError instanceof ResourceInUseException)) throw createError;
+  }
+}
+
+async function scanAll(client: DynamoDBClient, tableName: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let exclusiveStartKey: Item | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: exclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+  return items;
+}
+
+/**
+ * Creates every missing table (local stack and tests only; AWS tables come from the CDK app).
+ * A local table made by an older keyledger that lacks an index of its definition is rebuilt:
+ * dynalite cannot add an index to a table, so its items are read, the table is made again and
+ * the items written back through `upgradeItem`.
+ */
+export async function ensureTables(
+  client: DynamoDBClient,
+  names: TableNames,
+  options: { timeoutMs?: number; upgradeItem?: ItemUpgrade; backupDir?: string } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   for (const key of Object.keys(TABLES) as TableKey[]) {
     const tableName = names[key];
+    let indexes: string[] | undefined;
     try {
-      await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? '');
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
-      try {
-        await client.send(new CreateTableCommand(toCreateTableInput(TABLES[key], tableName)));
-      } catch (createError) {
-        if (!(createError instanceof ResourceInUseException)) throw createError;
-      }
+      await createTable(client, key, tableName);
+    }
+    const wanted = ((TABLES[key] as TableDefinition).globalSecondaryIndexes ?? []).map((index) => index.indexName);
+    if (indexes && wanted.some((name) => !indexes.includes(name))) {
+      await waitUntilActive(client, tableName, timeoutMs);
+      const items = await scanAll(client, tableName);
+      // A copy first: if the process dies while the table is rebuilt, the items are in this file.
+      if (options.backupDir) await writeFile(join(options.backupDir, `${tableName}.before-upgrade.json`), JSON.stringify(items), { mode: 0o600 });
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      await createTable(client, key, tableName);
+      await waitUntilActive(client, tableName, timeoutMs);
+      const upgrade = options.upgradeItem ?? ((_table: TableKey, item: Item) => item);
+      await batchWrite(client, tableName, items.map((item) => ({ PutRequest: { Item: upgrade(key, item) } })));
     }
     await waitUntilActive(client, tableName, timeoutMs);
   }

@@ -2,3 +2,4 @@ export * from './tableDefinitions';
 export * from './createTables';
 export * from './dynalite';
 export * from './localDynamoDb';
+export * from './batchWrite';

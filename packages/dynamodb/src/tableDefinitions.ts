@@ -95,16 +95,63 @@ export const SECRETS_ATTR = {
   /** `<name>#<version>`: sort key of the by-namespace index (only on live versions). */
   nameVersion: 'name_version',
   kid: 'kid',
+  /** `<tenant>/<kid>`: partition of the by-kid index (only on live versions), which counts the versions a namespace key protects. */
+  kidRef: 'kid_ref',
   /** The value's envelope (its own data key, wrapped by the namespace key). Removed when the version is deleted. */
   ciphertext: 'ciphertext',
   createdAt: 'created_at',
   createdBy: 'created_by',
   /** Set when the version was deleted: the number stays taken, the value is gone. */
   deletedAt: 'deleted_at',
+  /** The re-encryption job that last moved this version's data key to another namespace key. */
+  reencryptedBy: 'reencrypted_by',
 } as const;
 
 /** Live secret versions of one tenant's namespace, sorted by name then version (lists names). */
 export const SECRETS_BY_NAMESPACE_INDEX = 'by-namespace';
+/** Live secret versions by the namespace key their data key is wrapped by (usage counts, re-encryption). */
+export const SECRETS_BY_KID_INDEX = 'by-kid';
+
+/**
+ * The key catalog: every destroyed key of a tenant, as the listing shows it, twice (by its
+ * place in the tenant's key order and by id), so that a page of the listing is one range read.
+ * Live keys are in the decision state; a catalog entry of a key that is still live there is
+ * ignored (it was written ahead of a commit that did not happen). Also the registry of tenants
+ * with automatic retirement, in a partition of its own.
+ */
+export const KEY_CATALOG_ATTR = {
+  tenant: 'tenant',
+  /** `seq#<12 digits>` or `kid#<kid>`; `<tenant>` in the retention registry. */
+  entry: 'entry',
+  record: 'record',
+  autoRetireAfter: 'auto_retire_after',
+} as const;
+/** The registry's partition: no tenant id can start with '#'. */
+export const RETENTION_REGISTRY_PARTITION = '#retention';
+
+/** Decrypt usage of deactivated namespace keys, flushed by the data plane (see KEYLEDGER_USAGE_FLUSH_INTERVAL). */
+export const KEY_USAGE_ATTR = {
+  tenant: 'tenant',
+  kid: 'kid',
+  decrypts: 'decrypts',
+  lastDecryptAt: 'last_decrypt_at',
+} as const;
+
+/** Background jobs (re-encryption of stored secrets), per tenant, newest first by id. */
+export const JOBS_ATTR = {
+  tenant: 'tenant',
+  /** Sortable: `rj_<13-digit ms>_<hex>`. */
+  jobId: 'job_id',
+  job: 'job',
+  state: 'state',
+  /** 'running' while the job has work left: the partition of the runnable index (sparse). */
+  runnable: 'runnable',
+  leaseOwner: 'lease_owner',
+  leaseUntil: 'lease_until',
+  version: 'version',
+} as const;
+export const RUNNABLE_JOBS_INDEX = 'runnable';
+export const RUNNABLE = 'running';
 
 export const TABLES = {
   events: {
@@ -161,9 +208,44 @@ export const TABLES = {
         sortKey: { name: SECRETS_ATTR.nameVersion, type: 'S' },
         projection: 'KEYS_ONLY',
       },
+      {
+        indexName: SECRETS_BY_KID_INDEX,
+        partitionKey: { name: SECRETS_ATTR.kidRef, type: 'S' },
+        sortKey: { name: SECRETS_ATTR.nameVersion, type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
     ],
     // A deleted secret must be gone for good, as destroyed key material is.
     holdsKeyMaterial: true,
+  },
+  keyCatalog: {
+    id: 'KeyCatalog',
+    description: 'Destroyed keys of each tenant (by key order and by id) for the listing, and the registry of tenants with automatic retirement.',
+    partitionKey: { name: KEY_CATALOG_ATTR.tenant, type: 'S' },
+    sortKey: { name: KEY_CATALOG_ATTR.entry, type: 'S' },
+    holdsKeyMaterial: false,
+  },
+  keyUsage: {
+    id: 'KeyUsage',
+    description: 'Decrypt counts and last decrypt time of deactivated namespace keys, written by the data plane.',
+    partitionKey: { name: KEY_USAGE_ATTR.tenant, type: 'S' },
+    sortKey: { name: KEY_USAGE_ATTR.kid, type: 'S' },
+    holdsKeyMaterial: false,
+  },
+  jobs: {
+    id: 'Jobs',
+    description: 'Background jobs (re-encryption of stored secrets): progress, checkpoint and lease; runnable ones indexed.',
+    partitionKey: { name: JOBS_ATTR.tenant, type: 'S' },
+    sortKey: { name: JOBS_ATTR.jobId, type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: RUNNABLE_JOBS_INDEX,
+        partitionKey: { name: JOBS_ATTR.runnable, type: 'S' },
+        sortKey: { name: JOBS_ATTR.jobId, type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    holdsKeyMaterial: false,
   },
 } as const satisfies Record<string, TableDefinition>;
 

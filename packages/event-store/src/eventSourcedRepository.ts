@@ -59,6 +59,12 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
     return { state, version, snapshotVersion: usable?.version ?? 0 };
   }
 
+  /** Every event of the stream from its start, ignoring snapshots (one-off migrations only: this grows with the stream). */
+  async history(streamId: string): Promise<E[]> {
+    const commits = await this.options.eventStore.readStream<E>(streamId);
+    return commits.flatMap((commit) => commit.events);
+  }
+
   async execute<R>(
     streamId: string,
     decide: (loaded: Loaded<S>, attempt: number) => Promise<Decision<E, R>>,

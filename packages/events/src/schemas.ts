@@ -15,6 +15,7 @@ export const DETAIL_TYPES = [
   'kms_key_management_failure',
   'sapi',
   'fapi',
+  'job_progress',
 ] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
@@ -101,12 +102,27 @@ const failedApiOperation = z
   })
   .describe('A Management API call failed (fapi).');
 
+const jobProgress = z
+  .strictObject({
+    ...envelope,
+    job_id: z.string().min(1).describe('The job (GET /v1/jobs/{id}).'),
+    job_type: z.enum(['reencrypt-secrets']).describe('What the job does: reencrypt-secrets moves stored secret versions under the active namespace keys.'),
+    state: z.enum(['running', 'succeeded', 'failed']),
+    done: z.number().int().nonnegative().describe('Items done so far.'),
+    total: z.number().int().nonnegative().describe('Items in all: an estimate while running, exact once finished.'),
+    cause: z.enum(['rekey', 'manual']).describe('What started it: a rekey, or POST /v1/secrets/reencrypt.'),
+    namespaces: z.array(z.string()).describe('The namespaces it works on.'),
+    error: z.string().nullable().describe('Why it failed; null unless failed. Never key material or secret values.'),
+  })
+  .describe('A background job started (done 0), made progress (at most every few seconds), or finished.');
+
 export const DETAIL_SCHEMAS = {
   kms_key_state_changed: keyStateChanged,
   kms_key_management_success: keyManagementSuccess,
   kms_key_management_failure: keyManagementFailure,
   sapi: successApiOperation,
   fapi: failedApiOperation,
+  job_progress: jobProgress,
 } as const satisfies Record<DetailType, z.ZodType>;
 
 export type DetailOf<T extends DetailType> = z.output<(typeof DETAIL_SCHEMAS)[T]>;
@@ -115,6 +131,7 @@ export type KeyManagementSuccessDetail = DetailOf<'kms_key_management_success'>;
 export type KeyManagementFailureDetail = DetailOf<'kms_key_management_failure'>;
 export type SuccessApiOperationDetail = DetailOf<'sapi'>;
 export type FailedApiOperationDetail = DetailOf<'fapi'>;
+export type JobProgressDetail = DetailOf<'job_progress'>;
 
 /** One integration event: what goes on the bus as (DetailType, Detail). */
 export type IntegrationEvent = { [T in DetailType]: { detailType: T; detail: DetailOf<T> } }[DetailType];

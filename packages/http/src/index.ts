@@ -8,3 +8,4 @@ export * from './serviceRouter';
 export * from './queryParameters';
 export * from './bodyFields';
 export * from './deferredHandler';
+export * from './batch';

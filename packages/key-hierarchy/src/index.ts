@@ -1,3 +1,4 @@
 export * from './keyHierarchyService';
 export * from './tenantRepository';
-export * from './materialCodec';
+export * from './material/materialCodec';
+export type { KeyDependents, HierarchyChange, KeyHierarchyOptions } from './context';

@@ -1,9 +1,8 @@
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ConcurrencyError, IntegrityError, RootKeyStoreError, type KeyRecord } from '@keyledger/domain';
+import { ConcurrencyError, IntegrityError, RootKeyStoreError, tenantStreamId, type KeyRecord } from '@keyledger/domain';
 import { TABLES, type TableKey } from '@keyledger/dynamodb';
 import { DelegatingRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
-import { tenantStreamId } from './keyHierarchyService';
-import { namespaceKeyAad, tenantMasterKeyContext } from './materialCodec';
+import { namespaceKeyAad, tenantMasterKeyContext } from './material/materialCodec';
 import { generateAes256Key, seal } from '@keyledger/crypto';
 import { useServiceHarness } from './testing/serviceHarness';
 
@@ -47,7 +46,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
   it("provisions a tenant's hierarchy on first use: ERK, one active TMK, one active key per namespace", async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();
-    const keys = await service.listKeys(tenant);
+    const keys = await fixture.listAll(service, tenant);
     expect(summary(keys)).toEqual([
       'environment-root-key:active',
       'tenant-master-key:active',
@@ -79,9 +78,9 @@ describe('KeyHierarchyService against dynalite and the software root key store',
   it('rekeys: new active TMK, previous destroyed, namespace keys rotated and all re-wrapped under the new TMK', async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();
-    const before = await service.listKeys(tenant);
+    const before = await fixture.listAll(service, tenant);
     const result = await service.rekey(tenant);
-    const after = await service.listKeys(tenant);
+    const after = await fixture.listAll(service, tenant);
 
     const previousTmk = before.find((key) => key.type === 'tenant-master-key')!;
     expect(result.previousTmkKid).toBe(previousTmk.kid);
@@ -106,7 +105,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
   it('after a rekey no table holds the destroyed TMK, wrapped or in the clear', async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();
-    const tmk = activeOf(await service.listKeys(tenant), 'tenant-master-key')[0]!;
+    const tmk = activeOf(await fixture.listAll(service, tenant), 'tenant-master-key')[0]!;
     const entry = (await keyMaterial.get({ tenant, kid: tmk.kid, parentKid: tmk.parentKid! }))!;
     const wrapped = Buffer.from(entry.wrappedKey);
     const plaintext = await fixture.rootKeyStore.unwrapKey({
@@ -142,7 +141,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
     expect(new Set(events.map((event) => event.eventId)).size).toBe(events.length);
     expect(events.filter((event) => event.type === 'TenantRekeyed')).toHaveLength(succeeded.length);
 
-    const keys = await service.listKeys(tenant);
+    const keys = await fixture.listAll(service, tenant);
     expect(activeOf(keys, 'tenant-master-key')).toHaveLength(1);
     expect(keys.filter((key) => key.type === 'tenant-master-key' && key.state === 'destroyed')).toHaveLength(succeeded.length);
     const activeTmk = activeOf(keys, 'tenant-master-key')[0]!;
@@ -159,10 +158,10 @@ describe('KeyHierarchyService against dynalite and the software root key store',
       }
     })(fixture.rootKeyStore);
     const { service: healthy, keyMaterial, eventStore } = harness();
-    const before = await healthy.listKeys(tenant);
+    const before = await fixture.listAll(healthy, tenant);
     const materialBefore = await keyMaterial.list(tenant);
     await expect(harness({ rootKeys: failing }).service.rekey(tenant)).rejects.toBeInstanceOf(RootKeyStoreError);
-    expect(await healthy.listKeys(tenant)).toEqual(before);
+    expect(await fixture.listAll(healthy, tenant)).toEqual(before);
     expect(await eventStore.readStream(tenantStreamId(tenant))).toHaveLength(1);
     expect((await keyMaterial.list(tenant)).map((e) => e.kid).sort()).toEqual(materialBefore.map((e) => e.kid).sort());
   });
@@ -170,7 +169,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
   it('refuses material that unwraps cleanly but is not the key the log recorded (fingerprint check)', async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();
-    const keys = await service.listKeys(tenant);
+    const keys = await fixture.listAll(service, tenant);
     const tmk = activeOf(keys, 'tenant-master-key')[0]!;
     const namespaceKey = activeOf(keys, 'tenant-encryption-key')[0]!;
     const tmkEntry = (await keyMaterial.get({ tenant, kid: tmk.kid, parentKid: tmk.parentKid! }))!;
@@ -187,7 +186,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
     await expect(service.rekey(tenant)).rejects.toThrow(
       new IntegrityError(`Key material for ${namespaceKey.kid} does not match its recorded fingerprint.`),
     );
-    expect(await service.listKeys(tenant)).toEqual(keys);
+    expect(await fixture.listAll(service, tenant)).toEqual(keys);
   });
 
   it('sweeps material no committed key owns only after the grace period', async () => {
@@ -207,7 +206,7 @@ describe('KeyHierarchyService against dynalite and the software root key store',
   it('answers IntegrityError, not a retry loop, when material is missing and the stream has not moved', async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();
-    const tmk = activeOf(await service.listKeys(tenant), 'tenant-master-key')[0]!;
+    const tmk = activeOf(await fixture.listAll(service, tenant), 'tenant-master-key')[0]!;
     await keyMaterial.delete({ tenant, kid: tmk.kid, parentKid: tmk.parentKid! });
     await expect(service.rekey(tenant)).rejects.toBeInstanceOf(IntegrityError);
   });

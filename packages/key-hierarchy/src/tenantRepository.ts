@@ -1,13 +1,18 @@
 import { evolve, initialState, type KeyHierarchyEvent, type Logger, type TenantKeyHierarchy } from '@keyledger/domain';
 import { EventSourcedRepository, type EventStore } from '@keyledger/event-store';
 
-/** Bump when TenantKeyHierarchy's shape changes so old snapshots are replayed instead of read. */
-export const TENANT_SNAPSHOT_SCHEMA_VERSION = 2;
+export type TenantRepository = EventSourcedRepository<TenantKeyHierarchy, KeyHierarchyEvent>;
+
+/**
+ * Bump when TenantKeyHierarchy's shape changes so old snapshots are replayed instead of read.
+ * 3: live keys only (destroyed ones in the key catalog), key order (`seq`), retention.
+ */
+export const TENANT_SNAPSHOT_SCHEMA_VERSION = 3;
 
 export function createTenantRepository(
   eventStore: EventStore,
   options: { snapshotEvery?: number; maxAttempts?: number; logger?: Logger } = {},
-): EventSourcedRepository<TenantKeyHierarchy, KeyHierarchyEvent> {
+): TenantRepository {
   return new EventSourcedRepository<TenantKeyHierarchy, KeyHierarchyEvent>({
     eventStore,
     initialState,

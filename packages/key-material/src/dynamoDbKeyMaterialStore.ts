@@ -8,7 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { KeyledgerError } from '@keyledger/domain';
-import { KEY_MATERIAL_ATTR as A } from '@keyledger/dynamodb';
+import { batchWrite, KEY_MATERIAL_ATTR as A } from '@keyledger/dynamodb';
 import type { KeyMaterialRef, KeyMaterialStore, WrappedKeyMaterial } from './keyMaterialStore';
 
 export class KeyMaterialExistsError extends KeyledgerError {
@@ -28,14 +28,7 @@ export class DynamoDbKeyMaterialStore implements KeyMaterialStore {
       await this.options.client.send(
         new PutItemCommand({
           TableName: this.options.tableName,
-          Item: {
-            ...key(entry),
-            [A.kid]: { S: entry.kid },
-            [A.parentKid]: { S: entry.parentKid },
-            [A.wrappedKey]: { B: entry.wrappedKey },
-            [A.algorithm]: { S: entry.algorithm },
-            [A.createdAt]: { S: entry.createdAt },
-          },
+          Item: toItem(entry),
           ConditionExpression: 'attribute_not_exists(#tenant)',
           ExpressionAttributeNames: { '#tenant': A.tenant },
         }),
@@ -73,9 +66,28 @@ export class DynamoDbKeyMaterialStore implements KeyMaterialStore {
     return entries;
   }
 
+  async putMany(entries: readonly WrappedKeyMaterial[]): Promise<void> {
+    await batchWrite(this.options.client, this.options.tableName, entries.map((entry) => ({ PutRequest: { Item: toItem(entry) } })));
+  }
+
   async delete(ref: KeyMaterialRef): Promise<void> {
     await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: key(ref) }));
   }
+
+  async deleteMany(refs: readonly KeyMaterialRef[]): Promise<void> {
+    await batchWrite(this.options.client, this.options.tableName, refs.map((ref) => ({ DeleteRequest: { Key: key(ref) } })));
+  }
+}
+
+function toItem(entry: WrappedKeyMaterial): Record<string, AttributeValue> {
+  return {
+    ...key(entry),
+    [A.kid]: { S: entry.kid },
+    [A.parentKid]: { S: entry.parentKid },
+    [A.wrappedKey]: { B: entry.wrappedKey },
+    [A.algorithm]: { S: entry.algorithm },
+    [A.createdAt]: { S: entry.createdAt },
+  };
 }
 
 function toEntry(item: Record<string, AttributeValue>): WrappedKeyMaterial {

@@ -19,8 +19,15 @@ export type KeyMaterialRef = Pick<WrappedKeyMaterial, 'tenant' | 'kid' | 'parent
 export interface KeyMaterialStore {
   /** Writes a new entry; an entry for the same (key, parent) is never overwritten. */
   put(entry: WrappedKeyMaterial): Promise<void>;
+  /**
+   * Writes many new entries in batches, without the overwrite check: only for entries under a
+   * parent that was generated for this command (a fresh TMK id), which no other writer can hold.
+   */
+  putMany(entries: readonly WrappedKeyMaterial[]): Promise<void>;
   get(ref: KeyMaterialRef): Promise<WrappedKeyMaterial | undefined>;
   list(tenant: string): Promise<WrappedKeyMaterial[]>;
   /** Deletes the entry for good; deleting an absent entry is not an error. */
   delete(ref: KeyMaterialRef): Promise<void>;
+  /** Deletes many entries for good, in batches. */
+  deleteMany(refs: readonly KeyMaterialRef[]): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface LocalServerOptions {
   logger: Logger;
   isReady: () => boolean;
   maxBodyBytes?: number;
+  /** KEYLEDGER_DEV_CLOCK=1 only: `POST /dev/clock {"advance": "<ISO 8601 duration>"}` moves the stack's clock and runs its schedulers. */
+  devClock?: (advance: unknown) => Promise<Date>;
 }
 
 class PayloadTooLargeError extends Error {}
@@ -60,6 +62,31 @@ function lambdaContext(requestId: string, service: string): Context {
   };
 }
 
+/** The dev clock's route: any token of the dev issuer, from the loopback interface only. */
+async function advanceDevClock(request: IncomingMessage, options: LocalServerOptions): Promise<HttpResult> {
+  const from = request.socket.remoteAddress ?? '';
+  if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(from)) return error(403, 'The dev clock answers only on the loopback interface.', 'forbidden');
+  const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  try {
+    if (!token) throw new Error('missing');
+    await options.issuer.verify(token);
+  } catch {
+    return error(401, 'The dev clock needs a token of the local dev issuer (keyledger token).', 'invalid_token');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(request, 4096)).toString('utf8') || '{}');
+  } catch {
+    return error(400, 'Body must be JSON: {"advance": "P1D"}.', 'invalid_body');
+  }
+  try {
+    const now = await options.devClock!((body as { advance?: unknown } | null)?.advance);
+    return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ now: now.toISOString() }) };
+  } catch (failure) {
+    return error(400, `Body advance: ${(failure as Error).message}.`, 'invalid_body');
+  }
+}
+
 /**
  * The local stand-in for API Gateway: routes with the shared route table, verifies the bearer
  * JWT against the dev issuer (401 when missing or invalid), and hands the same handlers that
@@ -79,6 +106,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.issuer.jwks) };
     }
+    if (method === 'POST' && url.pathname === '/dev/clock' && options.devClock) return advanceDevClock(request, options);
     const match = matchRoute(method, url.pathname);
     if (match.kind === 'not-found') return error(404, `No route ${method} ${url.pathname}.`, 'route_not_found');
     if (match.kind === 'method-not-allowed') {

@@ -3,25 +3,23 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from '@keyledger/domain';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
-import { createAuditEventHandler, createAuditProjectorHandlers } from '@keyledger/audit-projector';
-import { createCryptoDataPlaneService } from '@keyledger/crypto-data-plane';
+import { createAuditEventHandler } from '@keyledger/audit-projector';
+import { upgradeSecretItem } from '@keyledger/data-plane';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
-import { ALL_SCOPES, createServiceRouter } from '@keyledger/http';
-import { createKeyAdminHandlers } from '@keyledger/key-admin';
-import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { ActivityRecorder, AuditedRootKeyStore, recordApiCalls } from '@keyledger/activity';
+import { ALL_SCOPES } from '@keyledger/http';
 import { CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore } from '@keyledger/outbox';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
-// Deep import: only the pkcs11 configuration loads the native PKCS#11 binding.
+// Its own entry: only the pkcs11 configuration loads the native PKCS#11 binding.
 import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
 import { DevIssuer } from './devIssuer';
 import { loadEventRules, subscribeRules } from './eventRules';
-import { FaultInjectingRootKeyStore, observeCommits } from './faults';
+import { observeCommits } from './faults';
 import { createLocalServer } from './localServer';
+import { createLocalServices } from './localServices';
+import { DevClock, LocalSchedulers } from './schedulers';
 
 export const ROOT_KEY_FILE = 'root-key.json';
 
@@ -49,8 +47,9 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
   const rootKeyStore = await openRootKeyStore(config);
   const rootKeyStoreSummary = `${rootKeyStore.kind}${rootKeyStore.developmentOnly ? ' (development only)' : ''}, BYOK OAEP ${rootKeyStore.wrappingProfiles.join('/')}`;
   const closeRootKeyStore = () => (rootKeyStore as Partial<Pkcs11RootKeyStore>).close?.();
-  const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.dynamodbPort });
-  const tenantClaim = config.tenantClaim;
+  const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.dynamodbPort, upgradeItem: upgradeSecretItem });
+  const devClock = config.devClock ? new DevClock() : undefined;
+  const clock = devClock?.now ?? (() => new Date());
 
   // The bus, and what subscribes to it: audit-projector (every keyledger event) and local rules.
   const bus = new InProcessBus({ logger });
@@ -60,7 +59,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
   subscribeRules(bus, rules, logger);
 
   // The outbox: commits reach the bus only through the catch-up publisher, woken by each commit.
-  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, clock });
   const outbox = new CatchUpPublisher({
     eventStore: storedEvents,
     commits: new CommitPublisher({ publisher: bus, logger }),
@@ -69,50 +68,43 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     logger,
   });
   const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });
-  const activity = new ActivityRecorder({ eventStore, logger });
-
-  const keyHierarchy = new KeyHierarchyService({
-    repository: createTenantRepository(eventStore, { logger }),
-    keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamo.client, tableName: dynamo.tables.keyMaterial }),
-    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity),
-    namespaces: config.namespaces,
-    logger,
-  });
-  const keyAdmin = recordApiCalls(
-    createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })),
-    { activity, tenantClaim, logger },
-  );
-  const cryptoDataPlane = createCryptoDataPlaneService({
-    keyHierarchy,
-    dynamodb: dynamo.client,
-    secretsTable: dynamo.tables.secrets,
-    limits: config.dataPlaneLimits,
-    activity,
-    tenantClaim,
-    logger,
-  }).router;
-  const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
+  const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger });
+  const schedulers = new LocalSchedulers({ runner: services.runner, keyHierarchy: services.keyHierarchy, logger });
 
   const server: Server = createLocalServer({
-    services: { 'key-admin': keyAdmin, 'crypto-data-plane': cryptoDataPlane, 'audit-projector': auditProjector },
+    services: services.routers,
     issuer,
     logger,
     isReady: () => ready,
+    devClock: devClock
+      ? async (advance) => {
+          const now = devClock.advance(advance);
+          await schedulers.runAll();
+          return now;
+        }
+      : undefined,
   });
   // With crash-after-commit the process must die with its commit unpublished: no publisher runs.
   if (!config.faults.includes('crash-after-commit')) outbox.start();
+  const stopServices = async () => {
+    await schedulers.stop();
+    await services.usage.stop();
+    await outbox.stop();
+    await dynamo.stop();
+    closeRootKeyStore();
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
-    await outbox.stop();
-    await dynamo.stop();
-    closeRootKeyStore();
+    await stopServices();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+  services.usage.start();
+  await schedulers.start();
   ready = true;
 
   const adminToken = await issuer.sign({
@@ -136,9 +128,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await outbox.stop();
-      await dynamo.stop();
-      closeRootKeyStore();
+      await stopServices();
     },
   };
 }

@@ -25,4 +25,5 @@ export const namespaceListSchema = z
     'namespaces are 1-63 lowercase letters, digits, - or _, starting with a letter or digit',
   );
 
-export const nonEmpty = () => z.string().min(1, 'must not be empty');
+export const nonEmpty = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') }).min(1, 'must not be empty');

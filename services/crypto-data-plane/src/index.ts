@@ -1,3 +1,4 @@
 export * from './handlers';
 export * from './schemas';
 export * from './service';
+export * from './jobEvents';

@@ -12,6 +12,9 @@ const valid = {
   KEYLEDGER_SNAPSHOTS_TABLE: 'test-Snapshots',
   KEYLEDGER_KEY_MATERIAL_TABLE: 'test-KeyMaterial',
   KEYLEDGER_SECRETS_TABLE: 'test-Secrets',
+  KEYLEDGER_KEY_CATALOG_TABLE: 'test-KeyCatalog',
+  KEYLEDGER_KEY_USAGE_TABLE: 'test-KeyUsage',
+  KEYLEDGER_JOBS_TABLE: 'test-Jobs',
   KEYLEDGER_ROOT_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
 };
 const PIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keyledger/test/cloudhsm-crypto-user-AbCdEf';
@@ -28,7 +31,9 @@ const { createCryptoDataPlaneLambda } = require('./lambda') as typeof import('./
 
 describe('crypto-data-plane Lambda configuration', () => {
   it('builds a handler from a valid environment', async () => {
-    expect(typeof (await createCryptoDataPlaneLambda(valid))).toBe('function');
+    const built = await createCryptoDataPlaneLambda(valid);
+    expect(typeof built.api).toBe('function');
+    expect(typeof built.jobs).toBe('function');
   });
 
   it('fails fast naming a missing or bad setting', async () => {
@@ -83,6 +88,9 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     KEYLEDGER_SNAPSHOTS_TABLE: dynamo.tables.snapshots,
     KEYLEDGER_KEY_MATERIAL_TABLE: dynamo.tables.keyMaterial,
     KEYLEDGER_SECRETS_TABLE: dynamo.tables.secrets,
+    KEYLEDGER_KEY_CATALOG_TABLE: dynamo.tables.keyCatalog,
+    KEYLEDGER_KEY_USAGE_TABLE: dynamo.tables.keyUsage,
+    KEYLEDGER_JOBS_TABLE: dynamo.tables.jobs,
     KEYLEDGER_ROOT_KEY_ARN: undefined,
     KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
     KEYLEDGER_PKCS11_LIBRARY: SOFTHSM_LIBRARY,
@@ -102,7 +110,7 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     await open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin }).then((store) => store.close());
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
-    const handler = await createCryptoDataPlaneLambda(pkcs11Env(), {
+    const { api: handler } = await createCryptoDataPlaneLambda(pkcs11Env(), {
       dynamodb: dynamo.client,
       secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
     });

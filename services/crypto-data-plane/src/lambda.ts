@@ -1,30 +1,47 @@
 /**
  * AWS composition root of crypto-data-plane: configuration from the environment the CDK app
- * sets, DynamoDB and the root key store (KMS, or CloudHSM through PKCS#11), one handler for
- * every data-plane route. The data plane reads the hierarchy (and provisions a tenant on its
- * first call); the root key store is called only on a cache miss, to unwrap a TMK. Caches live
- * as long as the Lambda execution environment.
+ * sets, DynamoDB and the root key store (KMS, or CloudHSM through PKCS#11). Two entries: the HTTP
+ * handler for every data-plane route, and the jobs handler that EventBridge rules and a schedule
+ * invoke to run re-encryption jobs. The data plane reads the hierarchy (and provisions a tenant
+ * on its first call); the root key store is called only on a cache miss, to unwrap a TMK.
+ * Caches live as long as the Lambda execution environment.
  */
+import { recordJobProgress } from '@keyledger/activity';
 import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { readDataPlaneLimits } from '@keyledger/data-plane';
-import { deferredHandler, jsonLogger } from '@keyledger/http';
-import { readSettings, type Environment } from '@keyledger/settings';
+import { deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
+import { JobRunner } from '@keyledger/jobs';
+import type { Environment } from '@keyledger/settings';
+import { createJobEventHandler } from './jobEvents';
 import { createCryptoDataPlaneService } from './service';
 
 export async function createCryptoDataPlaneLambda(env: Environment, clients?: AwsClients) {
-  const settings = { ...readAwsKeyHierarchySettings(env), ...readSettings(['secretsTable'], env) };
+  const settings = readAwsKeyHierarchySettings(env);
   const limits = readDataPlaneLimits(env);
   const logger = jsonLogger({ service: 'crypto-data-plane' });
-  const { dynamodb, activity, keyHierarchy } = await createAwsKeyHierarchy(settings, logger, clients);
-  return createCryptoDataPlaneService({
-    keyHierarchy,
-    dynamodb,
-    secretsTable: settings.secretsTable,
+  // This process's own changes (none today: retiring is key-admin's) reach its caches at once.
+  const late: { forget?: (tenant: string, destroyed: readonly string[]) => void } = {};
+  const aws = await createAwsKeyHierarchy(settings, logger, clients, (change) => late.forget?.(change.tenant, change.destroyed));
+  const service = createCryptoDataPlaneService({
+    keySource: aws.keyHierarchy,
+    stores: aws.stores,
+    namespaces: settings.namespaces,
     limits,
-    activity,
+    activity: aws.activity,
     tenantClaim: settings.tenantClaim,
     logger,
-  }).router;
+  });
+  late.forget = (tenant, destroyed) => service.dataPlane.forget(tenant, destroyed);
+  const runner = new JobRunner({
+    store: aws.stores.jobStore,
+    workers: { 'reencrypt-secrets': service.reencryption },
+    onProgress: recordJobProgress(aws.activity),
+    logger,
+  });
+  return { api: service.router, jobs: createJobEventHandler({ jobs: service.jobs, runner, logger }) };
 }
 
-export const handler = deferredHandler(() => createCryptoDataPlaneLambda(process.env));
+const lambda = deferred(() => createCryptoDataPlaneLambda(process.env));
+export const handler: RouteHandler = async (event, context) => (await lambda()).api(event, context);
+export const jobsHandler = async (event: Parameters<ReturnType<typeof createJobEventHandler>>[0], context?: { getRemainingTimeInMillis(): number }) =>
+  (await lambda()).jobs(event, context);

@@ -1,4 +1,6 @@
 import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_ITEMS,
   MAX_CONTEXT_ENTRIES,
   MAX_CONTEXT_KEY_LENGTH,
   MAX_CONTEXT_VALUE_LENGTH,
@@ -9,7 +11,8 @@ import {
   SECRET_NAME_PATTERN,
 } from '@keyledger/data-plane';
 import { NAMESPACE_PATTERN } from '@keyledger/domain';
-import { base64Bytes, wholeNumberParameter } from '@keyledger/http';
+import { JOB_ID_PATTERN } from '@keyledger/jobs';
+import { base64Bytes, batchable, wholeNumberParameter } from '@keyledger/http';
 import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
@@ -45,6 +48,26 @@ export const decryptBody = z
   .strict();
 
 export const dataKeyBody = z.object({ encryption_context: encryptionContext.optional() }).strict();
+
+/** Decoded bytes of an item's base64 field, counted from its text before anything is decoded. */
+const base64Size = (field: string) => (raw: unknown) => {
+  const value = (raw as Record<string, unknown> | null)?.[field];
+  return typeof value === 'string' ? Math.floor((value.length * 3) / 4) : 0;
+};
+const batchLimits = (field: string) => ({ maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_BATCH_BYTES, measure: base64Size(field) });
+
+/** One item, or `{batch: [...]}` of at most MAX_BATCH_ITEMS items and MAX_BATCH_BYTES bytes. */
+export const encryptRequest = batchable(encryptBody, batchLimits('plaintext'));
+export const decryptRequest = batchable(decryptBody, batchLimits('ciphertext'));
+export const rewrapRequest = decryptRequest;
+
+export const jobPath = z.object({ id: z.string().regex(JOB_ID_PATTERN, 'is not a job id (rj_<13 digits>_<8 hex>)') });
+export const listJobsQuery = z
+  .object({
+    from: z.string().regex(JOB_ID_PATTERN, 'from must be a job id (the next value of the previous page)').optional(),
+    take: wholeNumberParameter('take', { min: 1, max: 100 }).default(20),
+  })
+  .strict();
 
 export const secretPath = z.object({
   name: z.string().regex(SECRET_NAME_PATTERN, "is not a secret name: 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"),

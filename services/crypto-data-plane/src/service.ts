@@ -1,36 +1,61 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CryptoDataPlane, DynamoDbSecretStore, SecretsService, type DataPlaneLimits } from '@keyledger/data-plane';
+import { recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
+import {
+  CryptoDataPlane,
+  ReencryptionJobs,
+  SecretReencryption,
+  SecretsService,
+  type DataPlaneLimits,
+  type DataPlaneStores,
+  type NamespaceKeySource,
+} from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createServiceRouter } from '@keyledger/http';
-import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
+import type { Job } from '@keyledger/jobs';
 import { createCryptoDataPlaneHandlers } from './handlers';
 
 export interface CryptoDataPlaneServiceOptions {
-  keyHierarchy: KeyHierarchyService;
-  dynamodb: DynamoDBClient;
-  secretsTable: string;
+  keySource: NamespaceKeySource;
+  stores: Pick<DataPlaneStores, 'secretStore' | 'usage' | 'jobStore'>;
+  /** Namespaces every tenant has (a rekey's re-encryption job covers them all). */
+  namespaces: readonly string[];
   limits?: Partial<DataPlaneLimits>;
   /** Where changes to secrets are recorded as sapi/fapi. */
   activity: ActivityRecorder;
   tenantClaim: string;
   logger: Logger;
+  clock?: () => Date;
+  /** A job was created and should run soon (locally: the stack's runner). */
+  onJobCreated?: (job: Job) => void;
+  /** Tests only: see SecretReencryption. */
+  afterReencryptionPageWrites?: (pages: number) => void;
 }
 
-/** The crypto-data-plane service, the same locally and on Lambda: its caches live as long as the process. */
+/**
+ * The crypto-data-plane service, the same locally and on Lambda: the data plane (its caches
+ * live as long as the process), the secret store, re-encryption jobs, and one router.
+ */
 export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOptions) {
-  const { activity, tenantClaim, logger } = options;
-  const dataPlane = new CryptoDataPlane({ keyHierarchy: options.keyHierarchy, limits: options.limits, logger });
-  const secrets = new SecretsService({ store: new DynamoDbSecretStore({ client: options.dynamodb, tableName: options.secretsTable }), dataPlane });
+  const { activity, tenantClaim, logger, stores, clock } = options;
+  const dataPlane = new CryptoDataPlane({ keySource: options.keySource, usage: stores.usage, limits: options.limits, logger });
+  const secrets = new SecretsService({ store: stores.secretStore, dataPlane, clock });
+  const jobs = new ReencryptionJobs({ store: stores.jobStore, namespaces: options.namespaces, onCreated: options.onJobCreated, clock });
+  const reencryption = new SecretReencryption({
+    store: stores.secretStore,
+    dataPlane,
+    clock,
+    logger,
+    afterPageWrites: options.afterReencryptionPageWrites,
+  });
   const router = createServiceRouter(
     'crypto-data-plane',
     createCryptoDataPlaneHandlers({
       dataPlane,
       secrets,
+      jobs,
       tenantClaim,
       logger,
       recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
     }),
   );
-  return { router, dataPlane, secrets };
+  return { router, dataPlane, secrets, jobs, reencryption };
 }

@@ -14,11 +14,19 @@ const KEYS: KeyRecord[] = Array.from({ length: 5 }, (_, i) => ({
   parentKid: i === 0 ? null : i === 1 ? 'k0' : 'k1',
   namespace: i > 1 ? `ns${i}` : null,
   fingerprint: null,
+  seq: i,
+  deactivatedAt: null,
 }));
+
+/** The service's page: newest (highest seq) first. */
+const page = (_tenant: string, { page: index, perPage }: { page: number; perPage: number }) => {
+  const newestFirst = [...KEYS].reverse();
+  return { keys: newestFirst.slice(index * perPage, index * perPage + perPage), total: KEYS.length };
+};
 
 function setup(overrides: Partial<Record<'listKeys' | 'getKey' | 'rekey', jest.Mock>> = {}) {
   const service = {
-    listKeys: jest.fn(async () => KEYS),
+    listKeys: jest.fn(async (tenant: string, options: { page: number; perPage: number }) => page(tenant, options)),
     getKey: jest.fn(async (_tenant: string, kid: string) => {
       const key = KEYS.find((candidate) => candidate.kid === kid);
       if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
@@ -50,7 +58,8 @@ describe('key-admin handlers (API Gateway v2 events)', () => {
     const plain = await router(event(LIST), context);
     expect(plain.statusCode).toBe(200);
     expect(body(plain)).toHaveLength(5);
-    expect(body(plain)[1]).toEqual({
+    expect(body(plain).map((key: { kid: string }) => key.kid)).toEqual(['k4', 'k3', 'k2', 'k1', 'k0']);
+    expect(body(plain)[3]).toEqual({
       kid: 'k1',
       type: 'tenant-master-key',
       state: 'active',
@@ -60,8 +69,8 @@ describe('key-admin handlers (API Gateway v2 events)', () => {
       public_key: null,
     });
     const paged = await router(event(LIST, { query: { page: '1', per_page: '2', include_totals: 'true' } }), context);
-    expect(body(paged)).toMatchObject({ start: 2, limit: 2, total: 5, keys: [{ kid: 'k2' }, { kid: 'k3' }] });
-    expect(service.listKeys).toHaveBeenCalledWith('acme');
+    expect(body(paged)).toMatchObject({ start: 2, limit: 2, total: 5, keys: [{ kid: 'k2' }, { kid: 'k1' }] });
+    expect(service.listKeys).toHaveBeenCalledWith('acme', { page: 1, perPage: 2 });
   });
 
   it.each([

@@ -1,8 +1,8 @@
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
-import { toEncryptionKeyView, type WrappingKeyView } from './keyView';
-import { createKeyBody, importKeyBody, kidPath, listKeysQuery, noQuery, wrappingKeyBody } from './schemas';
+import { toEncryptionKeyView, toKeyUsageView, type WrappingKeyView } from './keyView';
+import { createKeyBody, importKeyBody, kidPath, listKeysQuery, noQuery, retentionBody, wrappingKeyBody } from './schemas';
 
 export interface KeyAdminDependencies {
   keyHierarchy: KeyHierarchyService;
@@ -18,7 +18,10 @@ export type KeyAdminOperation =
   | 'createEncryptionKey'
   | 'createWrappingKey'
   | 'importEncryptionKey'
-  | 'deleteEncryptionKey';
+  | 'deleteEncryptionKey'
+  | 'getKeyUsage'
+  | 'getKeyRetention'
+  | 'setKeyRetention';
 
 export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAdminOperation, RouteHandler> {
   const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
@@ -29,9 +32,9 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       input: { queryStringParameters: listKeysQuery },
       handle: async ({ auth, input }) => {
         const { page, per_page: perPage, include_totals: includeTotals } = input.queryStringParameters;
-        const keys = (await deps.keyHierarchy.listKeys(auth.tenant)).map(toEncryptionKeyView);
-        const slice = keys.slice(page * perPage, page * perPage + perPage);
-        return json(200, includeTotals ? { start: page * perPage, limit: perPage, total: keys.length, keys: slice } : slice);
+        const { keys, total } = await deps.keyHierarchy.listKeys(auth.tenant, { page, perPage });
+        const views = keys.map(toEncryptionKeyView);
+        return json(200, includeTotals ? { start: page * perPage, limit: perPage, total, keys: views } : views);
       },
     }),
     getEncryptionKey: createRouteHandler({
@@ -83,9 +86,28 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       route: routeFor('deleteEncryptionKey'),
       input: { pathParameters: kidPath, queryStringParameters: noQuery },
       handle: async ({ auth, input }) => {
-        await deps.keyHierarchy.deleteCustomerKey(auth.tenant, input.pathParameters.kid);
+        await deps.keyHierarchy.deleteKey(auth.tenant, input.pathParameters.kid);
         return noContent();
       },
+    }),
+    getKeyUsage: createRouteHandler({
+      ...common,
+      route: routeFor('getKeyUsage'),
+      input: { pathParameters: kidPath, queryStringParameters: noQuery },
+      handle: async ({ auth, input }) => json(200, toKeyUsageView(await deps.keyHierarchy.keyUsage(auth.tenant, input.pathParameters.kid))),
+    }),
+    getKeyRetention: createRouteHandler({
+      ...common,
+      route: routeFor('getKeyRetention'),
+      input: { queryStringParameters: noQuery },
+      handle: async ({ auth }) => json(200, { auto_retire_after: (await deps.keyHierarchy.getRetention(auth.tenant)).autoRetireAfter }),
+    }),
+    setKeyRetention: createRouteHandler({
+      ...common,
+      route: routeFor('setKeyRetention'),
+      input: { queryStringParameters: noQuery, body: retentionBody },
+      handle: async ({ auth, input }) =>
+        json(200, { auto_retire_after: (await deps.keyHierarchy.setRetention(auth.tenant, input.body.auto_retire_after)).autoRetireAfter }),
     }),
   };
 }

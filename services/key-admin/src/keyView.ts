@@ -1,4 +1,5 @@
 import type { KeyRecord } from '@keyledger/domain';
+import type { KeyUsage } from '@keyledger/key-hierarchy';
 
 /** A key as the Auth0 Management API shows it. */
 export interface EncryptionKeyView {
@@ -21,6 +22,19 @@ export function toEncryptionKeyView(key: KeyRecord): EncryptionKeyView {
     parent_kid: key.parentKid,
     public_key: key.publicKey ?? null,
   };
+}
+
+/** `GET /v1/keys/{kid}/usage`: what depends on a key. */
+export interface KeyUsageView {
+  kid: string;
+  state: KeyRecord['state'];
+  secret_versions: number;
+  last_decrypt_at: string | null;
+  decrypts: number;
+}
+
+export function toKeyUsageView(usage: KeyUsage): KeyUsageView {
+  return { kid: usage.kid, state: usage.state, secret_versions: usage.secretVersions, last_decrypt_at: usage.lastDecryptAt, decrypts: usage.decrypts };
 }
 
 /** The wrapping-key response: Auth0's two fields, plus the OAEP hash the store expects and the expiry. */

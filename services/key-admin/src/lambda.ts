@@ -1,11 +1,11 @@
 /**
  * AWS composition root of key-admin: configuration from the environment the CDK app sets,
  * DynamoDB and the root key store (KMS, or CloudHSM through PKCS#11), one handler for every
- * key-admin route.
+ * key-admin route, and the retention scheduler (an EventBridge schedule invokes it).
  */
 import { recordApiCalls } from '@keyledger/activity';
 import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
-import { createServiceRouter, deferredHandler, jsonLogger } from '@keyledger/http';
+import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import type { Environment } from '@keyledger/settings';
 import { createKeyAdminHandlers } from './handlers';
 
@@ -14,11 +14,20 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
   const logger = jsonLogger({ service: 'key-admin' });
   const { activity, keyHierarchy } = await createAwsKeyHierarchy(settings, logger, clients);
   const tenantClaim = settings.tenantClaim;
-  return recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
+  const api = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
     activity,
     tenantClaim,
     logger,
   });
+  /** One pass of automatic retirement over the tenants whose retention setting asks for it. */
+  const retention = async () => {
+    const { retired } = await keyHierarchy.retireByRetention();
+    logger.info('retention pass', { retired: retired.length });
+    return { retired: retired.length };
+  };
+  return { api, retention };
 }
 
-export const handler = deferredHandler(() => createKeyAdminLambda(process.env));
+const lambda = deferred(() => createKeyAdminLambda(process.env));
+export const handler: RouteHandler = async (event, context) => (await lambda()).api(event, context);
+export const retentionHandler = async () => (await lambda()).retention();

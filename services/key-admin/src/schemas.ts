@@ -1,5 +1,6 @@
 import { base64Bytes, booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import { OAEP_HASHES } from '@keyledger/crypto';
+import { formatDuration, isoDuration } from '@keyledger/settings';
 import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
@@ -33,6 +34,18 @@ export const createKeyBody = z
 export const wrappingKeyBody = z
   .object({
     oaep_hash: z.enum(OAEP_HASHES, { message: `must be one of ${OAEP_HASHES.join(', ')}` }).optional(),
+  })
+  .strict();
+
+const TEN_YEARS_MS = 3_650 * 86_400_000;
+
+/** The retention setting: an ISO 8601 duration of days, hours, minutes, seconds (stored as written, normalized), or null for off. */
+export const retentionBody = z
+  .object({
+    auto_retire_after: z.union([
+      z.null(),
+      isoDuration({ minMs: 60_000, maxMs: TEN_YEARS_MS }).transform((ms) => formatDuration(ms)),
+    ]),
   })
   .strict();
 

@@ -5,6 +5,9 @@ import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
+import type { KeyRecord } from '@keyledger/domain';
+import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
+import type { KeyDependents, KeyHierarchyOptions } from '../context';
 import { KeyHierarchyService } from '../keyHierarchyService';
 import { createTenantRepository } from '../tenantRepository';
 
@@ -44,19 +47,46 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
       return ready(rootKeyStore);
     },
     newTenant: () => `${defaults.tenantPrefix}${Date.now()}x${(counter += 1)}`,
-    harness(options: { rootKeys?: RootKeyStore; clock?: () => Date } = {}) {
+    /** Every key of the tenant, live and destroyed, in creation order (the listing pages newest first). */
+    async listAll(service: KeyHierarchyService, tenant: string): Promise<KeyRecord[]> {
+      const { keys } = await service.listKeys(tenant, { page: 0, perPage: 10_000 });
+      return [...keys].reverse();
+    },
+    /**
+     * A service on the shared tables. What depends on keys is a fake unless given (`dependents`):
+     * set `usage.secretVersions` / `usage.lastDecryptAt` by kid to make a key look in use.
+     */
+    harness(
+      options: {
+        rootKeys?: RootKeyStore;
+        clock?: () => Date;
+        dependents?: KeyDependents;
+        retireQuietPeriodMs?: number;
+        onChange?: KeyHierarchyOptions['onChange'];
+      } = {},
+    ) {
       const db = ready(dynamo);
       const eventStore = new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots });
       const keyMaterial = new DynamoDbKeyMaterialStore({ client: db.client, tableName: db.tables.keyMaterial });
+      const catalog = new DynamoDbKeyCatalog({ client: db.client, tableName: db.tables.keyCatalog });
       const repository = createTenantRepository(eventStore, { snapshotEvery: defaults.snapshotEvery });
+      const usage = { secretVersions: new Map<string, number>(), lastDecryptAt: new Map<string, string>() };
+      const fakeDependents: KeyDependents = {
+        secretVersions: async (_tenant, kid) => usage.secretVersions.get(kid) ?? 0,
+        decrypts: async (_tenant, kid) => ({ lastDecryptAt: usage.lastDecryptAt.get(kid) ?? null, decrypts: usage.lastDecryptAt.has(kid) ? 1 : 0 }),
+      };
       const service = new KeyHierarchyService({
         repository,
         keyMaterial,
+        catalog,
+        dependents: options.dependents ?? fakeDependents,
+        retireQuietPeriodMs: options.retireQuietPeriodMs ?? 0,
         rootKeyStore: options.rootKeys ?? ready(rootKeyStore),
         namespaces: defaults.namespaces,
         clock: options.clock,
+        onChange: options.onChange,
       });
-      return { service, eventStore, keyMaterial, repository };
+      return { service, eventStore, keyMaterial, catalog, repository, usage };
     },
   };
 }

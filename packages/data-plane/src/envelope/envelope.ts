@@ -7,21 +7,28 @@ import {
   RandomIvSource,
 } from '@keyledger/crypto';
 import { CONTEXT_KEYS as C } from '@keyledger/domain';
-import { MalformedCiphertextError, UndecryptableError } from './errors';
+import { MalformedCiphertextError, UndecryptableError } from '../errors';
 
 /**
- * keyledger envelope, format version 1 (docs/envelope-format.md):
+ * keyledger envelope (docs/data-plane.md), formats 1 and 2, the same layout:
  *
  *   magic "KL" (2) | format version (1) | kid length L (1) | namespace key id (L, ASCII)
  *   | wrapped data key (60: IV 12 | encrypted DEK 32 | tag 16) | IV (12) | body (n) | tag (16)
  *
- * Everything before the body IV is the header. The body is AES-256-GCM under the data key with
- * AAD = header | encode(binding) | encode(caller context), where the binding names the tenant
- * and namespace (and, for secrets, the secret's name and version). The data key is AES-256-GCM
- * under the namespace key with AAD = encode(tenant, namespace, kid, key type).
+ * Everything before the body IV is the header. The data key is AES-256-GCM under the namespace
+ * key with AAD = encode(tenant, namespace, kid, key type). The body is AES-256-GCM under the
+ * data key with AAD = prefix | encode(binding) | encode(caller context), where the binding names
+ * the tenant and namespace (and, for secrets, the secret's name and version) and the prefix is:
+ * - format 2 (written now): "KL" 0x02. The key id and the wrapped data key are bound through the
+ *   data key instead (its wrap binds the kid; the body only opens under that data key), so the
+ *   data key can move under another namespace key without touching the body: a rewrap.
+ * - format 1 (read only): the whole header; moving it means decrypting and encrypting again.
  */
 export const ENVELOPE_MAGIC = Buffer.from('KL', 'latin1');
-export const ENVELOPE_FORMAT_VERSION = 1;
+/** The format written. */
+export const ENVELOPE_FORMAT_VERSION = 2;
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
+const V2_BODY_AAD_PREFIX = Buffer.from([0x4b, 0x4c, 0x02]);
 export const WRAPPED_DATA_KEY_BYTES = GCM_IV_BYTES + AES_256_KEY_BYTES + GCM_TAG_BYTES;
 export const MAX_KID_BYTES = 64;
 const KID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
@@ -40,14 +47,14 @@ export interface ParsedEnvelope {
   tag: Buffer;
 }
 
-export function encodeHeader(kid: string, wrappedDataKey: Uint8Array): Buffer {
+export function encodeHeader(kid: string, wrappedDataKey: Uint8Array, formatVersion = ENVELOPE_FORMAT_VERSION): Buffer {
   if (kid.length === 0 || kid.length > MAX_KID_BYTES || !KID_PATTERN.test(kid)) {
     throw new MalformedCiphertextError(`Key id ${JSON.stringify(kid)} cannot go into an envelope.`);
   }
   if (wrappedDataKey.length !== WRAPPED_DATA_KEY_BYTES) throw new MalformedCiphertextError('A wrapped data key is 60 bytes.');
   const header = Buffer.allocUnsafe(FIXED_HEADER_BYTES + kid.length + WRAPPED_DATA_KEY_BYTES);
   ENVELOPE_MAGIC.copy(header, 0);
-  header[2] = ENVELOPE_FORMAT_VERSION;
+  header[2] = formatVersion;
   header[3] = kid.length;
   header.write(kid, FIXED_HEADER_BYTES, 'latin1');
   header.set(wrappedDataKey, FIXED_HEADER_BYTES + kid.length);
@@ -61,9 +68,9 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
     throw new MalformedCiphertextError('The ciphertext is not a keyledger envelope (it does not start with "KL").');
   }
   const formatVersion = data[2]!;
-  if (formatVersion !== ENVELOPE_FORMAT_VERSION) {
+  if (!READABLE_FORMAT_VERSIONS.includes(formatVersion)) {
     throw new MalformedCiphertextError(
-      `The ciphertext has envelope format version ${formatVersion}; this service reads version ${ENVELOPE_FORMAT_VERSION}.`,
+      `The ciphertext has envelope format version ${formatVersion}; this service reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}.`,
     );
   }
   const kidLength = data[3]!;
@@ -107,16 +114,22 @@ export const EMPTY_CONTEXT_BYTES = encodeEncryptionContext({});
 
 const ivs = new RandomIvSource();
 
+/** What the body's AAD starts with: the whole header in format 1, the format's own prefix in format 2. */
+function bodyAadPrefix(formatVersion: number, header: Buffer): Buffer {
+  return formatVersion === 1 ? header : V2_BODY_AAD_PREFIX;
+}
+
 /**
- * Seals a body under a data key; returns the whole envelope (header, IV, body, tag). The AAD is
- * the header, then each of `aad` in order: the encoded binding (tenant, namespace, and extra
- * entries such as a secret's name and version), then the encoded caller context. Each encoding
- * is self-delimiting, so the concatenation is unambiguous.
+ * Seals a body under a data key; returns the whole envelope (header, IV, body, tag), in the
+ * format the header names. The AAD is the format's prefix, then each of `aad` in order: the
+ * encoded binding (tenant, namespace, and extra entries such as a secret's name and version),
+ * then the encoded caller context. Each encoding is self-delimiting, so the concatenation is
+ * unambiguous.
  */
 export function sealEnvelope(dataKey: Uint8Array, header: Buffer, aad: readonly Buffer[], plaintext: Uint8Array): Buffer {
   const iv = ivs.next();
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv, { authTagLength: GCM_TAG_BYTES });
-  cipher.setAAD(header);
+  cipher.setAAD(bodyAadPrefix(header[2]!, header));
   for (const part of aad) cipher.setAAD(part);
   const bodyOffset = header.length + GCM_IV_BYTES;
   const envelope = Buffer.allocUnsafe(bodyOffset + plaintext.length + GCM_TAG_BYTES);
@@ -133,7 +146,7 @@ export function openEnvelope(dataKey: Uint8Array, envelope: ParsedEnvelope, aad:
   let plaintext: Buffer | undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', dataKey, envelope.iv, { authTagLength: GCM_TAG_BYTES });
-    decipher.setAAD(envelope.header);
+    decipher.setAAD(bodyAadPrefix(envelope.formatVersion, envelope.header));
     for (const part of aad) decipher.setAAD(part);
     decipher.setAuthTag(envelope.tag);
     plaintext = decipher.update(envelope.body);
@@ -144,4 +157,13 @@ export function openEnvelope(dataKey: Uint8Array, envelope: ParsedEnvelope, aad:
     plaintext?.fill(0);
     throw new UndecryptableError();
   }
+}
+
+/**
+ * A format-2 envelope with its data key under another namespace key: the new header, then the
+ * same IV, body and tag (they do not depend on the header in this format).
+ */
+export function replaceHeader(envelope: ParsedEnvelope, header: Buffer): Buffer {
+  if (envelope.formatVersion !== 2 || header[2] !== 2) throw new Error('Only a format 2 envelope keeps its body when its data key moves.');
+  return Buffer.concat([header, envelope.iv, envelope.body, envelope.tag]);
 }

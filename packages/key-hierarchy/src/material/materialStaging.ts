@@ -11,10 +11,19 @@ export class MaterialStaging {
 
   async put(entry: WrappedKeyMaterial): Promise<void> {
     await this.store.put(entry);
-    this.staged.push({ tenant: entry.tenant, kid: entry.kid, parentKid: entry.parentKid });
+    this.staged.push(refOf(entry));
+  }
+
+  /** Many entries under a parent made for this command (a fresh TMK), in batches. */
+  async putMany(entries: readonly WrappedKeyMaterial[]): Promise<void> {
+    // Recorded first: a batch that fails half-way is abandoned whole.
+    this.staged.push(...entries.map(refOf));
+    await this.store.putMany(entries);
   }
 
   async abandon(): Promise<void> {
-    await Promise.all(this.staged.splice(0).map((ref) => this.store.delete(ref)));
+    await this.store.deleteMany(this.staged.splice(0));
   }
 }
+
+const refOf = (entry: WrappedKeyMaterial): KeyMaterialRef => ({ tenant: entry.tenant, kid: entry.kid, parentKid: entry.parentKid });

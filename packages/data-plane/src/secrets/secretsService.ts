@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { zeroize, type EncryptionContext } from '@keyledger/crypto';
 import { ConcurrencyError, CONTEXT_KEYS as C } from '@keyledger/domain';
-import type { CryptoDataPlane } from './cryptoDataPlane';
-import { SecretNotFoundError, SecretVersionConflictError } from './errors';
+import type { CryptoDataPlane } from '../cryptoDataPlane';
+import { SecretNotFoundError, SecretVersionConflictError } from '../errors';
 import type { SecretListPage, SecretRef, SecretStore, SecretVersionInfo } from './secretStore';
 
 /** Secret names: CredStash-like dotted names; no '/' or '#', which the table's keys use as separators. */
@@ -143,7 +143,8 @@ export class SecretsService {
   }
 }
 
-function secretBinding(name: string, version: number): EncryptionContext {
+/** What a secret value's envelope is bound to besides tenant and namespace: its name and version. */
+export function secretBinding(name: string, version: number): EncryptionContext {
   return { [C.secretName]: name, [C.secretVersion]: String(version) };
 }
 

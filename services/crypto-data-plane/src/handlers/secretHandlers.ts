@@ -1,96 +1,17 @@
 import { zeroize } from '@keyledger/crypto';
-import { SECRET_ALPHABETS, type CryptoDataPlane, type SecretsService } from '@keyledger/data-plane';
+import { SECRET_ALPHABETS, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
-import {
-  dataKeyBody,
-  decryptBody,
-  deleteSecretQuery,
-  encryptBody,
-  getSecretQuery,
-  listSecretsQuery,
-  namespaceOnlyQuery,
-  namespacePath,
-  noQuery,
-  putSecretBody,
-  rotateSecretBody,
-  secretPath,
-} from './schemas';
+import { deleteSecretQuery, getSecretQuery, listSecretsQuery, namespaceOnlyQuery, putSecretBody, rotateSecretBody, secretPath } from '../schemas';
 
-export interface CryptoDataPlaneDependencies {
-  dataPlane: Pick<CryptoDataPlane, 'encrypt' | 'decrypt' | 'generateDataKey'>;
-  secrets: SecretsService;
-  /** The JWT claim that names the caller's tenant. */
-  tenantClaim: string;
-  /**
-   * Wraps the handlers that change secrets (put, rotate, delete) so that each call is recorded
-   * as sapi/fapi. Reads and the crypto operations are not recorded: one event per encrypt would
-   * cost a DynamoDB write on the hot path.
-   */
-  recordChanges?: (handler: RouteHandler) => RouteHandler;
-  logger?: Logger;
-}
+export type SecretOperation = 'listSecrets' | 'putSecret' | 'getSecret' | 'deleteSecret' | 'listSecretVersions' | 'rotateSecret';
 
-export type CryptoDataPlaneOperation =
-  | 'encrypt'
-  | 'decrypt'
-  | 'generateDataKey'
-  | 'listSecrets'
-  | 'putSecret'
-  | 'getSecret'
-  | 'deleteSecret'
-  | 'listSecretVersions'
-  | 'rotateSecret';
-
-/** Bytes for a response, zeroed here once encoded. */
-function base64Once(bytes: Buffer): string {
-  const text = bytes.toString('base64');
-  zeroize(bytes);
-  return text;
-}
-
-export function createCryptoDataPlaneHandlers(deps: CryptoDataPlaneDependencies): Record<CryptoDataPlaneOperation, RouteHandler> {
-  const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
-  const recordChanges = deps.recordChanges ?? ((handler: RouteHandler) => handler);
-  const { dataPlane, secrets } = deps;
+export function createSecretHandlers(
+  secrets: SecretsService,
+  common: { tenantClaim: string; logger?: Logger },
+  recordChanges: (handler: RouteHandler) => RouteHandler,
+): Record<SecretOperation, RouteHandler> {
   return {
-    encrypt: createRouteHandler({
-      ...common,
-      route: routeFor('encrypt'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: encryptBody },
-      handle: async ({ auth, input }) => {
-        const { plaintext, encryption_context: encryptionContext } = input.body;
-        try {
-          const { ciphertext, kid } = await dataPlane.encrypt({ tenant: auth.tenant, namespace: input.pathParameters.ns, plaintext, encryptionContext });
-          return json(200, { ciphertext: ciphertext.toString('base64'), kid });
-        } finally {
-          zeroize(plaintext);
-        }
-      },
-    }),
-    decrypt: createRouteHandler({
-      ...common,
-      route: routeFor('decrypt'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: decryptBody },
-      handle: async ({ auth, input }) => {
-        const { ciphertext, encryption_context: encryptionContext } = input.body;
-        const plaintext = await dataPlane.decrypt({ tenant: auth.tenant, namespace: input.pathParameters.ns, ciphertext, encryptionContext });
-        return json(200, { plaintext: base64Once(plaintext) });
-      },
-    }),
-    generateDataKey: createRouteHandler({
-      ...common,
-      route: routeFor('generateDataKey'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: dataKeyBody },
-      handle: async ({ auth, input }) => {
-        const { plaintextKey, ciphertextKey, kid } = await dataPlane.generateDataKey({
-          tenant: auth.tenant,
-          namespace: input.pathParameters.ns,
-          encryptionContext: input.body.encryption_context,
-        });
-        return json(200, { plaintext_key: base64Once(plaintextKey), ciphertext_key: ciphertextKey.toString('base64'), kid });
-      },
-    }),
     listSecrets: createRouteHandler({
       ...common,
       route: routeFor('listSecrets'),

@@ -24,6 +24,13 @@ export interface SecretHead {
   latest?: StoredSecretVersion;
 }
 
+/** A live version as the indexes list it; `position` orders it within its namespace. */
+export interface SecretVersionKey {
+  name: string;
+  version: number;
+  position: string;
+}
+
 export interface SecretListPage {
   secrets: Array<{ name: string; version: number }>;
   /** Pass as `after` for the next page; null on the last page. */
@@ -47,4 +54,18 @@ export interface SecretStore {
   deleteVersion(ref: SecretRef, version: number, deletedAt: string): Promise<boolean>;
   /** Deletes every version; returns how many items went. */
   deleteAll(ref: SecretRef): Promise<number>;
+  /** Live versions whose data key the namespace key wraps. */
+  countByKid(tenant: string, kid: string): Promise<number>;
+  countInNamespace(scope: Omit<SecretRef, 'name'>): Promise<number>;
+  /** One page of a namespace's live versions, in (name, version) order, after a position. */
+  versionsInNamespace(scope: Omit<SecretRef, 'name'>, page: { after?: string; limit: number }): Promise<{ versions: SecretVersionKey[]; next: string | null }>;
+  /** Some live versions under a namespace key (the first page of the by-kid index). */
+  versionsUnderKid(tenant: string, kid: string, limit: number): Promise<SecretVersionKey[]>;
+  /**
+   * Replaces a version's envelope by the same value with its data key under another namespace
+   * key, if it is still live and under `fromKid`; false otherwise. Records who moved it.
+   */
+  moveDataKey(ref: SecretRef, version: number, move: { fromKid: string; toKid: string; ciphertext: Buffer; movedBy: string }): Promise<boolean>;
+  /** The job that last moved the version's data key, if any. */
+  movedBy(ref: SecretRef, version: number): Promise<string | undefined>;
 }

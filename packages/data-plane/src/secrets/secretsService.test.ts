@@ -1,16 +1,16 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SECRETS_ATTR } from '@keyledger/dynamodb';
 import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
-import { CryptoDataPlane } from './cryptoDataPlane';
+import { CryptoDataPlane } from '../cryptoDataPlane';
 import { DynamoDbSecretStore, padVersion } from './dynamoDbSecretStore';
-import { NamespaceNotFoundError, SecretNotFoundError, SecretVersionConflictError, UndecryptableError } from './errors';
+import { NamespaceNotFoundError, SecretNotFoundError, SecretVersionConflictError, UndecryptableError } from '../errors';
 import { SECRET_ALPHABETS, SecretsService } from './secretsService';
 
 const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: 5, tenantPrefix: 'sec' });
 
 function setup() {
   const { service, repository } = fixture.harness();
-  const dataPlane = new CryptoDataPlane({ keyHierarchy: service });
+  const dataPlane = new CryptoDataPlane({ keySource: service });
   const store = new DynamoDbSecretStore({ client: fixture.dynamo.client, tableName: fixture.dynamo.tables.secrets });
   const secrets = new SecretsService({ store, dataPlane });
   const tenant = fixture.newTenant();

@@ -1,5 +1,4 @@
 import {
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -7,10 +6,9 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { SECRETS_ATTR as A, SECRETS_BY_NAMESPACE_INDEX } from '@keyledger/dynamodb';
-import type { SecretHead, SecretListPage, SecretRef, SecretStore, SecretVersionInfo, StoredSecretVersion } from './secretStore';
+import { batchWrite, SECRETS_ATTR as A, SECRETS_BY_KID_INDEX, SECRETS_BY_NAMESPACE_INDEX } from '@keyledger/dynamodb';
+import type { SecretHead, SecretListPage, SecretRef, SecretStore, SecretVersionInfo, SecretVersionKey, StoredSecretVersion } from './secretStore';
 
 type Item = Record<string, AttributeValue>;
 
@@ -21,12 +19,19 @@ const AFTER_ALL_VERSIONS = '$';
 export const padVersion = (version: number) => String(version).padStart(VERSION_DIGITS, '0');
 const secretId = (ref: SecretRef) => `${ref.tenant}/${ref.namespace}/${ref.name}`;
 const namespaceId = (scope: Omit<SecretRef, 'name'>) => `${scope.tenant}/${scope.namespace}`;
+const kidRef = (tenant: string, kid: string) => `${tenant}/${kid}`;
 const key = (ref: SecretRef, version: number): Item => ({ [A.secretId]: { S: secretId(ref) }, [A.version]: { S: padVersion(version) } });
 
 function toVersion(item: Item): StoredSecretVersion | undefined {
   const ciphertext = item[A.ciphertext]?.B;
   if (!ciphertext) return undefined;
   return { ...toInfo(item), ciphertext: Buffer.from(ciphertext) };
+}
+
+/** A live version from its `name#version` index key; the key is also its position in the namespace. */
+function versionKey(nameVersion: string): SecretVersionKey {
+  const split = nameVersion.lastIndexOf('#');
+  return { name: nameVersion.slice(0, split), version: Number(nameVersion.slice(split + 1)), position: nameVersion };
 }
 
 function toInfo(item: Item): SecretVersionInfo {
@@ -69,6 +74,7 @@ export class DynamoDbSecretStore implements SecretStore {
             [A.namespaceId]: { S: namespaceId(ref) },
             [A.nameVersion]: { S: `${ref.name}#${padVersion(record.version)}` },
             [A.kid]: { S: record.kid },
+            [A.kidRef]: { S: kidRef(ref.tenant, record.kid) },
             [A.ciphertext]: { B: record.ciphertext },
             [A.createdAt]: { S: record.createdAt },
             [A.createdBy]: { S: record.createdBy },
@@ -139,9 +145,9 @@ export class DynamoDbSecretStore implements SecretStore {
           TableName: this.options.tableName,
           Key: key(ref, version),
           // The value goes for good; the number stays taken so it is never reused.
-          UpdateExpression: 'REMOVE #ct, #ns, #nv SET #deleted = :at',
+          UpdateExpression: 'REMOVE #ct, #ns, #nv, #kr SET #deleted = :at',
           ConditionExpression: 'attribute_exists(#ct)',
-          ExpressionAttributeNames: { '#ct': A.ciphertext, '#ns': A.namespaceId, '#nv': A.nameVersion, '#deleted': A.deletedAt },
+          ExpressionAttributeNames: { '#ct': A.ciphertext, '#ns': A.namespaceId, '#nv': A.nameVersion, '#kr': A.kidRef, '#deleted': A.deletedAt },
           ExpressionAttributeValues: { ':at': { S: deletedAt } },
         }),
       );
@@ -155,16 +161,115 @@ export class DynamoDbSecretStore implements SecretStore {
   async deleteAll(ref: SecretRef): Promise<number> {
     const keys: Item[] = [];
     for await (const item of this.query(ref, { newestFirst: false, pageSize: 100, keysOnly: true })) keys.push(item);
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests: WriteRequest[] = keys.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: item } }));
-      for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
-        const result = await this.options.client.send(new BatchWriteItemCommand({ RequestItems: { [this.options.tableName]: requests } }));
-        requests = result.UnprocessedItems?.[this.options.tableName] ?? [];
-        if (attempt >= 8 && requests.length > 0) throw new Error(`DynamoDB left ${requests.length} secret versions undeleted; retry the delete.`);
-      }
-    }
+    await batchWrite(this.options.client, this.options.tableName, keys.map((item) => ({ DeleteRequest: { Key: item } })));
     return keys.length;
+  }
+
+  async countByKid(tenant: string, kid: string): Promise<number> {
+    let count = 0;
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: SECRETS_BY_KID_INDEX,
+          KeyConditionExpression: '#kr = :kr',
+          ExpressionAttributeNames: { '#kr': A.kidRef },
+          ExpressionAttributeValues: { ':kr': { S: kidRef(tenant, kid) } },
+          Select: 'COUNT',
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return count;
+  }
+
+  async countInNamespace(scope: Omit<SecretRef, 'name'>): Promise<number> {
+    let count = 0;
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: SECRETS_BY_NAMESPACE_INDEX,
+          KeyConditionExpression: '#ns = :ns',
+          ExpressionAttributeNames: { '#ns': A.namespaceId },
+          ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) } },
+          Select: 'COUNT',
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return count;
+  }
+
+  async versionsInNamespace(
+    scope: Omit<SecretRef, 'name'>,
+    page: { after?: string; limit: number },
+  ): Promise<{ versions: SecretVersionKey[]; next: string | null }> {
+    const result = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: SECRETS_BY_NAMESPACE_INDEX,
+        KeyConditionExpression: page.after === undefined ? '#ns = :ns' : '#ns = :ns AND #nv > :after',
+        ExpressionAttributeNames: { '#ns': A.namespaceId, ...(page.after === undefined ? {} : { '#nv': A.nameVersion }) },
+        ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) }, ...(page.after === undefined ? {} : { ':after': { S: page.after } }) },
+        Limit: page.limit,
+      }),
+    );
+    const versions = (result.Items ?? []).map((item) => versionKey(item[A.nameVersion]?.S ?? ''));
+    return { versions, next: result.LastEvaluatedKey ? (versions.at(-1)?.position ?? null) : null };
+  }
+
+  async versionsUnderKid(tenant: string, kid: string, limit: number): Promise<SecretVersionKey[]> {
+    const result = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: SECRETS_BY_KID_INDEX,
+        KeyConditionExpression: '#kr = :kr',
+        ExpressionAttributeNames: { '#kr': A.kidRef },
+        ExpressionAttributeValues: { ':kr': { S: kidRef(tenant, kid) } },
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => versionKey(item[A.nameVersion]?.S ?? ''));
+  }
+
+  async moveDataKey(ref: SecretRef, version: number, move: { fromKid: string; toKid: string; ciphertext: Buffer; movedBy: string }): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: key(ref, version),
+          UpdateExpression: 'SET #kid = :to, #kr = :kr, #ct = :ct, #by = :by',
+          // Only a live version still under the old key: a concurrent delete or another job wins.
+          ConditionExpression: '#kid = :from AND attribute_exists(#ct)',
+          ExpressionAttributeNames: { '#kid': A.kid, '#kr': A.kidRef, '#ct': A.ciphertext, '#by': A.reencryptedBy },
+          ExpressionAttributeValues: {
+            ':from': { S: move.fromKid },
+            ':to': { S: move.toKid },
+            ':kr': { S: kidRef(ref.tenant, move.toKid) },
+            ':ct': { B: move.ciphertext },
+            ':by': { S: move.movedBy },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async movedBy(ref: SecretRef, version: number): Promise<string | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: key(ref, version), ConsistentRead: true, ProjectionExpression: '#by', ExpressionAttributeNames: { '#by': A.reencryptedBy } }),
+    );
+    return Item?.[A.reencryptedBy]?.S;
   }
 
   private async *query(ref: SecretRef, options: { newestFirst: boolean; pageSize: number; keysOnly?: boolean }): AsyncGenerator<Item> {
@@ -187,4 +292,14 @@ export class DynamoDbSecretStore implements SecretStore {
       exclusiveStartKey = result.LastEvaluatedKey;
     } while (exclusiveStartKey);
   }
+}
+
+/**
+ * A Secrets item of an older local table, for the table's current definition: a live version
+ * gets its by-kid index key (see ensureTables in @keyledger/dynamodb).
+ */
+export function upgradeSecretItem(table: string, item: Item): Item {
+  if (table !== 'secrets' || !item[A.ciphertext] || item[A.kidRef] || !item[A.kid]?.S) return item;
+  const tenant = (item[A.secretId]?.S ?? '').split('/')[0] ?? '';
+  return { ...item, [A.kidRef]: { S: kidRef(tenant, item[A.kid]!.S!) } };
 }

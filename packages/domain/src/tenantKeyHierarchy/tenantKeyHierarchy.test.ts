@@ -1,8 +1,8 @@
-import type { ProvisionTenant, Rekey } from './commands';
-import { IllegalKeyStateError, NotFoundError, ValidationError } from './errors';
-import type { KeyHierarchyEvent } from './events';
-import { deciderSpecification } from './testing/deciderSpecification';
-import { evolve, initialState, tenantKeyHierarchyDecider, type TenantKeyHierarchy } from './tenantKeyHierarchy';
+import type { ProvisionTenant, Rekey } from '../commands';
+import { IllegalKeyStateError, NotFoundError, ValidationError } from '../errors';
+import type { KeyHierarchyEvent } from '../events';
+import { deciderSpecification } from '../testing/deciderSpecification';
+import { evolve, initialState, keysDestroyedBy, tenantKeyHierarchyDecider, type TenantKeyHierarchy } from './index';
 
 const spec = deciderSpecification(tenantKeyHierarchyDecider);
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -58,7 +58,7 @@ describe('ProvisionTenant', () => {
       .given([])
       .when(provision())
       .then([
-        { type: 'TenantProvisioned', data: { tenant: 'acme', rootKey: { kid: 'erk', createdAt: '2025-12-01T00:00:00.000Z' }, occurredAt: T0 } },
+        { type: 'TenantProvisioned', data: { tenant: 'acme', rootKey: { kid: 'erk', createdAt: '2025-12-01T00:00:00.000Z' }, catalogVersion: 1, occurredAt: T0 } },
         {
           type: 'KeyCreated',
           data: { kid: 'tmk1', keyType: 'tenant-master-key', state: 'active', parentKid: 'erk', namespace: null, fingerprint: 'fp-tmk1', cause: 'provision', occurredAt: T0 },
@@ -78,12 +78,14 @@ describe('ProvisionTenant', () => {
     spec.given([]).when(provision()).thenState((state) => {
       expect(state.status).toBe('provisioned');
       if (state.status !== 'provisioned') return;
-      expect(state.keys.map((key) => [key.kid, key.type, key.state, key.parentKid])).toEqual([
-        ['erk', 'environment-root-key', 'active', null],
-        ['tmk1', 'tenant-master-key', 'active', 'erk'],
-        ['ns-default-1', 'tenant-encryption-key', 'active', 'tmk1'],
-        ['ns-secrets-1', 'tenant-encryption-key', 'active', 'tmk1'],
+      expect(state.keys.map((key) => [key.kid, key.type, key.state, key.parentKid, key.seq])).toEqual([
+        ['erk', 'environment-root-key', 'active', null, 0],
+        ['tmk1', 'tenant-master-key', 'active', 'erk', 1],
+        ['ns-default-1', 'tenant-encryption-key', 'active', 'tmk1', 2],
+        ['ns-secrets-1', 'tenant-encryption-key', 'active', 'tmk1', 3],
       ]);
+      expect(state.keyCount).toBe(4);
+      expect(state.catalogComplete).toBe(true);
       expect(state.activeTmkKid).toBe('tmk1');
       expect(state.activeNamespaceKeys).toEqual({ default: 'ns-default-1', secrets: 'ns-secrets-1' });
     });
@@ -155,7 +157,7 @@ describe('Rekey', () => {
         },
         { type: 'KeyStateChanged', data: { kid: 'ns-default-1', keyType: 'tenant-encryption-key', from: 'active', to: 'deactivated', cause: 'rekey', occurredAt: T1 } },
         { type: 'KeyStateChanged', data: { kid: 'ns-secrets-1', keyType: 'tenant-encryption-key', from: 'active', to: 'deactivated', cause: 'rekey', occurredAt: T1 } },
-        { type: 'KeysRewrapped', data: { kids: ['ns-default-1', 'ns-secrets-1'], fromParentKid: 'tmk1', toParentKid: 'tmk2', cause: 'rekey', occurredAt: T1 } },
+        { type: 'KeysRewrapped', data: { fromParentKid: 'tmk1', toParentKid: 'tmk2', cause: 'rekey', occurredAt: T1 } },
         { type: 'KeyStateChanged', data: { kid: 'tmk1', keyType: 'tenant-master-key', from: 'active', to: 'destroyed', cause: 'rekey', occurredAt: T1 } },
         { type: 'TenantRekeyed', data: { previousTmkKid: 'tmk1', tmkKid: 'tmk2', occurredAt: T1 } },
       ]);
@@ -166,9 +168,11 @@ describe('Rekey', () => {
       expect(activeKeys(state).map((key) => key.kid)).toEqual(['erk', 'tmk2', 'ns-default-2', 'ns-secrets-2']);
       if (state.status !== 'provisioned') return;
       const byKid = Object.fromEntries(state.keys.map((key) => [key.kid, key]));
-      expect(byKid['tmk1']).toMatchObject({ state: 'destroyed', updatedAt: T1 });
-      expect(byKid['ns-default-1']).toMatchObject({ state: 'deactivated', parentKid: 'tmk2' });
-      expect(byKid['ns-secrets-1']).toMatchObject({ state: 'deactivated', parentKid: 'tmk2' });
+      // The destroyed TMK has left the decision state for the key catalog; the count still has it.
+      expect(byKid['tmk1']).toBeUndefined();
+      expect(state.keyCount).toBe(7);
+      expect(byKid['ns-default-1']).toMatchObject({ state: 'deactivated', parentKid: 'tmk2', deactivatedAt: T1 });
+      expect(byKid['ns-secrets-1']).toMatchObject({ state: 'deactivated', parentKid: 'tmk2', deactivatedAt: T1 });
       expect(state.rekeyCount).toBe(1);
     });
   });
@@ -176,11 +180,16 @@ describe('Rekey', () => {
   it('re-wraps keys deactivated by earlier rekeys too, without changing their state again', () => {
     spec.given(afterRekeys(1)).when(rekeyCommand(3, T2)).thenState((state, emitted) => {
       const rewrapped = emitted.find((event) => event.type === 'KeysRewrapped');
-      expect(rewrapped?.data).toMatchObject({
-        kids: ['ns-default-1', 'ns-secrets-1', 'ns-default-2', 'ns-secrets-2'],
-        fromParentKid: 'tmk2',
-        toParentKid: 'tmk3',
-      });
+      expect(rewrapped?.data).toEqual({ fromParentKid: 'tmk2', toParentKid: 'tmk3', cause: 'rekey', occurredAt: T2 });
+      if (state.status !== 'provisioned') return;
+      expect(state.keys.filter((key) => key.type === 'tenant-encryption-key').map((key) => [key.kid, key.parentKid])).toEqual([
+        ['ns-default-1', 'tmk3'],
+        ['ns-secrets-1', 'tmk3'],
+        ['ns-default-2', 'tmk3'],
+        ['ns-secrets-2', 'tmk3'],
+        ['ns-default-3', 'tmk3'],
+        ['ns-secrets-3', 'tmk3'],
+      ]);
       const deactivations = emitted.filter((event) => event.type === 'KeyStateChanged' && event.data.to === 'deactivated');
       expect(deactivations.map((event) => (event.data as { kid: string }).kid)).toEqual(['ns-default-2', 'ns-secrets-2']);
       expect(activeKeys(state).map((key) => key.kid)).toEqual(['erk', 'tmk3', 'ns-default-3', 'ns-secrets-3']);
@@ -213,8 +222,28 @@ describe('Rekey', () => {
       .thenThrows(ValidationError, /exactly the active namespaces/);
   });
 
-  it('refuses to reuse the id of a destroyed TMK (destroyed is final)', () => {
-    spec.given(afterRekeys(1)).when(rekeyCommand(3, T2, { tmk: { kid: 'tmk1', fingerprint: 'f' } })).thenThrows(ValidationError, /tmk1 is already in use/);
+  it('refuses to reuse the id of a live key', () => {
+    spec.given(afterRekeys(1)).when(rekeyCommand(3, T2, { tmk: { kid: 'ns-default-1', fingerprint: 'f' } })).thenThrows(ValidationError, /ns-default-1 is already in use/);
+  });
+
+  it('writes commits whose size does not grow with the tenant\'s history', () => {
+    const sizes: number[] = [];
+    let events = provisioned();
+    let state = events.reduce(evolve, initialState());
+    for (let n = 2; n <= 301; n += 1) {
+      const emitted = tenantKeyHierarchyDecider.decide(rekeyCommand(n, T1), state);
+      sizes.push(JSON.stringify(emitted).length);
+      state = emitted.reduce(evolve, state);
+      events = [...events, ...emitted];
+    }
+    // Every rekey commit names the same number of keys, whatever came before: only the ids' digits grow
+    // (listing the re-wrapped keys, the 300th would be about 9 KB larger than the first).
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(100);
+    if (state.status !== 'provisioned') return;
+    // 300 rekeys without retirement: the ERK, one TMK and every namespace key (live); no destroyed TMK.
+    expect(state.keys).toHaveLength(2 + 2 * 301);
+    expect(state.keys.filter((key) => key.type === 'tenant-master-key')).toHaveLength(1);
+    expect(state.keyCount).toBe(1 + 301 * 3);
   });
 });
 
@@ -232,5 +261,71 @@ describe('evolve', () => {
   it('keeps state JSON-safe', () => {
     const state = afterRekeys(2).reduce(evolve, initialState());
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+  });
+});
+
+describe('RetireKey', () => {
+  const retire = (kid: string, cause: 'retire' | 'retention' = 'retire') => ({ type: 'RetireKey' as const, data: { kid, cause, now: T2 } });
+
+  it('destroys a deactivated namespace key, which then leaves the decision state', () => {
+    spec
+      .given(afterRekeys(1))
+      .when(retire('ns-default-1'))
+      .then([{ type: 'KeyStateChanged', data: { kid: 'ns-default-1', keyType: 'tenant-encryption-key', from: 'deactivated', to: 'destroyed', cause: 'retire', occurredAt: T2 } }]);
+    spec.given(afterRekeys(1)).when(retire('ns-default-1', 'retention')).thenState((state) => {
+      if (state.status !== 'provisioned') throw new Error('not provisioned');
+      expect(state.keys.map((key) => key.kid)).not.toContain('ns-default-1');
+      expect(state.keys.map((key) => key.kid)).toContain('ns-secrets-1');
+    });
+  });
+
+  it.each([
+    ['an active namespace key', 'ns-default-2', /active key of namespace 'default'; rekey first/],
+    ['the active TMK', 'tmk2', /active tenant master key; a rekey replaces and destroys it/],
+    ['the environment root key', 'erk', /environment root key/],
+  ])('refuses %s', (_what, kid, message) => {
+    spec.given(afterRekeys(1)).when(retire(kid)).thenThrows(IllegalKeyStateError, message);
+  });
+
+  it('refuses a key that is not live (never existed, or already destroyed)', () => {
+    spec.given(afterRekeys(1)).when(retire('tmk1')).thenThrows(NotFoundError, /tmk1 does not exist/);
+  });
+});
+
+describe('keysDestroyedBy', () => {
+  it('gives the catalog record of every key a batch of events destroys', () => {
+    const state = afterRekeys(1).reduce(evolve, initialState());
+    const emitted = tenantKeyHierarchyDecider.decide(rekeyCommand(3, T2), state);
+
+    expect(keysDestroyedBy(state, emitted)).toEqual([
+      expect.objectContaining({ kid: 'tmk2', type: 'tenant-master-key', state: 'destroyed', updatedAt: T2, parentKid: 'erk', seq: 4 }),
+    ]);
+    expect(keysDestroyedBy(state, [])).toEqual([]);
+  });
+});
+
+describe('ChangeRetentionPolicy', () => {
+  it('records a new setting once, and nothing when it is unchanged', () => {
+    const change = (autoRetireAfter: string | null) => ({ type: 'ChangeRetentionPolicy' as const, data: { autoRetireAfter, now: T1 } });
+    spec.given(provisioned()).when(change('P30D')).then([{ type: 'RetentionPolicyChanged', data: { autoRetireAfter: 'P30D', occurredAt: T1 } }]);
+    spec.given([...provisioned(), { type: 'RetentionPolicyChanged', data: { autoRetireAfter: 'P30D', occurredAt: T1 } }]).when(change('P30D')).then([]);
+    spec.given(provisioned()).when(change(null)).then([]);
+  });
+});
+
+describe('streams written before the key catalog', () => {
+  it('replay: listed re-wraps still move exactly their keys, and the catalog is marked for a backfill', () => {
+    const legacy: KeyHierarchyEvent[] = [
+      { type: 'TenantProvisioned', data: { tenant: 'acme', rootKey: { kid: 'erk', createdAt: T0 }, occurredAt: T0 } },
+      ...provisioned().slice(1),
+      { type: 'KeysRewrapped', data: { kids: ['ns-default-1'], fromParentKid: 'tmk1', toParentKid: 'tmk9', cause: 'rekey', occurredAt: T1 } },
+    ];
+    const state = legacy.reduce(evolve, initialState());
+    if (state.status !== 'provisioned') throw new Error('not provisioned');
+    expect(state.catalogComplete).toBe(false);
+    expect(state.keys.find((key) => key.kid === 'ns-default-1')?.parentKid).toBe('tmk9');
+    expect(state.keys.find((key) => key.kid === 'ns-secrets-1')?.parentKid).toBe('tmk1');
+    spec.given(legacy).when({ type: 'RecordKeyCatalogBackfill', data: { keys: 0, now: T1 } }).then([{ type: 'KeyCatalogBackfilled', data: { keys: 0, occurredAt: T1 } }]);
+    spec.given(provisioned()).when({ type: 'RecordKeyCatalogBackfill', data: { keys: 0, now: T1 } }).then([]);
   });
 });

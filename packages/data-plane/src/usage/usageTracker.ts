@@ -1,0 +1,112 @@
+import { silentLogger, type Logger } from '@keyledger/domain';
+import type { KeyUsageRecord, KeyUsageStore } from './keyUsageStore';
+
+interface Pending {
+  decrypts: number;
+  lastDecryptAt: string;
+}
+
+const MAX_TRACKED_KEYS = 100_000;
+
+/**
+ * Counts decrypts (rewraps included) under deactivated namespace keys in memory, and writes
+ * them every `flushIntervalMs`: never a write per request, except that the first use of a key
+ * in this process is written at once, so a retirement check in another process (another
+ * Lambda) sees it. A failed write is kept and retried at the next flush. In AWS, counts of a
+ * process that ends between flushes are lost (the first-use time never is): `decrypts` is a
+ * lower bound, `last_decrypt_at` at most one flush interval behind.
+ */
+export class UsageTracker {
+  private readonly pending = new Map<string, Pending>();
+  private readonly seen = new Set<string>();
+  private readonly logger: Logger;
+  private lastFlush: number;
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: { store: KeyUsageStore; flushIntervalMs: number; clock?: () => Date; logger?: Logger },
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.lastFlush = this.clock().getTime();
+  }
+
+  /** Notes one decrypt; resolves once it is stored when it is the key's first use here (else at once). */
+  async noteDecrypt(tenant: string, kid: string): Promise<void> {
+    const id = `${tenant}\0${kid}`;
+    const at = this.clock().toISOString();
+    if (!this.seen.has(id)) {
+      if (this.seen.size >= MAX_TRACKED_KEYS) this.seen.clear();
+      this.seen.add(id);
+      try {
+        await this.options.store.add(tenant, kid, { decrypts: 1, lastDecryptAt: at });
+        return;
+      } catch (error) {
+        this.logger.warn('first use of a deactivated key not recorded; the next flush retries', { tenant, kid, error: String(error) });
+      }
+    }
+    const entry = this.pending.get(id);
+    if (entry) {
+      entry.decrypts += 1;
+      entry.lastDecryptAt = at;
+    } else {
+      this.pending.set(id, { decrypts: 1, lastDecryptAt: at });
+    }
+    if (this.clock().getTime() - this.lastFlush >= this.options.flushIntervalMs) void this.flush();
+  }
+
+  /** Writes what was counted since the last flush (one write per key). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.lastFlush = this.clock().getTime();
+    const batch = [...this.pending];
+    this.pending.clear();
+    this.flushing = (async () => {
+      for (const [id, usage] of batch) {
+        const [tenant, kid] = id.split('\0') as [string, string];
+        try {
+          await this.options.store.add(tenant, kid, usage);
+        } catch (error) {
+          this.merge(id, usage);
+          this.logger.warn('key usage not flushed; retried at the next flush', { tenant, kid, error: String(error) });
+        }
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** What is stored, plus what this process has counted and not written yet. */
+  async usage(tenant: string, kid: string): Promise<KeyUsageRecord> {
+    const stored = await this.options.store.get(tenant, kid);
+    const local = this.pending.get(`${tenant}\0${kid}`);
+    if (!local) return stored;
+    const lastDecryptAt = stored.lastDecryptAt && stored.lastDecryptAt > local.lastDecryptAt ? stored.lastDecryptAt : local.lastDecryptAt;
+    return { lastDecryptAt, decrypts: stored.decrypts + local.decrypts };
+  }
+
+  /** Flushes on a timer too (a long-running process; Lambda flushes as requests come). */
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private merge(id: string, usage: Pending): void {
+    const entry = this.pending.get(id);
+    if (!entry) this.pending.set(id, { ...usage });
+    else {
+      entry.decrypts += usage.decrypts;
+      if (usage.lastDecryptAt > entry.lastDecryptAt) entry.lastDecryptAt = usage.lastDecryptAt;
+    }
+  }
+
+  private clock(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+}

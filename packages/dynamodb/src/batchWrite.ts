@@ -1,0 +1,28 @@
+import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+
+const BATCH_SIZE = 25;
+const MAX_ROUNDS = 8;
+const CONCURRENT_BATCHES = 4;
+
+/**
+ * Writes or deletes many items with BatchWriteItem: 25 per call, a few calls at a time, and
+ * what DynamoDB leaves unprocessed retried with a growing pause. Unconditional, so only for
+ * items no other writer can hold (new ids) or that are deleted for good.
+ */
+export async function batchWrite(client: DynamoDBClient, tableName: string, requests: readonly WriteRequest[]): Promise<void> {
+  const batches: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(requests.slice(i, i + BATCH_SIZE));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      let pending = batches[next++]!;
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_ROUNDS) throw new Error(`DynamoDB left ${pending.length} writes to ${tableName} unprocessed; retry.`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
+        const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+        pending = result.UnprocessedItems?.[tableName] ?? [];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_BATCHES, batches.length) }, worker));
+}

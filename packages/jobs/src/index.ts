@@ -1,0 +1,4 @@
+export * from './job';
+export * from './jobStore';
+export * from './dynamoDbJobStore';
+export * from './jobRunner';

@@ -1,0 +1,2 @@
+export * from './keyCatalog';
+export * from './dynamoDbKeyCatalog';

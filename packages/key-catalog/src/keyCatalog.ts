@@ -1,0 +1,23 @@
+import type { KeyRecord } from '@keyledger/domain';
+
+/** A tenant whose retention setting retires quiet, unused deactivated keys automatically. */
+export interface RetentionRegistration {
+  tenant: string;
+  autoRetireAfter: string;
+}
+
+/**
+ * Where destroyed keys go when they leave a tenant's decision state: still listed (Auth0 lists
+ * them), read a page at a time. Entries are written before the commit that destroys the key,
+ * so the listing never misses one; an entry whose key is still live in the state is ignored.
+ */
+export interface KeyCatalog {
+  /** Writes (or rewrites) destroyed keys' records. */
+  put(tenant: string, records: readonly KeyRecord[]): Promise<void>;
+  get(tenant: string, kid: string): Promise<KeyRecord | undefined>;
+  /** The records with `fromSeq <= seq <= toSeq`, newest (highest seq) first. */
+  range(tenant: string, fromSeq: number, toSeq: number): Promise<KeyRecord[]>;
+  /** Registers the tenant's automatic retirement, or (null) removes it. */
+  setRetention(tenant: string, autoRetireAfter: string | null): Promise<void>;
+  retentionRegistrations(): Promise<RetentionRegistration[]>;
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import {
+  backoffDelay,
+  keysDestroyedBy,
+  silentLogger,
+  sleep,
+  tenantStreamId,
+  type KeyHierarchyEvent,
+  type Logger,
+  type TenantKeyHierarchy,
+} from '@keyledger/domain';
+import type { Decision, Loaded } from '@keyledger/event-store';
+import type { KeyCatalog } from '@keyledger/key-catalog';
+import type { KeyMaterialStore } from '@keyledger/key-material';
+import type { RootKeyStore } from '@keyledger/root-key-store';
+import type { TenantRepository } from './tenantRepository';
+
+/** What depends on a namespace key, as the stores that know it report it (wired by each composition root). */
+export interface KeyDependents {
+  /** Live stored secret versions whose data key the key wraps. */
+  secretVersions(tenant: string, kid: string): Promise<number>;
+  /** Data-plane decrypts (rewraps included) under the key: the last one, and how many since it was deactivated. */
+  decrypts(tenant: string, kid: string): Promise<{ lastDecryptAt: string | null; decrypts: number }>;
+}
+
+/** What a committed change did, for caches that must follow at once (the local data plane). */
+export interface HierarchyChange {
+  tenant: string;
+  /** Keys this change destroyed. */
+  destroyed: string[];
+}
+
+export interface KeyHierarchyOptions {
+  repository: TenantRepository;
+  keyMaterial: KeyMaterialStore;
+  rootKeyStore: RootKeyStore;
+  catalog: KeyCatalog;
+  dependents: KeyDependents;
+  /** Namespaces every tenant gets a key for (KEYLEDGER_NAMESPACES). */
+  namespaces: readonly string[];
+  /** A deactivated key is retired only after this long without a decrypt (KEYLEDGER_RETIRE_QUIET_PERIOD); 0 turns the check off. */
+  retireQuietPeriodMs?: number;
+  clock?: () => Date;
+  newKid?: () => string;
+  /**
+   * Material whose key is unknown to the event log is only swept once it is older than this:
+   * it may belong to a command of another process that has not committed yet.
+   */
+  orphanGraceMs?: number;
+  logger?: Logger;
+  /** Called after every commit that changed keys, before the call that made it returns. */
+  onChange?: (change: HierarchyChange) => void;
+}
+
+export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: unknown };
+
+const DEFAULT_QUIET_PERIOD_MS = 7 * 86_400_000;
+const FOLLOW_UP_ATTEMPTS = 3;
+
+/**
+ * What every use case works with: the stores, the clock and ids, and the two rules all commits
+ * follow. Destroyed keys go to the catalog before the commit that destroys them (so the listing
+ * never misses one), and work after a commit never fails the call (it is retried, then left to
+ * the sweep and logged).
+ */
+export class HierarchyContext {
+  readonly repository: TenantRepository;
+  readonly keyMaterial: KeyMaterialStore;
+  readonly rootKeyStore: RootKeyStore;
+  readonly catalog: KeyCatalog;
+  readonly dependents: KeyDependents;
+  readonly namespaces: readonly string[];
+  readonly retireQuietPeriodMs: number;
+  readonly clock: () => Date;
+  readonly newKid: () => string;
+  readonly orphanGraceMs: number;
+  readonly logger: Logger;
+  /** Stream version each tenant's material was last swept at, by this process. */
+  readonly sweptAt = new Map<string, number>();
+
+  constructor(private readonly options: KeyHierarchyOptions) {
+    this.repository = options.repository;
+    this.keyMaterial = options.keyMaterial;
+    this.rootKeyStore = options.rootKeyStore;
+    this.catalog = options.catalog;
+    this.dependents = options.dependents;
+    this.namespaces = options.namespaces;
+    this.retireQuietPeriodMs = options.retireQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS;
+    this.clock = options.clock ?? (() => new Date());
+    this.newKid = options.newKid ?? randomUUID;
+    this.orphanGraceMs = options.orphanGraceMs ?? 15 * 60_000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  now(): string {
+    return this.clock().toISOString();
+  }
+
+  load(tenant: string): Promise<Loaded<TenantKeyHierarchy> & { snapshotVersion: number }> {
+    return this.repository.load(tenantStreamId(tenant));
+  }
+
+  /**
+   * Load → decide → commit, retried on conflicts. Before each commit, the keys it destroys are
+   * written to the catalog and a retention change to the registry: written ahead, they are
+   * harmless if the commit loses (the state still has the key live, and the registry is read
+   * against the state).
+   */
+  async execute<R>(
+    tenant: string,
+    decide: (loaded: Loaded<TenantKeyHierarchy>) => Promise<Decision<KeyHierarchyEvent, R>>,
+  ): Promise<Outcome<R>> {
+    return this.repository.execute(tenantStreamId(tenant), async (loaded) => {
+      const decision = await decide(loaded);
+      try {
+        await this.catalog.put(tenant, keysDestroyedBy(loaded.state, decision.events));
+        for (const event of decision.events) {
+          if (event.type === 'RetentionPolicyChanged') await this.catalog.setRetention(tenant, event.data.autoRetireAfter);
+        }
+      } catch (error) {
+        await decision.abandon?.();
+        throw error;
+      }
+      return decision;
+    });
+  }
+
+  /** Work that follows a commit: retried a few times, then logged and left to the next sweep. Never throws; says whether it finished. */
+  async afterCommit(what: string, details: Record<string, unknown>, work: () => Promise<unknown>): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await work();
+        return true;
+      } catch (error) {
+        if (attempt >= FOLLOW_UP_ATTEMPTS) {
+          this.logger.warn(`${what} did not finish after the commit; the next sweep retries`, { ...details, error: String(error) });
+          return false;
+        }
+        await sleep(backoffDelay(attempt, 50, 1_000));
+      }
+    }
+  }
+
+  notify(change: HierarchyChange): void {
+    try {
+      this.options.onChange?.(change);
+    } catch (error) {
+      this.logger.warn('hierarchy change listener failed', { tenant: change.tenant, error: String(error) });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { IllegalKeyStateError, KeyInUseError, NotFoundError, tenantStreamId, type KeyRecord } from '@keyledger/domain';
+import type { HierarchyChange } from './context';
+import { useServiceHarness } from './testing/serviceHarness';
+
+const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: 5, tenantPrefix: 'ret' });
+const DAY = 86_400_000;
+
+/** A clock the test moves. */
+function movableClock(start = Date.parse('2026-06-01T00:00:00.000Z')) {
+  let now = start;
+  return { clock: () => new Date(now), advance: (ms: number) => (now += ms) };
+}
+
+const deactivated = (keys: KeyRecord[]) => keys.filter((key) => key.type === 'tenant-encryption-key' && key.state === 'deactivated');
+
+async function materialKids(): Promise<string[]> {
+  const { Items } = await fixture.dynamo.client.send(new ScanCommand({ TableName: fixture.dynamo.tables.keyMaterial }));
+  return (Items ?? []).map((item) => item['kid']?.S ?? '');
+}
+
+describe('retiring deactivated namespace keys', () => {
+  it('destroys a deactivated key nothing depends on: listed destroyed, material gone, caches told, event written', async () => {
+    const changes: HierarchyChange[] = [];
+    const { service, eventStore } = fixture.harness({ onChange: (change) => changes.push(change) });
+    const tenant = fixture.newTenant();
+    const { deactivated: old } = await service.rekey(tenant);
+    const kid = old['default']!;
+    expect(await materialKids()).toContain(kid);
+
+    await expect(service.deleteKey(tenant, kid)).resolves.toBe('destroyed');
+
+    expect(await service.getKey(tenant, kid)).toMatchObject({ kid, state: 'destroyed', type: 'tenant-encryption-key', namespace: 'default' });
+    expect((await fixture.listAll(service, tenant)).find((key) => key.kid === kid)?.state).toBe('destroyed');
+    expect(await materialKids()).not.toContain(kid);
+    expect(changes.at(-1)).toEqual({ tenant, destroyed: [kid] });
+    const last = (await eventStore.readStream(tenantStreamId(tenant))).at(-1)!;
+    expect(last.events).toEqual([
+      expect.objectContaining({ type: 'KeyStateChanged', data: expect.objectContaining({ kid, from: 'deactivated', to: 'destroyed', cause: 'retire' }) }),
+    ]);
+    // Again: already destroyed, nothing changes.
+    const version = (await eventStore.readStream(tenantStreamId(tenant))).length;
+    await expect(service.deleteKey(tenant, kid)).resolves.toBe('already-destroyed');
+    expect(await eventStore.readStream(tenantStreamId(tenant))).toHaveLength(version);
+  });
+
+  it('refuses with key_in_use, changing nothing, while stored secrets depend on the key', async () => {
+    const { service, eventStore, usage } = fixture.harness();
+    const tenant = fixture.newTenant();
+    const kid = (await service.rekey(tenant)).deactivated['secrets']!;
+    usage.secretVersions.set(kid, 3);
+    usage.lastDecryptAt.set(kid, '2026-05-30T10:00:00.000Z');
+    const before = await eventStore.readStream(tenantStreamId(tenant));
+
+    const refused = service.deleteKey(tenant, kid);
+    await expect(refused).rejects.toBeInstanceOf(KeyInUseError);
+    await expect(refused).rejects.toThrow(`Key ${kid} still protects 3 stored secret versions (last decrypt: 2026-05-30T10:00:00.000Z)`);
+    expect(await eventStore.readStream(tenantStreamId(tenant))).toHaveLength(before.length);
+    expect(await materialKids()).toContain(kid);
+  });
+
+  it('keeps a key for the quiet period after its deactivation or its last decrypt, whichever is later', async () => {
+    const time = movableClock();
+    const { service, usage } = fixture.harness({ clock: time.clock, retireQuietPeriodMs: 7 * DAY });
+    const tenant = fixture.newTenant();
+    const { deactivated: old } = await service.rekey(tenant);
+    time.advance(6 * DAY);
+    await expect(service.deleteKey(tenant, old['default']!)).rejects.toThrow(/was deactivated at 2026-06-01T00:00:00.000Z .*within the retire quiet period \(P7D/);
+    usage.lastDecryptAt.set(old['default']!, time.clock().toISOString());
+    time.advance(2 * DAY);
+    await expect(service.deleteKey(tenant, old['default']!)).rejects.toThrow(/was last used for a decrypt at 2026-06-07T00:00:00.000Z/);
+    await expect(service.deleteKey(tenant, old['secrets']!)).resolves.toBe('destroyed');
+    time.advance(5 * DAY);
+    await expect(service.deleteKey(tenant, old['default']!)).resolves.toBe('destroyed');
+  });
+
+  it('refuses the active namespace key, the TMK and the ERK with invalid_key_state, and an unknown key with 404', async () => {
+    const { service } = fixture.harness();
+    const tenant = fixture.newTenant();
+    const keys = await fixture.listAll(service, tenant);
+    const active = keys.find((key) => key.type === 'tenant-encryption-key')!;
+    const tmk = keys.find((key) => key.type === 'tenant-master-key')!;
+    const erk = keys.find((key) => key.type === 'environment-root-key')!;
+    await expect(service.deleteKey(tenant, active.kid)).rejects.toThrow(new IllegalKeyStateError(`Key ${active.kid} is the active key of namespace '${active.namespace}'; rekey first, then retire it once it is deactivated.`));
+    await expect(service.deleteKey(tenant, tmk.kid)).rejects.toBeInstanceOf(IllegalKeyStateError);
+    await expect(service.deleteKey(tenant, erk.kid)).rejects.toBeInstanceOf(IllegalKeyStateError);
+    await expect(service.deleteKey(tenant, 'no-such-key')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await fixture.listAll(service, tenant)).toEqual(keys);
+  });
+
+  it('retires quiet, unused deactivated keys automatically where the tenant asks for it, as a retirement of its own cause', async () => {
+    const time = movableClock();
+    const { service, usage, eventStore } = fixture.harness({ clock: time.clock });
+    const tenant = fixture.newTenant();
+    const bystander = fixture.newTenant();
+    const { deactivated: old } = await service.rekey(tenant);
+    await service.rekey(bystander);
+    await expect(service.setRetention(tenant, 'P30D')).resolves.toEqual({ autoRetireAfter: 'P30D' });
+    usage.secretVersions.set(old['secrets']!, 1);
+
+    time.advance(29 * DAY);
+    expect((await service.retireByRetention()).retired).toEqual([]);
+    time.advance(2 * DAY);
+    expect((await service.retireByRetention()).retired).toEqual([old['default']]);
+
+    expect((await service.getKey(tenant, old['default']!)).state).toBe('destroyed');
+    expect((await service.getKey(tenant, old['secrets']!)).state).toBe('deactivated');
+    expect(deactivated(await fixture.listAll(service, bystander))).toHaveLength(2);
+    const causes = (await eventStore.readStream(tenantStreamId(tenant))).flatMap((commit) => commit.events).filter((event) => event.type === 'KeyStateChanged');
+    expect(causes.at(-1)?.data).toMatchObject({ kid: old['default'], to: 'destroyed', cause: 'retention' });
+    await expect(service.setRetention(tenant, null)).resolves.toEqual({ autoRetireAfter: null });
+    expect(await service.getRetention(tenant)).toEqual({ autoRetireAfter: null });
+  });
+});

@@ -1,0 +1,35 @@
+import { zeroize } from '@keyledger/crypto';
+import { asProvisioned, customerKeyOf, decide, environmentRootKid, type TenantKeyHierarchy } from '@keyledger/domain';
+import type { HierarchyContext } from '../context';
+import { decision, stageTenantMasterKey, supersededMaterial, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
+import { destroyCustomerKeyMaterial } from '../sweep';
+
+/**
+ * Deletes a live CPRK: an active one first hands the TMK back to the ERK (same commit as its
+ * destruction); then the root key store destroys its material. If that last step fails, the
+ * key is still destroyed in the hierarchy and the sweep deletes the material later.
+ */
+export async function deleteCustomerKey(ctx: HierarchyContext, tenant: string, kid: string): Promise<void> {
+  let before: TenantKeyHierarchy | undefined;
+  const outcome = await ctx.execute(tenant, async ({ state, version }) => {
+    before = state;
+    const current = asProvisioned(state);
+    customerKeyOf(current, kid);
+    const command = { type: 'DeleteCustomerRootKey', data: { kid, now: ctx.now() } } as const;
+    if (current.rootKid !== kid) return { events: decide(command, current), result: null };
+    return withStaging(ctx, async (staging) => {
+      const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);
+      try {
+        await stageTenantMasterKey(ctx, staging, tenant, current.activeTmkKid, tmk, environmentRootKid(current));
+      } finally {
+        zeroize(tmk);
+      }
+      return decision(staging, command, current, null);
+    });
+  });
+  ctx.logger.info('customer-provided root key destroyed', { tenant, kid, rootKid: asProvisioned(outcome.state).rootKid });
+  const superseded = supersededMaterial(tenant, before!, outcome.state);
+  await ctx.afterCommit('deleting superseded key material', { tenant }, () => ctx.keyMaterial.deleteMany(superseded));
+  await destroyCustomerKeyMaterial(ctx, tenant, kid);
+  ctx.notify({ tenant, destroyed: [kid] });
+}

@@ -1,0 +1,23 @@
+import { assertRetirable, findKey, NotFoundError } from '@keyledger/domain';
+import type { HierarchyContext } from '../context';
+import { deleteCustomerKey } from './deleteCustomerKey';
+import { ensureProvisioned } from './provision';
+import { retireKey } from './retireKey';
+
+/**
+ * `DELETE /api/v2/keys/encryption/{kid}`, by key (DESIGN.md's table, no destruction policy): a
+ * key already destroyed changes nothing; a CPRK is deleted (the TMK back under the ERK); a
+ * deactivated namespace key is retired if nothing depends on it; any other key is refused.
+ */
+export async function deleteKey(ctx: HierarchyContext, tenant: string, kid: string): Promise<'destroyed' | 'already-destroyed'> {
+  const { state } = await ensureProvisioned(ctx, tenant);
+  const key = findKey(state, kid);
+  if (!key) {
+    if ((await ctx.catalog.get(tenant, kid))?.state === 'destroyed') return 'already-destroyed';
+    throw new NotFoundError(`The key ${kid} does not exist.`);
+  }
+  assertRetirable(key);
+  if (key.type === 'customer-provided-root-key') await deleteCustomerKey(ctx, tenant, kid);
+  else await retireKey(ctx, tenant, kid, 'retire');
+  return 'destroyed';
+}

@@ -1,0 +1,53 @@
+import { zeroize } from '@keyledger/crypto';
+import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
+import type { HierarchyContext } from '../context';
+import { decision, stageTenantMasterKey, supersededMaterial, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
+import { ensureProvisioned } from './provision';
+
+/**
+ * BYOK step 3: the root key store unwraps the material (it is never in the clear outside it),
+ * the active TMK is re-wrapped under it, and one commit activates the CPRK and moves the TMK.
+ * Bad material changes nothing: the store keeps nothing, and no event is written.
+ */
+export async function importCustomerKey(ctx: HierarchyContext, tenant: string, kid: string, wrappedKey: Uint8Array): Promise<KeyRecord> {
+  await ensureProvisioned(ctx, tenant);
+  const store = ctx.rootKeyStore;
+  let importedWith: string | undefined;
+  let before: TenantKeyHierarchy | undefined;
+  let outcome;
+  try {
+    outcome = await ctx.execute(tenant, async ({ state, version }) => {
+      before = state;
+      const now = ctx.now();
+      const wrappingKey = importableWrappingKey(state, kid, now);
+      const current = asProvisioned(state);
+      if (importedWith === undefined) {
+        await store.importKeyMaterial({ tenant, kid, wrappingKey, wrappedKey });
+        importedWith = wrappingKey.wrappingKeyId;
+      } else if (importedWith !== wrappingKey.wrappingKeyId) {
+        throw new IllegalKeyStateError(`A new wrapping key was issued for ${kid} during the import; wrap the key material with it.`);
+      }
+      return withStaging(ctx, async (staging) => {
+        const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);
+        try {
+          await stageTenantMasterKey(ctx, staging, tenant, current.activeTmkKid, tmk, kid);
+        } finally {
+          zeroize(tmk);
+        }
+        return decision(staging, { type: 'ImportCustomerRootKey', data: { kid, wrappingKeyId: wrappingKey.wrappingKeyId, now } }, current, null);
+      });
+    });
+  } catch (error) {
+    if (importedWith !== undefined) {
+      await store.revertImport({ tenant, kid }).catch((cleanupError: unknown) =>
+        ctx.logger.warn('imported key material not reverted', { tenant, kid, error: String(cleanupError) }),
+      );
+    }
+    throw error;
+  }
+  ctx.logger.info('customer-provided root key imported', { tenant, kid, tmkKid: asProvisioned(outcome.state).activeTmkKid });
+  await ctx.afterCommit('discarding the used wrapping key', { tenant, kid }, () => store.discardWrappingKeys({ tenant, kid }));
+  const superseded = supersededMaterial(tenant, before!, outcome.state);
+  await ctx.afterCommit('deleting superseded key material', { tenant }, () => ctx.keyMaterial.deleteMany(superseded));
+  return customerKeyOf(outcome.state, kid).key;
+}

@@ -1,0 +1,50 @@
+import { decide, findKey, KeyInUseError, assertRetirable, NotFoundError, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
+import { formatDuration } from '@keyledger/settings';
+import type { HierarchyContext } from '../context';
+import { supersededMaterial } from '../material/wrapping';
+
+export type RetireCause = 'retire' | 'retention';
+
+/**
+ * Retires a deactivated namespace key (DESIGN.md's DELETE table): refused with 409 key_in_use
+ * while stored secrets depend on it or a decrypt used it within the quiet period, else destroyed
+ * in one commit; after it, its material is deleted and caches are told before the call returns.
+ */
+export async function retireKey(ctx: HierarchyContext, tenant: string, kid: string, cause: RetireCause, quietPeriodMs = ctx.retireQuietPeriodMs): Promise<void> {
+  const loaded = await ctx.load(tenant);
+  const key = findKey(loaded.state, kid);
+  if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
+  assertRetirable(key);
+  await assertNotInUse(ctx, tenant, key, quietPeriodMs);
+  let before: TenantKeyHierarchy | undefined;
+  const outcome = await ctx.execute(tenant, async ({ state }) => {
+    before = state;
+    return { events: decide({ type: 'RetireKey', data: { kid, cause, now: ctx.now() } }, state), result: null };
+  });
+  ctx.logger.info('namespace key retired', { tenant, kid, cause });
+  const superseded = supersededMaterial(tenant, before!, outcome.state);
+  await ctx.afterCommit('deleting the retired key\'s material', { tenant, kid }, () => ctx.keyMaterial.deleteMany(superseded));
+  ctx.notify({ tenant, destroyed: [kid] });
+}
+
+/** What keeps a deactivated key from being destroyed: stored secret versions under it, or a decrypt within the quiet period. */
+export async function assertNotInUse(ctx: HierarchyContext, tenant: string, key: KeyRecord, quietPeriodMs: number): Promise<void> {
+  const [secretVersions, { lastDecryptAt }] = await Promise.all([ctx.dependents.secretVersions(tenant, key.kid), ctx.dependents.decrypts(tenant, key.kid)]);
+  const lastUse = `last decrypt: ${lastDecryptAt ?? 'none recorded'}`;
+  if (secretVersions > 0) {
+    throw new KeyInUseError(
+      `Key ${key.kid} still protects ${secretVersions} stored secret version${secretVersions === 1 ? '' : 's'} (${lastUse}). ` +
+        `Re-encrypt them first (POST /v1/secrets/reencrypt?namespace=${key.namespace}, or let the job of the last rekey finish), then retry.`,
+    );
+  }
+  if (quietPeriodMs <= 0) return;
+  const quietSince = Math.max(Date.parse(key.deactivatedAt ?? key.updatedAt), lastDecryptAt ? Date.parse(lastDecryptAt) : 0);
+  const retirableFrom = quietSince + quietPeriodMs;
+  if (ctx.clock().getTime() < retirableFrom) {
+    const since = lastDecryptAt && Date.parse(lastDecryptAt) >= quietSince ? `was last used for a decrypt at ${lastDecryptAt}` : `was deactivated at ${key.deactivatedAt} (${lastUse})`;
+    throw new KeyInUseError(
+      `Key ${key.kid} ${since}, within the retire quiet period (${formatDuration(quietPeriodMs)}, KEYLEDGER_RETIRE_QUIET_PERIOD); ` +
+        `it can be retired from ${new Date(retirableFrom).toISOString()} if nothing decrypts with it until then.`,
+    );
+  }
+}

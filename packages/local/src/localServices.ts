@@ -1,0 +1,98 @@
+import { ActivityRecorder, AuditedRootKeyStore, recordApiCalls, recordJobProgress } from '@keyledger/activity';
+import { createAuditProjectorHandlers } from '@keyledger/audit-projector';
+import type { DynamoDbAuditLogStore } from '@keyledger/audit-log';
+import { createCryptoDataPlaneService, REKEY_PATTERN, startJobForRekey } from '@keyledger/crypto-data-plane';
+import { createDataPlaneStores } from '@keyledger/data-plane';
+import type { Logger } from '@keyledger/domain';
+import type { LocalDynamoDb } from '@keyledger/dynamodb';
+import type { EventStore } from '@keyledger/event-store';
+import type { InProcessBus } from '@keyledger/events';
+import { createServiceRouter } from '@keyledger/http';
+import { JobRunner } from '@keyledger/jobs';
+import { createKeyAdminHandlers } from '@keyledger/key-admin';
+import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
+import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import type { RootKeyStore } from '@keyledger/root-key-store';
+import type { LocalConfig } from './config';
+import { FaultInjectingRootKeyStore } from './faults';
+
+export interface LocalServicesInput {
+  config: LocalConfig;
+  dynamo: LocalDynamoDb;
+  eventStore: EventStore;
+  rootKeyStore: RootKeyStore;
+  auditLog: DynamoDbAuditLogStore;
+  bus: InProcessBus;
+  clock: () => Date;
+  logger: Logger;
+}
+
+/**
+ * The three services as the local stack runs them, in one process over the same stores as in
+ * AWS. Because they share the process, a committed change of a hierarchy reaches the data
+ * plane's caches before the call that made it returns (in AWS: within the key state TTL), and
+ * jobs run in the background of this process.
+ */
+export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger }: LocalServicesInput) {
+  const { client, tables } = dynamo;
+  const tenantClaim = config.tenantClaim;
+  const activity = new ActivityRecorder({ eventStore, logger });
+  const stores = createDataPlaneStores(client, { secrets: tables.secrets, keyUsage: tables.keyUsage, jobs: tables.jobs }, {
+    usageFlushIntervalMs: config.usageFlushInterval,
+    clock,
+    logger,
+  });
+  // Filled in below: the data plane and the job runner are built on the hierarchy they listen to.
+  const late: { dataPlane?: { forget(tenant: string, destroyed: readonly string[]): void }; runner?: JobRunner } = {};
+  const keyHierarchy = new KeyHierarchyService({
+    repository: createTenantRepository(eventStore, { logger }),
+    keyMaterial: new DynamoDbKeyMaterialStore({ client, tableName: tables.keyMaterial }),
+    catalog: new DynamoDbKeyCatalog({ client, tableName: tables.keyCatalog }),
+    dependents: stores.dependents,
+    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity, clock),
+    namespaces: config.namespaces,
+    retireQuietPeriodMs: config.retireQuietPeriod,
+    clock,
+    logger,
+    onChange: (change) => late.dataPlane?.forget(change.tenant, change.destroyed),
+  });
+
+  const service = createCryptoDataPlaneService({
+    keySource: keyHierarchy,
+    stores,
+    namespaces: config.namespaces,
+    limits: config.dataPlaneLimits,
+    activity,
+    tenantClaim,
+    logger,
+    clock,
+    onJobCreated: (job) => late.runner?.kick(job.tenant, job.id),
+    afterReencryptionPageWrites: config.faults.includes('crash-mid-job') ? crashAfterSecondPage(logger) : undefined,
+  });
+  const runner = new JobRunner({ store: stores.jobStore, workers: { 'reencrypt-secrets': service.reencryption }, onProgress: recordJobProgress(activity), clock, logger });
+  late.dataPlane = service.dataPlane;
+  late.runner = runner;
+  // After every rekey, the re-encryption of stored secrets (the event is delivered at least once; the job is made once).
+  bus.subscribe('reencryption-jobs', REKEY_PATTERN, async (event) => {
+    await startJobForRekey(service.jobs, event);
+  });
+
+  const keyAdmin = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), { activity, tenantClaim, logger });
+  const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
+  return {
+    routers: { 'key-admin': keyAdmin, 'crypto-data-plane': service.router, 'audit-projector': auditProjector },
+    keyHierarchy,
+    runner,
+    usage: stores.usage,
+  };
+}
+
+/** The crash-mid-job fault: SIGKILL after the second page's writes, before its checkpoint (the first page is checkpointed). */
+function crashAfterSecondPage(logger: Logger) {
+  return (pages: number) => {
+    if (pages < 2) return;
+    logger.error('injected fault: crashing inside a job, after a page was written and before its checkpoint', { pages });
+    process.kill(process.pid, 'SIGKILL');
+  };
+}

@@ -1,0 +1,71 @@
+import { silentLogger, type Logger } from '@keyledger/domain';
+import type { JobRunner } from '@keyledger/jobs';
+import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { durationMs } from '@keyledger/settings';
+
+const JOB_RESUME_MS = 30_000;
+const RETENTION_PASS_MS = 5 * 60_000;
+
+/**
+ * What runs on its own in the local stack (in AWS: EventBridge schedules): jobs left by a crash
+ * resume at start (this process is the only one on its data dir, so their leases are taken
+ * over), failed job steps are retried, and tenants' retention settings are applied.
+ */
+export class LocalSchedulers {
+  private timers: NodeJS.Timeout[] = [];
+  private readonly logger: Logger;
+
+  constructor(private readonly options: { runner: JobRunner; keyHierarchy: KeyHierarchyService; logger?: Logger }) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async start(): Promise<void> {
+    const resumed = await this.options.runner.resumeAll({ takeOver: true });
+    if (resumed > 0) this.logger.info('resuming jobs left by the previous run', { jobs: resumed });
+    this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
+    this.every(RETENTION_PASS_MS, () => this.retention());
+  }
+
+  /** Every scheduler, now (after the dev clock moved). */
+  async runAll(): Promise<void> {
+    await this.retention();
+    await this.options.runner.resumeAll();
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.options.runner.stop();
+  }
+
+  private async retention(): Promise<void> {
+    const { retired } = await this.options.keyHierarchy.retireByRetention();
+    if (retired.length > 0) this.logger.info('keys retired by retention settings', { keys: retired.length });
+  }
+
+  private every(ms: number, run: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      run().catch((error: unknown) => this.logger.warn('scheduled work failed; it runs again at its next turn', { error: String(error) }));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+/**
+ * The dev clock (DESIGN.md; KEYLEDGER_DEV_CLOCK=1, local only): the stack's time is real time
+ * plus an offset that `POST /dev/clock {"advance": "P1D"}` moves forward, never back.
+ */
+export class DevClock {
+  private offsetMs = 0;
+
+  readonly now = (): Date => new Date(Date.now() + this.offsetMs);
+
+  /** Moves the clock forward by an ISO 8601 duration; the message says what is wrong with a bad one. */
+  advance(duration: unknown): Date {
+    const ms = typeof duration === 'string' ? durationMs(duration) : undefined;
+    if (ms === undefined) throw new Error('advance must be an ISO 8601 duration of weeks, days, hours, minutes and seconds, e.g. "P1D" or "PT30M"');
+    this.offsetMs += ms;
+    return this.now();
+  }
+}

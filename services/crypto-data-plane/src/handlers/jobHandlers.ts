@@ -1,0 +1,62 @@
+import type { ReencryptionJobs } from '@keyledger/data-plane';
+import type { Logger } from '@keyledger/domain';
+import { createRouteHandler, json, routeFor, type RouteHandler } from '@keyledger/http';
+import type { Job } from '@keyledger/jobs';
+import { jobPath, listJobsQuery, namespaceOnlyQuery, noQuery } from '../schemas';
+
+export type JobOperation = 'listJobs' | 'getJob' | 'reencryptSecrets';
+
+/** A job as the API shows it. */
+export function toJobView(job: Job) {
+  return {
+    id: job.id,
+    type: job.type,
+    state: job.state,
+    done: job.done,
+    total: job.total,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+    cause: job.cause,
+    namespaces: job.namespaces,
+    details: job.details,
+    error: job.error,
+  };
+}
+
+export function createJobHandlers(
+  deps: { jobs: ReencryptionJobs; activeNamespaceKid: (tenant: string, namespace: string) => Promise<string> },
+  common: { tenantClaim: string; logger?: Logger },
+  recordChanges: (handler: RouteHandler) => RouteHandler,
+): Record<JobOperation, RouteHandler> {
+  return {
+    listJobs: createRouteHandler({
+      ...common,
+      route: routeFor('listJobs'),
+      input: { queryStringParameters: listJobsQuery },
+      handle: async ({ auth, input }) => {
+        const { jobs, next } = await deps.jobs.list(auth.tenant, { after: input.queryStringParameters.from, limit: input.queryStringParameters.take });
+        return json(200, { jobs: jobs.map(toJobView), next });
+      },
+    }),
+    getJob: createRouteHandler({
+      ...common,
+      route: routeFor('getJob'),
+      input: { pathParameters: jobPath, queryStringParameters: noQuery },
+      handle: async ({ auth, input }) => json(200, toJobView(await deps.jobs.get(auth.tenant, input.pathParameters.id))),
+    }),
+    reencryptSecrets: recordChanges(
+      createRouteHandler({
+        ...common,
+        route: routeFor('reencryptSecrets'),
+        input: { queryStringParameters: namespaceOnlyQuery },
+        handle: async ({ auth, input }) => {
+          const { namespace } = input.queryStringParameters;
+          await deps.activeNamespaceKid(auth.tenant, namespace); // 404 for a namespace the tenant does not have
+          const job = await deps.jobs.startManual(auth.tenant, namespace);
+          const result = json(202, toJobView(job));
+          return { ...result, headers: { ...result.headers, location: `/v1/jobs/${job.id}` } };
+        },
+      }),
+    ),
+  };
+}

@@ -1,0 +1,54 @@
+import type { ReencryptionJobs } from '@keyledger/data-plane';
+import { silentLogger, type Logger } from '@keyledger/domain';
+import { EVENT_SOURCE, type BusEvent, type EventPattern, type KeyStateChangedDetail } from '@keyledger/events';
+import type { JobRunner } from '@keyledger/jobs';
+
+/** The event that starts a rekey's re-encryption job: the new TMK of a rekey, created. */
+export const REKEY_PATTERN: EventPattern = {
+  source: [EVENT_SOURCE],
+  'detail-type': ['kms_key_state_changed'],
+  detail: { key_type: ['tenant-master-key'], cause: ['rekey'], from: [null] },
+};
+
+/** A job started by a call: its first progress event (in AWS, the Lambda that runs jobs is started by it). */
+export const MANUAL_JOB_PATTERN: EventPattern = {
+  source: [EVENT_SOURCE],
+  'detail-type': ['job_progress'],
+  detail: { state: ['running'], done: [0], cause: ['manual'] },
+};
+
+/** Creates the rekey's job (once, however often the event arrives); resolves with its id. */
+export async function startJobForRekey(jobs: ReencryptionJobs, event: BusEvent<unknown>): Promise<{ tenant: string; id: string }> {
+  const detail = event.detail as KeyStateChangedDetail;
+  const job = await jobs.startAfterRekey(detail.tenant, { tmkKid: detail.kid, occurredAt: detail.occurred_at });
+  return { tenant: job.tenant, id: job.id };
+}
+
+/**
+ * The jobs Lambda: EventBridge rules invoke it with a rekey's event (create the job and run it),
+ * a manual job's start (run it), or a schedule (resume every job whose lease has expired). Each
+ * run stops in time for the Lambda's deadline; the schedule picks up what is left.
+ */
+export function createJobEventHandler(deps: { jobs: ReencryptionJobs; runner: JobRunner; logger?: Logger }) {
+  const logger = deps.logger ?? silentLogger;
+  return async function jobEventHandler(event: BusEvent<unknown> | { source: string; 'detail-type': string }, context?: { getRemainingTimeInMillis(): number }) {
+    const deadlineMs = Date.now() + Math.max(0, (context?.getRemainingTimeInMillis() ?? 60_000) - 30_000);
+    const detailType = event['detail-type'];
+    if (detailType === 'kms_key_state_changed') {
+      const { tenant, id } = await startJobForRekey(deps.jobs, event as BusEvent<unknown>);
+      await deps.runner.run(tenant, id, { deadlineMs });
+      return;
+    }
+    if (detailType === 'job_progress') {
+      const detail = (event as BusEvent<{ tenant: string; job_id: string }>).detail;
+      await deps.runner.run(detail.tenant, detail.job_id, { deadlineMs });
+      return;
+    }
+    // A scheduled run: every runnable job whose lease is free.
+    for (const { tenant, id } of await deps.runner.runnableJobs()) {
+      if (Date.now() >= deadlineMs) break;
+      await deps.runner.run(tenant, id, { deadlineMs });
+    }
+    logger.info('scheduled job pass done');
+  };
+}
