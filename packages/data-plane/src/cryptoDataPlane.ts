@@ -169,7 +169,8 @@ export class CryptoDataPlane {
    */
   async rewrapDataKey(tenant: string, namespace: string, ciphertext: Uint8Array): Promise<EncryptResult | undefined> {
     if (parseEnvelope(ciphertext).formatVersion !== 2) return undefined;
-    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true });
+    // Maintenance, not a use: moving stored data off a key must not count as a decrypt under it.
+    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true, countUse: false });
     try {
       return await this.moveDataKey(tenant, namespace, opened);
     } finally {
@@ -230,11 +231,16 @@ export class CryptoDataPlane {
    * `cache`). With `own` the caller gets a copy of its own, to keep across awaits. Decrypts under
    * a deactivated key are counted.
    */
-  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache, own }: { cache: boolean; own: boolean }): Promise<OpenedDataKey> {
+  private async openDataKey(
+    tenant: string,
+    namespace: string,
+    ciphertext: Uint8Array,
+    { cache, own, countUse = true }: { cache: boolean; own: boolean; countUse?: boolean },
+  ): Promise<OpenedDataKey> {
     const envelope = parseEnvelope(ciphertext);
     const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
     let refreshed = false;
-    let counted = false;
+    let counted = !countUse;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const view = this.keys.tenants.get(tenant);
       if (!view) {

@@ -72,13 +72,15 @@ export class SecretReencryption implements JobWorker {
     }
     const outcomes: Outcome[] = [];
     for (const version of versions) outcomes.push(await this.move(job, { tenant: job.tenant, namespace, name: version.name }, version.version, recovering));
-    this.options.afterPageWrites?.(at.pages + 1);
+    // `pages` counts the pages that held versions.
+    const pages = at.pages + (versions.length > 0 ? 1 : 0);
+    if (versions.length > 0) this.options.afterPageWrites?.(pages);
     // Recovered, the scan goes on after the page it was working on; else after the page it read.
     const scanned: ReencryptionCheckpoint = recovering
-      ? { ...at, pending: null, after: versions.at(-1)?.position ?? at.after, pages: at.pages + 1 }
+      ? { ...at, pending: null, after: versions.at(-1)?.position ?? at.after, pages }
       : next === null
-        ? { ...at, pending: null, namespace: at.namespace + 1, after: null, pages: at.pages + 1 }
-        : { ...at, pending: null, after: next, pages: at.pages + 1 };
+        ? { ...at, pending: null, namespace: at.namespace + 1, after: null, pages }
+        : { ...at, pending: null, after: next, pages };
     return this.counted(job, outcomes, scanned);
   }
 
