@@ -59,12 +59,16 @@ export function addByokCommands(program: Command, keys: Command, deps: ByokComma
       out(options.json ? `${JSON.stringify(key, null, 2)}\n` : `${deps.keyTable([key])}\nImported: ${kid} is ${key.state} and now wraps the tenant master key.\n`);
     });
 
-  withApi(keys.command('delete').description('Delete a CPRK: the TMK goes back under the environment root key, the CPRK is destroyed.').argument('<kid>', 'the CPRK')).action(
-    async (kid: string, options: ApiOptions) => {
-      await client(options).request('DELETE', keyPath(kid));
-      out(options.json ? `${JSON.stringify({ deleted: kid })}\n` : `Deleted ${kid}: destroyed, and the tenant master key is back under the environment root key.\n`);
-    },
-  );
+  withApi(
+    keys
+      .command('delete')
+      .alias('retire')
+      .description('Destroy a key: a CPRK (the TMK goes back under the environment root key first), or a deactivated namespace key nothing depends on.')
+      .argument('<kid>', 'the CPRK, or a deactivated tenant-encryption-key'),
+  ).action(async (kid: string, options: ApiOptions) => {
+    await client(options).request('DELETE', keyPath(kid));
+    out(options.json ? `${JSON.stringify({ deleted: kid })}\n` : `Deleted ${kid}: it is destroyed.\n`);
+  });
 
   const byok = program.command('byok').description("Customer-side BYOK tooling (what a customer's own tools do; no keyledger server involved).");
   byok

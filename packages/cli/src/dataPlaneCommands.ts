@@ -33,8 +33,8 @@ const secretPath = (name: string, query: Record<string, string | number | undefi
   return `/v1/secrets/${encodeURIComponent(name)}${text ? `?${text}` : ''}`;
 };
 
-/** keyledger encrypt|decrypt (stdin → stdout) and keyledger secrets put|get|list|versions|delete|rotate. */
-export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDeps): void {
+/** keyledger encrypt|decrypt|rewrap (stdin → stdout) and keyledger secrets put|get|list|versions|delete|rotate; returns `secrets`. */
+export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDeps): Command {
   const { out, outBytes, readStdin, withApi, client } = deps;
 
   withContext(withNamespace(withApi(program.command('encrypt').description('Encrypt stdin; print the ciphertext (base64).')), 'default')).action(
@@ -57,6 +57,17 @@ export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDep
       });
       if (options.json) out(`${JSON.stringify(result, null, 2)}\n`);
       else outBytes(Buffer.from(result.plaintext, 'base64'));
+    },
+  );
+
+  withContext(withNamespace(withApi(program.command('rewrap').description("Move a ciphertext (base64) from stdin under the namespace's active key; print it.")), 'default')).action(
+    async (options: ApiOptions & { namespace: string; context?: Context }) => {
+      const ciphertext = (await readStdin()).toString('utf8').replace(/\s+/g, '');
+      const result = await client(options).request<{ ciphertext: string; kid: string }>('POST', `/v1/namespaces/${options.namespace}/rewrap`, {
+        ciphertext,
+        encryption_context: options.context,
+      });
+      out(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.ciphertext}\n`);
     },
   );
 
@@ -157,4 +168,5 @@ export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDep
         out(options.json ? `${JSON.stringify(rotated, null, 2)}\n` : `${rotated.value}\n`);
       },
     );
+  return secrets;
 }

@@ -6,6 +6,7 @@ import { readLocalConfig } from '@keyledger/local/dev';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
+import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
 import { wholeNumber } from './options';
 
@@ -16,6 +17,8 @@ export interface CliIo {
   /** All of stdin; defaults to nothing. */
   readStdin?: () => Promise<Buffer>;
   err: (text: string) => void;
+  /** Where progress bars draw; defaults to stderr. */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   fetch?: typeof fetch;
 }
@@ -86,13 +89,15 @@ export function createProgram(io: CliIo): Command {
 
   addByokCommands(program, keys, { out: io.out, err: io.err, env: io.env, withApi, client, keyTable });
 
-  addDataPlaneCommands(program, {
+  const secrets = addDataPlaneCommands(program, {
     out: io.out,
     outBytes: io.outBytes ?? ((bytes) => io.out(Buffer.from(bytes).toString('utf8'))),
     readStdin: io.readStdin ?? (async () => Buffer.alloc(0)),
     withApi,
     client,
   });
+
+  addLifecycleCommands(program, keys, secrets, { out: io.out, progress: io.progress ?? process.stderr, withApi, client });
 
   addLogsCommands(program, {
     out: io.out,

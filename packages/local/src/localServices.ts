@@ -67,7 +67,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     tenantClaim,
     logger,
     clock,
-    onJobCreated: (job) => late.runner?.kick(job.tenant, job.id),
+    onJobCreated: config.faults.includes('jobs-paused') ? undefined : (job) => late.runner?.kick(job.tenant, job.id),
     afterReencryptionPageWrites: config.faults.includes('crash-mid-job') ? crashAfterSecondPage(logger) : undefined,
   });
   const runner = new JobRunner({ store: stores.jobStore, workers: { 'reencrypt-secrets': service.reencryption }, onProgress: recordJobProgress(activity), clock, logger });

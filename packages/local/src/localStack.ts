@@ -69,7 +69,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
   });
   const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });
   const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger });
-  const schedulers = new LocalSchedulers({ runner: services.runner, keyHierarchy: services.keyHierarchy, logger });
+  const schedulers = new LocalSchedulers({ runner: services.runner, keyHierarchy: services.keyHierarchy, runJobs: !config.faults.includes('jobs-paused'), logger });
 
   const server: Server = createLocalServer({
     services: services.routers,

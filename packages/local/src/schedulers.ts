@@ -15,21 +15,23 @@ export class LocalSchedulers {
   private timers: NodeJS.Timeout[] = [];
   private readonly logger: Logger;
 
-  constructor(private readonly options: { runner: JobRunner; keyHierarchy: KeyHierarchyService; logger?: Logger }) {
+  constructor(private readonly options: { runner: JobRunner; keyHierarchy: KeyHierarchyService; runJobs: boolean; logger?: Logger }) {
     this.logger = options.logger ?? silentLogger;
   }
 
   async start(): Promise<void> {
-    const resumed = await this.options.runner.resumeAll({ takeOver: true });
-    if (resumed > 0) this.logger.info('resuming jobs left by the previous run', { jobs: resumed });
-    this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
+    if (this.options.runJobs) {
+      const resumed = await this.options.runner.resumeAll({ takeOver: true });
+      if (resumed > 0) this.logger.info('resuming jobs left by the previous run', { jobs: resumed });
+      this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
+    }
     this.every(RETENTION_PASS_MS, () => this.retention());
   }
 
   /** Every scheduler, now (after the dev clock moved). */
   async runAll(): Promise<void> {
     await this.retention();
-    await this.options.runner.resumeAll();
+    if (this.options.runJobs) await this.options.runner.resumeAll();
   }
 
   async stop(): Promise<void> {

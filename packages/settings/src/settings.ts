@@ -14,8 +14,12 @@ const setting = <S extends z.ZodType>(env: string, doc: string, schema: S): Sett
 
 export const DEFAULT_TENANT_CLAIM = 'tenant_id';
 export const ROOT_KEY_STORES = ['software', 'kms', 'pkcs11'] as const;
-/** root-key-store.wrap / .unwrap: the store answers 'unavailable'; crash-after-commit: SIGKILL after the first commit; crash-mid-job: SIGKILL inside a job, after a page's writes and before its checkpoint. */
-export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit', 'crash-mid-job'] as const;
+/**
+ * root-key-store.wrap / .unwrap: the store answers 'unavailable'; crash-after-commit: SIGKILL
+ * after the first commit; crash-mid-job: SIGKILL inside a job, after a page's writes and before
+ * its checkpoint; jobs-paused: jobs are created but not run (until a start without it).
+ */
+export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit', 'crash-mid-job', 'jobs-paused'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 const DAY_MS = 86_400_000;
