@@ -13,6 +13,7 @@ describe('CDK context', () => {
       logRetentionDays: 365,
       apiThrottleRateLimit: 500,
       apiThrottleBurstLimit: 1000,
+      retireQuietPeriod: 'P7D',
     });
   });
 
@@ -41,6 +42,7 @@ describe('CDK context', () => {
     [{ namespaces: 'Bad Name' }, '-c namespaces: namespaces are 1-63 lowercase letters'],
     [{ alarmTopicArn: 'topic' }, '-c alarmTopicArn: must be an SNS topic ARN'],
     [{ apiThrottleRateLimit: '-1' }, '-c apiThrottleRateLimit'],
+    [{ retireQuietPeriod: '7 days' }, '-c retireQuietPeriod: must be an ISO 8601 duration'],
   ])('refuses %j with a message naming the key', (override, message) => {
     expect(() => parse({ ...base, ...override })).toThrow(message);
   });

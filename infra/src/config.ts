@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_CLAIM, namespaceListSchema } from '@keyledger/settings';
+import { DEFAULT_TENANT_CLAIM, durationMs, namespaceListSchema } from '@keyledger/settings';
 import { z } from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -38,6 +38,11 @@ export const contextSchema = z
     pkcs11LayerArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/, 'must be a Lambda layer version ARN').optional(),
     pkcs11TokenLabel: z.string().min(1).default('hsm1'),
     namespaces: namespaceListSchema,
+    /** KEYLEDGER_RETIRE_QUIET_PERIOD of the functions: how long a deactivated key must go unused before it is retired. */
+    retireQuietPeriod: z
+      .string()
+      .refine((value) => durationMs(value) !== undefined, 'must be an ISO 8601 duration of days, hours, minutes and seconds (e.g. P7D; PT0S turns the check off)')
+      .default('P7D'),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)

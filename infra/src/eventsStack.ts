@@ -1,5 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,7 +7,8 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { EVENT_SOURCE } from '@keyledger/events';
+import { MANUAL_JOB_PATTERN, REKEY_PATTERN } from '@keyledger/crypto-data-plane/jobs';
+import { EVENT_SOURCE, type EventPattern as BusPattern } from '@keyledger/events';
 import type { KeyledgerContext } from './config';
 import type { DataStack } from './dataStack';
 import { deadLetterQueue } from './deadLetterQueue';
@@ -28,7 +29,10 @@ export interface EventsStackProps extends StackProps {
  *   dead-letter queue once its retries are spent (the record stays in the table, so nothing
  *   committed is lost);
  * - a rule sends every keyledger event to the audit projector, with a dead-letter queue for
- *   events EventBridge cannot deliver.
+ *   events EventBridge cannot deliver;
+ * - rules start the re-encryption job of each rekey and each job started by a call, and two
+ *   schedules resume jobs whose runner stopped (every 5 minutes) and apply tenants' retention
+ *   settings (hourly), with a dead-letter queue of their own.
  * The bus archives every keyledger event for replay.
  */
 export class EventsStack extends Stack {
@@ -36,6 +40,7 @@ export class EventsStack extends Stack {
   readonly outboxPublisher: KeyledgerFunction;
   readonly outboxDeadLetters: Queue;
   readonly auditRuleDeadLetters: Queue;
+  readonly maintenanceRuleDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
@@ -87,5 +92,32 @@ export class EventsStack extends Stack {
         }),
       ],
     });
+
+    this.maintenanceRuleDeadLetters = deadLetterQueue(this, 'MaintenanceRuleDeadLetters', 'job and retention triggers EventBridge could not deliver (the schedules make up for them)');
+    const maintenanceTarget = (fn: KeyledgerFunction) =>
+      new LambdaFunction(fn.function, { deadLetterQueue: this.maintenanceRuleDeadLetters, retryAttempts: 8, maxEventAge: Duration.hours(6) });
+    for (const [id, pattern, description] of [
+      ['RekeyJobsRule', REKEY_PATTERN, "A rekey's new TMK: start the re-encryption of the tenant's stored secrets"],
+      ['ManualJobsRule', MANUAL_JOB_PATTERN, 'A re-encryption job started by a call: run it'],
+    ] as const) {
+      new Rule(this, id, { eventBus: this.bus, description, eventPattern: toCdkPattern(pattern), targets: [maintenanceTarget(services.cryptoDataPlaneJobs)] });
+    }
+    // Schedules live on the default bus (EventBridge runs scheduled rules only there).
+    new Rule(this, 'JobsSchedule', {
+      description: 'Resume re-encryption jobs whose runner stopped (a timeout, a crash)',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [maintenanceTarget(services.cryptoDataPlaneJobs)],
+    });
+    new Rule(this, 'RetentionSchedule', {
+      description: "Retire quiet, unused deactivated keys where tenants' retention settings ask for it",
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [maintenanceTarget(services.keyAdminRetention)],
+    });
   }
+}
+
+/** A bus pattern (EventBridge's JSON names) as the CDK spells it. */
+function toCdkPattern(pattern: BusPattern): EventPattern {
+  const { source, 'detail-type': detailType, detail } = pattern as { source: string[]; 'detail-type': string[]; detail: Record<string, unknown> };
+  return { source, detailType, detail };
 }

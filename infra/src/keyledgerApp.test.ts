@@ -140,17 +140,27 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
       },
     });
     const rules = Object.values(events.findResources('AWS::Events::Rule'));
-    expect(rules.length).toBeGreaterThan(0);
+    // The audit projector, the two job triggers, and the two schedules.
+    expect(rules).toHaveLength(5);
     for (const rule of rules) {
       for (const target of (rule['Properties'] as { Targets: Array<Record<string, unknown>> }).Targets) {
-        expect(target['DeadLetterConfig']).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^AuditRuleDeadLetters/), 'Arn'] } });
+        expect(target['DeadLetterConfig']).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^(AuditRule|MaintenanceRule)DeadLetters/), 'Arn'] } });
       }
     }
-    // EventBridge invokes the projector asynchronously: what Lambda's own retries cannot fix lands in a queue too.
-    deployment.template(deployment.stacks.services).hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: 'keyledger-test-audit-projector-event',
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditProjectorDeadLetters'), 'Arn'] } },
-    });
+    const schedules = rules.map((rule) => (rule['Properties'] as { ScheduleExpression?: string }).ScheduleExpression).filter(Boolean).sort();
+    expect(schedules).toEqual(['rate(1 hour)', 'rate(5 minutes)']);
+    // EventBridge invokes these asynchronously: what Lambda's own retries cannot fix lands in a queue too.
+    const services = deployment.template(deployment.stacks.services);
+    for (const [name, queue] of [
+      ['audit-projector-event', 'AuditProjectorDeadLetters'],
+      ['crypto-data-plane-jobs', 'MaintenanceDeadLetters'],
+      ['key-admin-retention', 'MaintenanceDeadLetters'],
+    ]) {
+      services.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `keyledger-test-${name}`,
+        DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${queue}`), 'Arn'] } },
+      });
+    }
     for (const queue of Object.values(events.findResources('AWS::SQS::Queue'))) {
       expect(queue['Properties']).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     }
@@ -254,7 +264,14 @@ describe('the environment root key', () => {
         .filter((action) => action.startsWith('dynamodb:'))
         .sort();
     expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // The data plane reads the catalog only; it never destroys a key.
+    const catalogActions = Object.values(services.findResources('AWS::IAM::Policy'))
+      .filter((policy) => /CryptoDataPlaneRole/.test(JSON.stringify((policy['Properties'] as { Roles: unknown }).Roles)))
+      .flatMap((policy) => (policy['Properties'] as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Resource).includes('KeyCatalog'))
+      .flatMap(actions);
+    expect(catalogActions).toEqual(['dynamodb:GetItem']);
   });
 
   it('kms-cloudhsm: a custom resource checks the cluster, creates and connects the key store and makes the root key in it', () => {

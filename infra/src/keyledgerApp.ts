@@ -33,7 +33,9 @@ export function createKeyledgerStacks(app: App, context: KeyledgerContext, env?:
     description: 'keyledger alarms',
     functions: {
       'key-admin': services.keyAdmin,
+      'key-admin-retention': services.keyAdminRetention,
       'crypto-data-plane': services.cryptoDataPlane,
+      'crypto-data-plane-jobs': services.cryptoDataPlaneJobs,
       'audit-projector': services.auditProjector,
       'audit-projector-events': services.auditProjectorEvents,
       'outbox-publisher': events.outboxPublisher,
@@ -42,6 +44,8 @@ export function createKeyledgerStacks(app: App, context: KeyledgerContext, env?:
       'outbox-dlq': events.outboxDeadLetters,
       'audit-rule-dlq': events.auditRuleDeadLetters,
       'audit-projector-dlq': services.auditProjectorDeadLetters,
+      'maintenance-dlq': services.maintenanceDeadLetters,
+      'maintenance-rule-dlq': events.maintenanceRuleDeadLetters,
     },
     outboxPublisher: events.outboxPublisher,
     api: api.api,

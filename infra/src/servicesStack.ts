@@ -1,9 +1,10 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { SettingName } from '@keyledger/settings';
 import type { Construct } from 'constructs';
 import type { KeyledgerContext } from './config';
-import type { DataStack } from './dataStack';
+import type { DataStack, TableAction } from './dataStack';
 import { deadLetterQueue } from './deadLetterQueue';
 import { KeyledgerFunction } from './keyledgerFunction';
 import type { KeysStack } from './keysStack';
@@ -15,54 +16,111 @@ export interface ServicesStackProps extends StackProps {
   logRetention: RetentionDays;
 }
 
+type TableGrants = Partial<Record<keyof DataStack['tables'], TableAction[]>>;
+
+/** What every function on the key hierarchy does with the tables: load and commit, read and stage material. */
+const HIERARCHY_GRANTS: TableGrants = {
+  events: ['Query', 'PutItem'],
+  snapshots: ['GetItem', 'PutItem'],
+  keyMaterial: ['GetItem', 'PutItem', 'Query', 'DeleteItem', 'BatchWriteItem'],
+};
+
 /**
- * The three services as Lambda functions, each with exactly the table actions and key uses its
- * adapters make: key-admin and crypto-data-plane work on the key hierarchy (and the data plane
- * on secrets); audit-projector serves the logs API from one function and projects bus events in
- * another, whose failed invocations (after Lambda's own retries) land in a dead-letter queue.
+ * The services as Lambda functions, each with exactly the table actions and key uses its
+ * adapters make: key-admin (and its retention scheduler) and crypto-data-plane (and its job
+ * runner) work on the key hierarchy, the data plane on secrets and jobs too; audit-projector
+ * serves the logs API from one function and projects bus events in another. Functions invoked
+ * asynchronously send what Lambda's own retries cannot fix to a dead-letter queue.
  */
 export class ServicesStack extends Stack {
   readonly keyAdmin: KeyledgerFunction;
+  readonly keyAdminRetention: KeyledgerFunction;
   readonly cryptoDataPlane: KeyledgerFunction;
+  readonly cryptoDataPlaneJobs: KeyledgerFunction;
   readonly auditProjector: KeyledgerFunction;
   readonly auditProjectorEvents: KeyledgerFunction;
   readonly auditProjectorDeadLetters: Queue;
+  readonly maintenanceDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: ServicesStackProps) {
     super(scope, id, props);
     const { context, data, keys, logRetention } = props;
     const tableName = (key: keyof DataStack['tables']) => data.tables[key].tableName;
-    const hierarchySettings = {
+    const hierarchySettings: Partial<Record<SettingName, string>> = {
       eventsTable: tableName('events'),
       snapshotsTable: tableName('snapshots'),
       keyMaterialTable: tableName('keyMaterial'),
+      keyCatalogTable: tableName('keyCatalog'),
+      secretsTable: tableName('secrets'),
+      keyUsageTable: tableName('keyUsage'),
+      jobsTable: tableName('jobs'),
       tenantClaim: context.tenantClaim,
       namespaces: context.namespaces.join(','),
+      retireQuietPeriod: context.retireQuietPeriod,
     };
     const common = { stage: context.stage, logRetention };
+    const grant = (fn: KeyledgerFunction, grants: TableGrants) => {
+      for (const [table, actions] of Object.entries({ ...HIERARCHY_GRANTS, ...grants }) as Array<[keyof DataStack['tables'], TableAction[]]>) {
+        data.grantTable(fn.role, table, actions);
+      }
+    };
+    this.maintenanceDeadLetters = deadLetterQueue(this, 'MaintenanceDeadLetters', 'job and retention runs that failed after Lambda\'s retries (the next scheduled run resumes them)');
 
+    // key-admin: the Management API; it retires keys, so it reads what depends on them and writes the catalog.
+    const keyAdminGrants: TableGrants = {
+      keyCatalog: ['GetItem', 'PutItem', 'Query', 'DeleteItem', 'BatchWriteItem'],
+      secrets: ['Query'],
+      keyUsage: ['GetItem'],
+    };
     this.keyAdmin = new KeyledgerFunction(this, 'KeyAdmin', {
       ...common,
       name: 'key-admin',
-      description: 'keyledger key-admin: Management API for encryption keys (list, rekey, BYOK)',
+      description: 'keyledger key-admin: Management API for encryption keys (list, rekey, BYOK, retire)',
       settings: hierarchySettings,
       timeout: Duration.seconds(29),
     });
+    this.keyAdminRetention = new KeyledgerFunction(this, 'KeyAdminRetention', {
+      ...common,
+      name: 'key-admin',
+      handler: 'retentionHandler',
+      description: "keyledger key-admin: retires quiet, unused deactivated keys by tenants' retention settings (scheduled)",
+      settings: hierarchySettings,
+      timeout: Duration.minutes(5),
+      deadLetterQueue: this.maintenanceDeadLetters,
+    });
+    for (const fn of [this.keyAdmin, this.keyAdminRetention]) grant(fn, keyAdminGrants);
+    keys.attachRootKeyStore(this.keyAdmin, 'manage');
+    keys.attachRootKeyStore(this.keyAdminRetention, 'use');
+
+    // crypto-data-plane: the data plane and secrets; its jobs function re-encrypts stored secrets.
+    const dataPlaneGrants: TableGrants = {
+      keyCatalog: ['GetItem'],
+      secrets: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
+      keyUsage: ['GetItem', 'UpdateItem'],
+      jobs: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    };
     this.cryptoDataPlane = new KeyledgerFunction(this, 'CryptoDataPlane', {
       ...common,
       name: 'crypto-data-plane',
-      description: 'keyledger crypto-data-plane: encrypt, decrypt, data keys and secrets',
-      settings: { ...hierarchySettings, secretsTable: tableName('secrets') },
+      description: 'keyledger crypto-data-plane: encrypt, decrypt, rewrap, data keys and secrets',
+      settings: hierarchySettings,
       memorySize: 1024,
     });
-    for (const fn of [this.keyAdmin, this.cryptoDataPlane]) {
-      data.grantTable(fn.role, 'events', ['Query', 'PutItem']);
-      data.grantTable(fn.role, 'snapshots', ['GetItem', 'PutItem']);
-      data.grantTable(fn.role, 'keyMaterial', ['GetItem', 'PutItem', 'Query', 'DeleteItem']);
+    this.cryptoDataPlaneJobs = new KeyledgerFunction(this, 'CryptoDataPlaneJobs', {
+      ...common,
+      name: 'crypto-data-plane',
+      handler: 'jobsHandler',
+      description: 'keyledger crypto-data-plane: runs re-encryption jobs (after each rekey, on request, and on a schedule to resume)',
+      settings: hierarchySettings,
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      deadLetterQueue: this.maintenanceDeadLetters,
+    });
+    for (const fn of [this.cryptoDataPlane, this.cryptoDataPlaneJobs]) {
+      grant(fn, dataPlaneGrants);
+      keys.attachRootKeyStore(fn, 'use');
     }
-    keys.attachRootKeyStore(this.keyAdmin, 'manage');
-    keys.attachRootKeyStore(this.cryptoDataPlane, 'use');
-    data.grantTable(this.cryptoDataPlane.role, 'secrets', ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem']);
+    for (const fn of [this.keyAdminRetention, this.cryptoDataPlaneJobs]) fn.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
 
     const auditSettings = {
       auditLogTable: tableName('auditLog'),

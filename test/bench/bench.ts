@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { freePort, stackEnv, startServer } from '../support/localProcess';
 import { encryptionSdk, keyledgerInProcess, rawAesGcm, type Contender } from './contenders';
+import { measureLifecycleOverHttp, measureRewrap, type LifecycleResults } from './lifecycle';
 import { median, opsPerSecond, percentile } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
@@ -100,13 +101,16 @@ async function main(): Promise<void> {
   const started = performance.now();
   const keyledger = await keyledgerInProcess();
   let inProcess: Record<string, Ops>;
+  let rewrap: LifecycleResults['rewrap'];
   try {
     inProcess = await measureContenders({ raw_aes_gcm: rawAesGcm(), keyledger, encryption_sdk: encryptionSdk() });
+    rewrap = await measureRewrap(keyledger, ROUNDS, ROUND_MS);
   } finally {
     await keyledger.stop();
   }
   const { http, secrets } = await measureHttp();
-  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets };
+  const lifecycle = { ...(await measureLifecycleOverHttp()), rewrap };
+  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets, lifecycle };
   await writeFile(join(ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   const a = results.raw_aes_gcm;
@@ -126,6 +130,12 @@ async function main(): Promise<void> {
     '',
     `HTTP encrypt 1 KiB (autocannon, ${HTTP_CONNECTIONS} connections, ${HTTP_SECONDS} s): ${http['encrypt_1k_rps']} req/s, p50 ${http['encrypt_1k_p50_ms']} ms, p99 ${http['encrypt_1k_p99_ms']} ms`,
     `secret get over ${SECRETS} secrets (${SECRET_READS} sequential reads): p50 ${secrets['get_p50_ms']} ms, p99 ${secrets['get_p99_ms']} ms`,
+    '',
+    'lifecycle (HTTP against the local server; rewrap in process):',
+    `  ${lifecycle.steady.rekeys} rekeys, previous generation retired after each: rekey 10 ${lifecycle.steady.rekey_10_ms} ms, rekey ${lifecycle.steady.rekeys} ${lifecycle.steady.rekey_last_ms} ms (${lifecycle.steady.ratio_last_to_10th}x); medians of the 10 around them ${lifecycle.steady.rekey_10_median_ms} ms and ${lifecycle.steady.rekey_last_median_ms} ms (${lifecycle.steady.median_ratio_last_to_10th}x)`,
+    `    rekeys 2-11 ${lifecycle.steady.first_10_mean_ms} ms, last 10 ${lifecycle.steady.last_10_mean_ms} ms on average (${lifecycle.steady.ratio_last_10_to_2_11}x); snapshot ${lifecycle.steady.snapshot_bytes} bytes`,
+    `  ${lifecycle.growing.rekeys} rekeys, no retirement (${lifecycle.growing.live_keys} live keys at the end): first ${lifecycle.growing.rekey_first_ms} ms, last ${lifecycle.growing.rekey_last_ms} ms, all in ${lifecycle.growing.total_s} s; snapshot ${lifecycle.growing.snapshot_bytes} bytes (DynamoDB item limit 409600); a load reads the snapshot and ${lifecycle.growing.load_tail_commits} commits`,
+    `  rewrap 1 KiB ${lifecycle.rewrap.rewrap_1k_ops} ops/s, decrypt + encrypt 1 KiB ${lifecycle.rewrap.decrypt_encrypt_1k_ops} ops/s (${lifecycle.rewrap.ratio}x)`,
   );
   const elapsedS = (performance.now() - started) / 1000;
   const targets: Array<[string, boolean]> = [
@@ -134,7 +144,11 @@ async function main(): Promise<void> {
     ['in-process encrypt 64 KiB >= 80% of raw AES-GCM', b.encrypt_64k_ops >= 0.8 * a.encrypt_64k_ops],
     ['HTTP encrypt 1 KiB >= 3,000 req/s', (http['encrypt_1k_rps'] ?? 0) >= 3_000],
     ['HTTP encrypt 1 KiB p99 <= 20 ms', (http['encrypt_1k_p99_ms'] ?? Infinity) <= 20],
-    ['whole benchmark < 5 minutes', elapsedS < 300],
+    [`rekey ${lifecycle.steady.rekeys} / rekey 10 <= 1.5 (steady state; medians of the 10 around each)`, lifecycle.steady.median_ratio_last_to_10th <= 1.5],
+    ['last 10 rekeys / rekeys 2-11 <= 1.5 (steady state)', lifecycle.steady.ratio_last_10_to_2_11 <= 1.5],
+    ['snapshot after 300 rekeys without retirement fits one DynamoDB item', lifecycle.growing.snapshot_bytes < 400 * 1024],
+    ['rewrap ops/s >= 0.8x decrypt + encrypt', lifecycle.rewrap.ratio >= 0.8],
+    ['whole benchmark < 10 minutes', elapsedS < 600],
   ];
   lines.push('', 'targets:', ...targets.map(([what, met]) => `  ${met ? 'PASS' : 'FAIL'}  ${what}`), '', `took ${elapsedS.toFixed(0)} s; wrote bench-results.json`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -53,7 +53,7 @@ export function rawAesGcm(): Contender {
  * tenant and namespace, on the real key hierarchy (dynalite over HTTP, the software root key
  * store). After the first call everything it needs is cached, as in a warm Lambda.
  */
-export async function keyledgerInProcess(): Promise<Contender & { stop(): Promise<void> }> {
+export async function keyledgerInProcess(): Promise<Contender & { dataPlane: CryptoDataPlane; keyHierarchy: KeyHierarchyService; tenant: string; stop(): Promise<void> }> {
   const dynamo: LocalDynamoDb = await startLocalDynamoDb();
   const dir = await mkdtemp(join(tmpdir(), 'keyledger-bench-'));
   const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
@@ -71,6 +71,9 @@ export async function keyledgerInProcess(): Promise<Contender & { stop(): Promis
   const request = { tenant: 'bench', namespace: 'default', encryptionContext: BENCH_CONTEXT };
   await dataPlane.encrypt({ ...request, plaintext: Buffer.alloc(1) });
   return {
+    dataPlane,
+    keyHierarchy,
+    tenant: request.tenant,
     async encrypt(plaintext) {
       return (await dataPlane.encrypt({ ...request, plaintext })).ciphertext;
     },

@@ -1,46 +1,16 @@
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ConcurrencyError, IntegrityError, RootKeyStoreError, tenantStreamId, type KeyRecord } from '@keyledger/domain';
-import { TABLES, type TableKey } from '@keyledger/dynamodb';
 import { DelegatingRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 import { namespaceKeyAad, tenantMasterKeyContext } from './material/materialCodec';
 import { generateAes256Key, seal } from '@keyledger/crypto';
+import { itemContains, scanAllTables } from './testing/tableScan';
 import { useServiceHarness } from './testing/serviceHarness';
 
 const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: 3, tenantPrefix: 't' });
+const scanAll = () => scanAllTables(fixture.dynamo);
 const { harness, newTenant } = fixture;
 
 const summary = (keys: KeyRecord[]) => keys.map((key) => `${key.type}:${key.state}`);
 const activeOf = (keys: KeyRecord[], type: KeyRecord['type']) => keys.filter((key) => key.type === type && key.state === 'active');
-
-async function scanAll(): Promise<Array<Record<string, AttributeValue>>> {
-  const items: Array<Record<string, AttributeValue>> = [];
-  for (const table of Object.keys(TABLES) as TableKey[]) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await fixture.dynamo.client.send(new ScanCommand({ TableName: fixture.dynamo.tables[table], ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return items;
-}
-
-/** Every byte string an item holds, in every encoding a copy could hide in. */
-function itemContains(item: Record<string, AttributeValue>, needle: Buffer): boolean {
-  const haystacks: Buffer[] = [];
-  const visit = (value: AttributeValue | undefined): void => {
-    if (!value) return;
-    if (value.B) haystacks.push(Buffer.from(value.B));
-    if (value.S) haystacks.push(Buffer.from(value.S));
-    value.L?.forEach(visit);
-    if (value.M) Object.values(value.M).forEach(visit);
-    value.BS?.forEach((b) => haystacks.push(Buffer.from(b)));
-    value.SS?.forEach((s) => haystacks.push(Buffer.from(s)));
-  };
-  Object.values(item).forEach(visit);
-  const forms = [needle, Buffer.from(needle.toString('base64')), Buffer.from(needle.toString('hex')), Buffer.from(needle.toString('base64url'))];
-  return haystacks.some((haystack) => forms.some((form) => haystack.includes(form)));
-}
 
 describe('KeyHierarchyService against dynalite and the software root key store', () => {
   it("provisions a tenant's hierarchy on first use: ERK, one active TMK, one active key per namespace", async () => {

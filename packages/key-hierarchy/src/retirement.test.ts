@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { IllegalKeyStateError, KeyInUseError, NotFoundError, tenantStreamId, type KeyRecord } from '@keyledger/domain';
 import type { HierarchyChange } from './context';
+import { itemContains, scanAllTables } from './testing/tableScan';
 import { useServiceHarness } from './testing/serviceHarness';
 
 const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: 5, tenantPrefix: 'ret' });
@@ -42,6 +43,23 @@ describe('retiring deactivated namespace keys', () => {
     const version = (await eventStore.readStream(tenantStreamId(tenant))).length;
     await expect(service.deleteKey(tenant, kid)).resolves.toBe('already-destroyed');
     expect(await eventStore.readStream(tenantStreamId(tenant))).toHaveLength(version);
+  });
+
+  it('leaves no copy of a retired key in any table, wrapped or in the clear', async () => {
+    const { service, keyMaterial } = fixture.harness();
+    const tenant = fixture.newTenant();
+    const kid = (await service.rekey(tenant)).deactivated['default']!;
+    const loaded = await service.openTenant(tenant);
+    const plaintext = (await service.unwrapNamespaceKeys(tenant, loaded, [kid])).get(kid)!;
+    const wrapped = Buffer.from((await keyMaterial.list(tenant)).find((entry) => entry.kid === kid)!.wrappedKey);
+    // The scan finds them before, so it can find them at all.
+    expect((await scanAllTables(fixture.dynamo)).some((item) => itemContains(item, wrapped))).toBe(true);
+
+    await service.deleteKey(tenant, kid);
+
+    const items = await scanAllTables(fixture.dynamo);
+    expect(items.filter((item) => itemContains(item, wrapped))).toEqual([]);
+    expect(items.filter((item) => itemContains(item, plaintext))).toEqual([]);
   });
 
   it('refuses with key_in_use, changing nothing, while stored secrets depend on the key', async () => {

@@ -1,21 +1,7 @@
 import type { ReencryptionJobs } from '@keyledger/data-plane';
 import { silentLogger, type Logger } from '@keyledger/domain';
-import { EVENT_SOURCE, type BusEvent, type EventPattern, type KeyStateChangedDetail } from '@keyledger/events';
+import type { BusEvent, KeyStateChangedDetail } from '@keyledger/events';
 import type { JobRunner } from '@keyledger/jobs';
-
-/** The event that starts a rekey's re-encryption job: the new TMK of a rekey, created. */
-export const REKEY_PATTERN: EventPattern = {
-  source: [EVENT_SOURCE],
-  'detail-type': ['kms_key_state_changed'],
-  detail: { key_type: ['tenant-master-key'], cause: ['rekey'], from: [null] },
-};
-
-/** A job started by a call: its first progress event (in AWS, the Lambda that runs jobs is started by it). */
-export const MANUAL_JOB_PATTERN: EventPattern = {
-  source: [EVENT_SOURCE],
-  'detail-type': ['job_progress'],
-  detail: { state: ['running'], done: [0], cause: ['manual'] },
-};
 
 /** Creates the rekey's job (once, however often the event arrives); resolves with its id. */
 export async function startJobForRekey(jobs: ReencryptionJobs, event: BusEvent<unknown>): Promise<{ tenant: string; id: string }> {

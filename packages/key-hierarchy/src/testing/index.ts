@@ -1,1 +1,2 @@
 export * from './serviceHarness';
+export * from './tableScan';
