@@ -24,8 +24,8 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/infra'],
-      testMatch: ['**/src/**/*.test.ts'],
+      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/infra', '<rootDir>/test/structure'],
+      testMatch: ['**/src/**/*.test.ts', '**/test/structure/*.test.ts'],
       globalSetup: '<rootDir>/test/support/softHsmConf.js',
       setupFiles: ['<rootDir>/test/support/env.js'],
       transform,

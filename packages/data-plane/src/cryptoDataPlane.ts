@@ -1,9 +1,9 @@
 import { generateAes256Key, zeroize, type EncryptionContext } from '@keyledger/crypto';
-import { BoundedCache, findKey, IllegalKeyStateError, silentLogger, type KeyRecord, type Logger, type ProvisionedTenant } from '@keyledger/domain';
+import { BoundedCache, findKey, IllegalKeyStateError, silentLogger, type KeyRecord, type Logger } from '@keyledger/domain';
 import { openEnvelope, parseEnvelope, replaceHeader, sealEnvelope, type ParsedEnvelope } from './envelope/envelope';
-import { NamespaceNotFoundError, UndecryptableError } from './errors';
-import { bindingBytes, contextBytes, newDataKey, rewrapDataKey, unwrapDataKey } from './keys/dataKeys';
-import { KeyCache, namespaceKeyId, type TenantView } from './keys/keyCache';
+import { UndecryptableError } from './errors';
+import { contextBytes, newDataKey, rewrapDataKey, unwrapDataKey } from './keys/dataKeys';
+import { activeNamespaceKid, KeyCache, namespaceKeyId, viewBinding, type TenantView } from './keys/keyCache';
 import type { NamespaceKeySource } from './keys/namespaceKeySource';
 import { DEFAULT_DATA_PLANE_LIMITS, type DataPlaneLimits } from './limits';
 import type { UsageTracker } from './usage/usageTracker';
@@ -328,24 +328,4 @@ export class CryptoDataPlane {
       return;
     }
   }
-}
-
-function activeNamespaceKid(state: ProvisionedTenant, namespace: string): string {
-  const kid = state.activeNamespaceKeys[namespace];
-  if (!kid) {
-    const known = Object.keys(state.activeNamespaceKeys).sort().join(', ');
-    throw new NamespaceNotFoundError(`The namespace '${namespace}' does not exist; this tenant's namespaces are: ${known}.`);
-  }
-  return kid;
-}
-
-/** The encoded binding of a body's AAD: tenant and namespace (encoded once per hierarchy read), plus any extra entries. */
-function viewBinding(view: TenantView, namespace: string, extra?: EncryptionContext): Buffer {
-  if (extra) return bindingBytes(view.loaded.state.tenant, namespace, extra);
-  let binding = view.bindings.get(namespace);
-  if (!binding) {
-    binding = bindingBytes(view.loaded.state.tenant, namespace);
-    view.bindings.set(namespace, binding);
-  }
-  return binding;
 }

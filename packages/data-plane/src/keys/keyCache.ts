@@ -1,7 +1,9 @@
-import { zeroize } from '@keyledger/crypto';
+import { zeroize, type EncryptionContext } from '@keyledger/crypto';
 import { BoundedCache, IntegrityError, silentLogger, type KeyRecord, type Logger, type ProvisionedTenant } from '@keyledger/domain';
 import { StreamVersionConflictError, type Loaded } from '@keyledger/event-store';
+import { NamespaceNotFoundError } from '../errors';
 import type { DataPlaneLimits } from '../limits';
+import { bindingBytes } from './dataKeys';
 import type { NamespaceKeySource } from './namespaceKeySource';
 
 export interface TenantView {
@@ -118,4 +120,24 @@ export class KeyCache {
     this.tenants.clear();
     this.retired.clear();
   }
+}
+
+export function activeNamespaceKid(state: ProvisionedTenant, namespace: string): string {
+  const kid = state.activeNamespaceKeys[namespace];
+  if (!kid) {
+    const known = Object.keys(state.activeNamespaceKeys).sort().join(', ');
+    throw new NamespaceNotFoundError(`The namespace '${namespace}' does not exist; this tenant's namespaces are: ${known}.`);
+  }
+  return kid;
+}
+
+/** The encoded binding of a body's AAD: tenant and namespace (encoded once per hierarchy read), plus any extra entries. */
+export function viewBinding(view: TenantView, namespace: string, extra?: EncryptionContext): Buffer {
+  if (extra) return bindingBytes(view.loaded.state.tenant, namespace, extra);
+  let binding = view.bindings.get(namespace);
+  if (!binding) {
+    binding = bindingBytes(view.loaded.state.tenant, namespace);
+    view.bindings.set(namespace, binding);
+  }
+  return binding;
 }
