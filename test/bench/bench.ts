@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     '',
     'lifecycle (HTTP against the local server; rewrap in process):',
     `  ${lifecycle.steady.rekeys} rekeys, previous generation retired after each: rekey 10 ${lifecycle.steady.rekey_10_ms} ms, rekey ${lifecycle.steady.rekeys} ${lifecycle.steady.rekey_last_ms} ms (${lifecycle.steady.ratio_last_to_10th}x); medians of the 10 around them ${lifecycle.steady.rekey_10_median_ms} ms and ${lifecycle.steady.rekey_last_median_ms} ms (${lifecycle.steady.median_ratio_last_to_10th}x)`,
-    `    rekeys 2-11 ${lifecycle.steady.first_10_mean_ms} ms, last 10 ${lifecycle.steady.last_10_mean_ms} ms on average (${lifecycle.steady.ratio_last_10_to_2_11}x); snapshot ${lifecycle.steady.snapshot_bytes} bytes`,
+    `    rekeys 2-11 ${lifecycle.steady.first_10_mean_ms} ms, last 10 ${lifecycle.steady.last_10_mean_ms} ms on average (${lifecycle.steady.ratio_last_10_to_2_11}x; rekeys 291-300: ${lifecycle.steady.ratio_291_300_to_2_11}x); snapshot ${lifecycle.steady.snapshot_bytes} bytes`,
     `  ${lifecycle.growing.rekeys} rekeys, no retirement (${lifecycle.growing.live_keys} live keys at the end): first ${lifecycle.growing.rekey_first_ms} ms, last ${lifecycle.growing.rekey_last_ms} ms, all in ${lifecycle.growing.total_s} s; snapshot ${lifecycle.growing.snapshot_bytes} bytes (DynamoDB item limit 409600); a load reads the snapshot and ${lifecycle.growing.load_tail_commits} commits`,
     `  rewrap 1 KiB ${lifecycle.rewrap.rewrap_1k_ops} ops/s, decrypt + encrypt 1 KiB ${lifecycle.rewrap.decrypt_encrypt_1k_ops} ops/s (${lifecycle.rewrap.ratio}x)`,
   );
@@ -145,9 +145,9 @@ async function main(): Promise<void> {
     ['HTTP encrypt 1 KiB >= 3,000 req/s', (http['encrypt_1k_rps'] ?? 0) >= 3_000],
     ['HTTP encrypt 1 KiB p99 <= 20 ms', (http['encrypt_1k_p99_ms'] ?? Infinity) <= 20],
     [`rekey ${lifecycle.steady.rekeys} / rekey 10 <= 1.5 (steady state; medians of the 10 around each)`, lifecycle.steady.median_ratio_last_to_10th <= 1.5],
-    ['last 10 rekeys / rekeys 2-11 <= 1.5 (steady state)', lifecycle.steady.ratio_last_10_to_2_11 <= 1.5],
+    ['last 10 rekeys / rekeys 2-11 <= 1.5 (steady state), at 300 and at 500', lifecycle.steady.ratio_last_10_to_2_11 <= 1.5 && lifecycle.steady.ratio_291_300_to_2_11 <= 1.5],
     ['snapshot after 300 rekeys without retirement fits one DynamoDB item', lifecycle.growing.snapshot_bytes < 400 * 1024],
-    ['rewrap ops/s >= 0.8x decrypt + encrypt', lifecycle.rewrap.ratio >= 0.8],
+    ['rewrap ops/s >= 0.8x decrypt + encrypt', lifecycle.rewrap.rewrap_1k_ops >= 0.8 * lifecycle.rewrap.decrypt_encrypt_1k_ops],
     ['whole benchmark < 10 minutes', elapsedS < 600],
   ];
   lines.push('', 'targets:', ...targets.map(([what, met]) => `  ${met ? 'PASS' : 'FAIL'}  ${what}`), '', `took ${elapsedS.toFixed(0)} s; wrote bench-results.json`);

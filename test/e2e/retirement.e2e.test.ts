@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { eventually, freePort, runCli, runCliStatus, runCliWithInput, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
@@ -127,6 +127,40 @@ describe('retiring keys against the local server (quiet period off)', () => {
       const logs = (await call('GET', '/api/v2/logs?q=type:kms_key_state_changed&per_page=100')).body as unknown as Array<{ description: string }>;
       return before.every((kid) => logs.some((entry) => entry.description === `Key ${kid} (tenant-encryption-key) changed from deactivated to destroyed (retire)`)) ? true : undefined;
     }, 'the retirements in the log');
+  });
+});
+
+describe('the lifecycle commands of the CLI', () => {
+  let local: Awaited<ReturnType<typeof stack>>;
+  beforeAll(async () => {
+    local = await stack({ KEYLEDGER_RETIRE_QUIET_PERIOD: 'PT0S' });
+  });
+  afterAll(() => local?.stop());
+
+  it('rewrap, secrets reencrypt --watch, keys usage, keys retire and keys retention', async () => {
+    const env = local.env();
+    await runCli(['secrets', 'put', 'db.password', 'hunter2'], env);
+    const encrypted = await runCliWithInput(['encrypt'], env, 'card 4111');
+    const old = activeNamespaceKeys(await local.keys());
+    await runCli(['keys', 'rekey'], env);
+    await local.job();
+
+    const rewrapped = await runCliWithInput(['rewrap'], env, encrypted.stdout);
+    expect(rewrapped.code).toBe(0);
+    const decrypted = await runCliWithInput(['decrypt'], env, rewrapped.stdout);
+    expect(decrypted.stdout.toString()).toBe('card 4111');
+    const reencrypt = await runCli(['secrets', 'reencrypt', '--watch'], env);
+    expect(reencrypt.stdout).toMatch(/^Job rj_\d{13}_[0-9a-f]{8} succeeded: 1 of 1\n$/);
+    for (const kid of old) {
+      expect(JSON.parse((await runCli(['keys', 'usage', kid, '--json'], env)).stdout)).toMatchObject({ kid, state: 'deactivated', secret_versions: 0 });
+      expect((await runCli(['keys', 'retire', kid], env)).stdout).toBe(`Deleted ${kid}: it is destroyed.\n`);
+    }
+    expect((await runCli(['keys', 'retention', '--set', 'P30D'], env)).stdout).toBe('Automatic retirement: after P30D without use\n');
+    expect((await runCli(['keys', 'retention'], env)).stdout).toBe('Automatic retirement: after P30D without use\n');
+    expect((await runCli(['keys', 'retention', '--off'], env)).stdout).toBe('Automatic retirement: off\n');
+    const refused = await runCliStatus(['keys', 'retire', activeNamespaceKeys(await local.keys())[0]!], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^keyledger: 409 Key \S+ is the active key of namespace/);
   });
 });
 

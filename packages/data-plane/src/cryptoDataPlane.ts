@@ -87,6 +87,8 @@ export class CryptoDataPlane {
   private readonly keys: KeyCache;
   private readonly encryptionKeys: BoundedCache<EncryptionDataKey>;
   private readonly decryptionKeys: BoundedCache<Buffer>;
+  /** The new header of an old wrapped data key, per active key (headers hold no key in the clear). */
+  private readonly rewrappedHeaders: BoundedCache<Buffer>;
 
   constructor(private readonly options: CryptoDataPlaneOptions) {
     this.limits = { ...DEFAULT_DATA_PLANE_LIMITS, ...options.limits };
@@ -95,6 +97,7 @@ export class CryptoDataPlane {
     this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger);
     this.encryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (entry) => zeroize(entry.dataKey) });
     this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (key) => zeroize(key) });
+    this.rewrappedHeaders = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now });
   }
 
   async encrypt(request: EncryptRequest): Promise<EncryptResult> {
@@ -144,7 +147,7 @@ export class CryptoDataPlane {
    */
   async rewrap(request: DecryptRequest): Promise<EncryptResult> {
     const { tenant, namespace } = request;
-    const opened = await this.openDataKey(tenant, namespace, request.ciphertext, { cache: false, own: true });
+    const opened = await this.openDataKey(tenant, namespace, request.ciphertext, { cache: true, own: true });
     try {
       const aad = [viewBinding(opened.view, namespace, request.binding), contextBytes(request.encryptionContext)];
       const plaintext = openEnvelope(opened.dataKey, opened.envelope, aad);
@@ -205,6 +208,7 @@ export class CryptoDataPlane {
   forget(tenant: string, destroyed: readonly string[]): void {
     this.keys.forget(tenant, destroyed);
     this.encryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`));
+    this.rewrappedHeaders.deleteWhere((id) => id.startsWith(`${tenant}\0`));
     const gone = new Set(destroyed);
     this.decryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && gone.has(id.split('\0')[2] ?? ''));
   }
@@ -213,6 +217,7 @@ export class CryptoDataPlane {
   clear(): void {
     this.encryptionKeys.clear();
     this.decryptionKeys.clear();
+    this.rewrappedHeaders.clear();
     this.keys.clear();
   }
 
@@ -259,7 +264,8 @@ export class CryptoDataPlane {
       // Counted (once) before the key is taken: a first use is written at once, and a cached key must not wait.
       if (record.state === 'deactivated' && !counted) {
         counted = true;
-        await this.options.usage?.noteDecrypt(tenant, record.kid);
+        const firstUse = this.options.usage?.noteDecrypt(tenant, record.kid);
+        if (firstUse) await firstUse;
       }
       const cached = this.decryptionKeys.get(dataKeyId);
       if (cached) return { envelope, record, view, dataKey: own ? Buffer.from(cached) : cached, owned: own };
@@ -288,12 +294,17 @@ export class CryptoDataPlane {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const kid = activeNamespaceKid(opened.view.loaded.state, namespace);
       if (kid === opened.record.kid) return { ciphertext: Buffer.concat([opened.envelope.header, opened.envelope.iv, opened.envelope.body, opened.envelope.tag]), kid };
+      // Envelopes that shared a data key share its new header too (as they shared the old one).
+      const id = `${tenant}\0${namespace}\0${kid}\0${opened.envelope.wrappedDataKey.toString('latin1')}`;
+      const known = this.rewrappedHeaders.get(id);
+      if (known) return { ciphertext: replaceHeader(opened.envelope, known), kid };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
       if (!namespaceKey) {
         await this.keys.loadNamespaceKey(tenant, kid);
         continue;
       }
       const header = rewrapDataKey(opened.dataKey, namespaceKey, { tenant, namespace, kid });
+      this.rewrappedHeaders.set(id, header);
       return { ciphertext: replaceHeader(opened.envelope, header), kid };
     }
     throw new Error('Namespace keys kept leaving the cache; try again.');

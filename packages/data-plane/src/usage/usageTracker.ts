@@ -3,7 +3,8 @@ import type { KeyUsageRecord, KeyUsageStore } from './keyUsageStore';
 
 interface Pending {
   decrypts: number;
-  lastDecryptAt: string;
+  /** Milliseconds: turned into text only when written. */
+  lastDecryptAt: number;
 }
 
 const MAX_TRACKED_KEYS = 100_000;
@@ -31,20 +32,28 @@ export class UsageTracker {
     this.lastFlush = this.clock().getTime();
   }
 
-  /** Notes one decrypt; resolves once it is stored when it is the key's first use here (else at once). */
-  async noteDecrypt(tenant: string, kid: string): Promise<void> {
+  /**
+   * Notes one decrypt. The key's first use in this process returns the promise of its write (the
+   * caller awaits it); every other use is counted in memory at once and returns nothing, so the
+   * hot path does not wait for anything.
+   */
+  noteDecrypt(tenant: string, kid: string): Promise<void> | undefined {
     const id = `${tenant}\0${kid}`;
-    const at = this.clock().toISOString();
+    const at = this.clock().getTime();
     if (!this.seen.has(id)) {
       if (this.seen.size >= MAX_TRACKED_KEYS) this.seen.clear();
       this.seen.add(id);
-      try {
-        await this.options.store.add(tenant, kid, { decrypts: 1, lastDecryptAt: at });
-        return;
-      } catch (error) {
+      return this.options.store.add(tenant, kid, { decrypts: 1, lastDecryptAt: new Date(at).toISOString() }).catch((error: unknown) => {
         this.logger.warn('first use of a deactivated key not recorded; the next flush retries', { tenant, kid, error: String(error) });
-      }
+        this.count(id, at);
+      });
     }
+    this.count(id, at);
+    if (at - this.lastFlush >= this.options.flushIntervalMs) void this.flush();
+    return undefined;
+  }
+
+  private count(id: string, at: number): void {
     const entry = this.pending.get(id);
     if (entry) {
       entry.decrypts += 1;
@@ -52,7 +61,6 @@ export class UsageTracker {
     } else {
       this.pending.set(id, { decrypts: 1, lastDecryptAt: at });
     }
-    if (this.clock().getTime() - this.lastFlush >= this.options.flushIntervalMs) void this.flush();
   }
 
   /** Writes what was counted since the last flush (one write per key). */
@@ -65,7 +73,7 @@ export class UsageTracker {
       for (const [id, usage] of batch) {
         const [tenant, kid] = id.split('\0') as [string, string];
         try {
-          await this.options.store.add(tenant, kid, usage);
+          await this.options.store.add(tenant, kid, { decrypts: usage.decrypts, lastDecryptAt: new Date(usage.lastDecryptAt).toISOString() });
         } catch (error) {
           this.merge(id, usage);
           this.logger.warn('key usage not flushed; retried at the next flush', { tenant, kid, error: String(error) });
@@ -82,7 +90,8 @@ export class UsageTracker {
     const stored = await this.options.store.get(tenant, kid);
     const local = this.pending.get(`${tenant}\0${kid}`);
     if (!local) return stored;
-    const lastDecryptAt = stored.lastDecryptAt && stored.lastDecryptAt > local.lastDecryptAt ? stored.lastDecryptAt : local.lastDecryptAt;
+    const pendingAt = new Date(local.lastDecryptAt).toISOString();
+    const lastDecryptAt = stored.lastDecryptAt && stored.lastDecryptAt > pendingAt ? stored.lastDecryptAt : pendingAt;
     return { lastDecryptAt, decrypts: stored.decrypts + local.decrypts };
   }
 

@@ -1,0 +1,40 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTables, toCreateTableInput } from './createTables';
+import { startDynalite, type RunningDynalite } from './dynalite';
+import { SECRETS_ATTR, SECRETS_BY_KID_INDEX, TABLES, tableNames } from './tableDefinitions';
+
+let dynalite: RunningDynalite;
+let dir: string;
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  dir = await mkdtemp(join(tmpdir(), 'keyledger-tables-'));
+});
+afterAll(async () => {
+  await dynalite.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ensureTables', () => {
+  it('rebuilds a local table an older keyledger made without an index, keeping (and upgrading) its items', async () => {
+    const names = tableNames('upgrade');
+    // The Secrets table as it was before the by-kid index.
+    const older = { ...TABLES.secrets, globalSecondaryIndexes: TABLES.secrets.globalSecondaryIndexes.filter((index) => index.indexName !== SECRETS_BY_KID_INDEX) };
+    await dynalite.client.send(new CreateTableCommand(toCreateTableInput(older, names.secrets)));
+    const item = { [SECRETS_ATTR.secretId]: { S: 'acme/secrets/db' }, [SECRETS_ATTR.version]: { S: '0000000000000000001' }, [SECRETS_ATTR.kid]: { S: 'k1' } };
+    await dynalite.client.send(new PutItemCommand({ TableName: names.secrets, Item: item }));
+
+    await ensureTables(dynalite.client, names, { upgradeItem: (table, upgraded) => (table === 'secrets' ? { ...upgraded, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } } : upgraded), backupDir: dir });
+
+    const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: names.secrets }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(['by-kid', 'by-namespace']);
+    const { Items } = await dynalite.client.send(new ScanCommand({ TableName: names.secrets }));
+    expect(Items).toEqual([{ ...item, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } }]);
+    expect(JSON.parse(await readFile(join(dir, `${names.secrets}.before-upgrade.json`), 'utf8'))).toEqual([item]);
+    // Every other table was made as its definition says; a second run changes nothing.
+    await ensureTables(dynalite.client, names);
+    expect((await dynalite.client.send(new ScanCommand({ TableName: names.secrets }))).Items).toHaveLength(1);
+  });
+});
