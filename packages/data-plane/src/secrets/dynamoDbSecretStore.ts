@@ -165,38 +165,26 @@ export class DynamoDbSecretStore implements SecretStore {
     return keys.length;
   }
 
-  async countByKid(tenant: string, kid: string): Promise<number> {
-    let count = 0;
-    let exclusiveStartKey: Item | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: SECRETS_BY_KID_INDEX,
-          KeyConditionExpression: '#kr = :kr',
-          ExpressionAttributeNames: { '#kr': A.kidRef },
-          ExpressionAttributeValues: { ':kr': { S: kidRef(tenant, kid) } },
-          Select: 'COUNT',
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      count += page.Count ?? 0;
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
-    return count;
+  countByKid(tenant: string, kid: string): Promise<number> {
+    return this.countIndex(SECRETS_BY_KID_INDEX, A.kidRef, kidRef(tenant, kid));
   }
 
-  async countInNamespace(scope: Omit<SecretRef, 'name'>): Promise<number> {
+  countInNamespace(scope: Omit<SecretRef, 'name'>): Promise<number> {
+    return this.countIndex(SECRETS_BY_NAMESPACE_INDEX, A.namespaceId, namespaceId(scope));
+  }
+
+  /** The items of one partition of an index (live versions only: both indexes are sparse), every page counted. */
+  private async countIndex(indexName: string, attribute: string, value: string): Promise<number> {
     let count = 0;
     let exclusiveStartKey: Item | undefined;
     do {
       const page = await this.options.client.send(
         new QueryCommand({
           TableName: this.options.tableName,
-          IndexName: SECRETS_BY_NAMESPACE_INDEX,
-          KeyConditionExpression: '#ns = :ns',
-          ExpressionAttributeNames: { '#ns': A.namespaceId },
-          ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) } },
+          IndexName: indexName,
+          KeyConditionExpression: '#key = :value',
+          ExpressionAttributeNames: { '#key': attribute },
+          ExpressionAttributeValues: { ':value': { S: value } },
           Select: 'COUNT',
           ExclusiveStartKey: exclusiveStartKey,
         }),
