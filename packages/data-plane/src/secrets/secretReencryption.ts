@@ -19,7 +19,7 @@ type Outcome = 'moved' | 'current' | 'gone' | 'legacy' | 'unreadable';
 
 export interface SecretReencryptionOptions {
   store: SecretStore;
-  dataPlane: Pick<CryptoDataPlane, 'rewrapDataKey' | 'rewrap' | 'activeNamespaceKid' | 'deactivatedNamespaceKids'>;
+  dataPlane: Pick<CryptoDataPlane, 'rewrapDataKey' | 'rewrap' | 'activeNamespaceKid' | 'deactivatedNamespaceKids' | 'forget'>;
   pageSize?: number;
   clock?: () => Date;
   logger?: Logger;
@@ -50,6 +50,8 @@ export class SecretReencryption implements JobWorker {
   async step(job: Job, checkpoint: (job: Job) => Promise<boolean>): Promise<Job> {
     const at = (job.checkpoint as ReencryptionCheckpoint | null) ?? { phase: 'count', namespace: 0, after: null, pending: null, pages: 0, verifyRounds: 0 };
     if (at.phase === 'count') {
+      // The hierarchy as it is now, not as this process last cached it: the rekey that started the job may be seconds old.
+      this.options.dataPlane.forget(job.tenant, []);
       let total = 0;
       for (const namespace of job.namespaces) total += await this.options.store.countInNamespace({ tenant: job.tenant, namespace });
       return { ...job, total, checkpoint: { ...at, phase: 'scan' } };
