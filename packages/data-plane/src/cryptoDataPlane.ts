@@ -34,6 +34,13 @@ export interface DecryptRequest {
   cacheDataKey?: boolean;
 }
 
+export interface RewrapRequest extends DecryptRequest {
+  /** False for maintenance (moving stored data), which is not a use of the old key. */
+  countUse?: boolean;
+  /** As for encrypt: `own` for a value that must keep a data key of its own (a secret). */
+  dataKey?: 'cached' | 'own';
+}
+
 export interface DataKeyResult {
   /** The caller owns these bytes and should zero them when done. */
   plaintextKey: Buffer;
@@ -87,8 +94,6 @@ export class CryptoDataPlane {
   private readonly keys: KeyCache;
   private readonly encryptionKeys: BoundedCache<EncryptionDataKey>;
   private readonly decryptionKeys: BoundedCache<Buffer>;
-  /** The new header of an old wrapped data key, per active key (headers hold no key in the clear). */
-  private readonly rewrappedHeaders: BoundedCache<Buffer>;
 
   constructor(private readonly options: CryptoDataPlaneOptions) {
     this.limits = { ...DEFAULT_DATA_PLANE_LIMITS, ...options.limits };
@@ -97,7 +102,6 @@ export class CryptoDataPlane {
     this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger);
     this.encryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (entry) => zeroize(entry.dataKey) });
     this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (key) => zeroize(key) });
-    this.rewrappedHeaders = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now });
   }
 
   async encrypt(request: EncryptRequest): Promise<EncryptResult> {
@@ -130,50 +134,51 @@ export class CryptoDataPlane {
     throw new Error('Encryption keys kept leaving the cache; try again.');
   }
 
-  async decrypt(request: DecryptRequest): Promise<Buffer> {
+  async decrypt(request: DecryptRequest & { countUse?: boolean }): Promise<Buffer> {
     const opened = await this.openDataKey(request.tenant, request.namespace, request.ciphertext, { cache: request.cacheDataKey !== false, own: false });
+    let plaintext: Buffer;
     try {
-      return openEnvelope(opened.dataKey, opened.envelope, [viewBinding(opened.view, request.namespace, request.binding), contextBytes(request.encryptionContext)]);
+      plaintext = openEnvelope(opened.dataKey, opened.envelope, [viewBinding(opened.view, request.namespace, request.binding), contextBytes(request.encryptionContext)]);
     } finally {
       if (opened.owned) zeroize(opened.dataKey);
     }
+    // Counted once it authenticated: an envelope that only names a key does not use it.
+    if (request.countUse !== false) await this.countUse(request.tenant, opened.record);
+    return plaintext;
   }
 
   /**
-   * The same plaintext under the namespace's active key, which never leaves this process: the
-   * envelope is authenticated with its context (the plaintext is zeroed at once), then its data
-   * key is wrapped under the active key. A format-2 envelope keeps its IV, body and tag; one
-   * already under the active key comes back as it is; a format-1 envelope is encrypted again.
+   * The same plaintext under the namespace's active key, and it never leaves this process: the
+   * envelope is decrypted with its context and encrypted again (as `encrypt` would) under the
+   * active key, the plaintext zeroed at once. An envelope already under the active key (format
+   * 2) is authenticated and comes back byte for byte the same. Only the data key of a value that
+   * had its own (a stored secret) moves without the body being decrypted: `rewrapDataKey`.
    */
-  async rewrap(request: DecryptRequest): Promise<EncryptResult> {
+  async rewrap(request: RewrapRequest): Promise<EncryptResult> {
     const { tenant, namespace } = request;
-    const opened = await this.openDataKey(tenant, namespace, request.ciphertext, { cache: true, own: true });
+    const envelope = parseEnvelope(request.ciphertext);
+    const plaintext = await this.decrypt({ ...request, cacheDataKey: true });
     try {
-      const aad = [viewBinding(opened.view, namespace, request.binding), contextBytes(request.encryptionContext)];
-      const plaintext = openEnvelope(opened.dataKey, opened.envelope, aad);
-      if (opened.envelope.formatVersion === 1) {
-        try {
-          return await this.encrypt({ tenant, namespace, plaintext, encryptionContext: request.encryptionContext, binding: request.binding, dataKey: 'own' });
-        } finally {
-          zeroize(plaintext);
-        }
-      }
-      zeroize(plaintext);
-      return await this.moveDataKey(tenant, namespace, opened);
+      const active = await this.activeNamespaceKid(tenant, namespace);
+      if (envelope.formatVersion === 2 && envelope.kid === active) return { ciphertext: Buffer.from(request.ciphertext), kid: active };
+      // A data key shared with other envelopes must not follow one of them under the new key:
+      // after the old key is destroyed, its header would open the others. So: a new envelope.
+      return await this.encrypt({ tenant, namespace, plaintext, encryptionContext: request.encryptionContext, binding: request.binding, dataKey: request.dataKey });
     } finally {
-      if (opened.owned) zeroize(opened.dataKey);
+      zeroize(plaintext);
     }
   }
 
   /**
    * A format-2 envelope's data key moved under the namespace's active key without opening the
-   * body (the re-encryption of stored secrets: no value is decrypted). Undefined for a format-1
-   * envelope, which cannot move without its plaintext.
+   * body: the re-encryption of stored secrets, where no value is decrypted. Only for envelopes
+   * whose data key is their own (a secret value's is): a shared one would carry the others along.
+   * Undefined for a format-1 envelope, which cannot move without its plaintext. Maintenance, not
+   * a use: it is not counted as a decrypt under the old key.
    */
   async rewrapDataKey(tenant: string, namespace: string, ciphertext: Uint8Array): Promise<EncryptResult | undefined> {
     if (parseEnvelope(ciphertext).formatVersion !== 2) return undefined;
-    // Maintenance, not a use: moving stored data off a key must not count as a decrypt under it.
-    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true, countUse: false });
+    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true });
     try {
       return await this.moveDataKey(tenant, namespace, opened);
     } finally {
@@ -208,7 +213,6 @@ export class CryptoDataPlane {
   forget(tenant: string, destroyed: readonly string[]): void {
     this.keys.forget(tenant, destroyed);
     this.encryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`));
-    this.rewrappedHeaders.deleteWhere((id) => id.startsWith(`${tenant}\0`));
     const gone = new Set(destroyed);
     this.decryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && gone.has(id.split('\0')[2] ?? ''));
   }
@@ -217,7 +221,6 @@ export class CryptoDataPlane {
   clear(): void {
     this.encryptionKeys.clear();
     this.decryptionKeys.clear();
-    this.rewrappedHeaders.clear();
     this.keys.clear();
   }
 
@@ -236,16 +239,10 @@ export class CryptoDataPlane {
    * `cache`). With `own` the caller gets a copy of its own, to keep across awaits. Decrypts under
    * a deactivated key are counted.
    */
-  private async openDataKey(
-    tenant: string,
-    namespace: string,
-    ciphertext: Uint8Array,
-    { cache, own, countUse = true }: { cache: boolean; own: boolean; countUse?: boolean },
-  ): Promise<OpenedDataKey> {
+  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache, own }: { cache: boolean; own: boolean }): Promise<OpenedDataKey> {
     const envelope = parseEnvelope(ciphertext);
     const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
     let refreshed = false;
-    let counted = !countUse;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const view = this.keys.tenants.get(tenant);
       if (!view) {
@@ -261,12 +258,6 @@ export class CryptoDataPlane {
       }
       if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
       if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
-      // Counted (once) before the key is taken: a first use is written at once, and a cached key must not wait.
-      if (record.state === 'deactivated' && !counted) {
-        counted = true;
-        const firstUse = this.options.usage?.noteDecrypt(tenant, record.kid);
-        if (firstUse) await firstUse;
-      }
       const cached = this.decryptionKeys.get(dataKeyId);
       if (cached) return { envelope, record, view, dataKey: own ? Buffer.from(cached) : cached, owned: own };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
@@ -279,6 +270,13 @@ export class CryptoDataPlane {
       return { envelope, record, view, dataKey, owned: true };
     }
     throw new Error('Decryption keys kept leaving the cache; try again.');
+  }
+
+  /** A decrypt under a deactivated key, for the retirement checks (its first use here is written before the call returns). */
+  private async countUse(tenant: string, record: KeyRecord): Promise<void> {
+    if (record.state !== 'deactivated') return;
+    const firstUse = this.options.usage?.noteDecrypt(tenant, record.kid);
+    if (firstUse) await firstUse;
   }
 
   /** A key this tenant's namespace had and destroyed gets a clear error; anything else stays one undecryptable. */
@@ -294,17 +292,12 @@ export class CryptoDataPlane {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const kid = activeNamespaceKid(opened.view.loaded.state, namespace);
       if (kid === opened.record.kid) return { ciphertext: Buffer.concat([opened.envelope.header, opened.envelope.iv, opened.envelope.body, opened.envelope.tag]), kid };
-      // Envelopes that shared a data key share its new header too (as they shared the old one).
-      const id = `${tenant}\0${namespace}\0${kid}\0${opened.envelope.wrappedDataKey.toString('latin1')}`;
-      const known = this.rewrappedHeaders.get(id);
-      if (known) return { ciphertext: replaceHeader(opened.envelope, known), kid };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
       if (!namespaceKey) {
         await this.keys.loadNamespaceKey(tenant, kid);
         continue;
       }
       const header = rewrapDataKey(opened.dataKey, namespaceKey, { tenant, namespace, kid });
-      this.rewrappedHeaders.set(id, header);
       return { ciphertext: replaceHeader(opened.envelope, header), kid };
     }
     throw new Error('Namespace keys kept leaving the cache; try again.');

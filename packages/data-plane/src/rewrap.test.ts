@@ -29,7 +29,7 @@ function setup() {
 }
 
 describe('rewrap: an envelope under the namespace active key, the plaintext never leaving the data plane', () => {
-  it('moves a format-2 envelope after a rekey: a new kid, the same IV, body and tag, the same plaintext', async () => {
+  it('puts an envelope made before a rekey under the new active key, with the same plaintext and context', async () => {
     const { service, dataPlane } = setup();
     const tenant = fixture.newTenant();
     const context = { order: '42' };
@@ -40,13 +40,34 @@ describe('rewrap: an envelope under the namespace active key, the plaintext neve
     const moved = await dataPlane.rewrap({ tenant, namespace: 'default', ciphertext: before.ciphertext, encryptionContext: context });
 
     expect(moved.kid).toBe(namespaceKeys['default']);
-    const [old, now] = [parseEnvelope(before.ciphertext), parseEnvelope(moved.ciphertext)];
-    expect(now.kid).toBe(moved.kid);
-    expect(Buffer.concat([now.iv, now.body, now.tag]).equals(Buffer.concat([old.iv, old.body, old.tag]))).toBe(true);
+    expect(parseEnvelope(moved.ciphertext)).toMatchObject({ formatVersion: 2, kid: moved.kid });
     await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: moved.ciphertext, encryptionContext: context })).resolves.toEqual(text('move me'));
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: moved.ciphertext })).rejects.toBeInstanceOf(UndecryptableError);
     // Under the active key already: the same envelope back.
     const again = await dataPlane.rewrap({ tenant, namespace: 'default', ciphertext: moved.ciphertext, encryptionContext: context });
     expect(again).toEqual({ ciphertext: moved.ciphertext, kid: moved.kid });
+  });
+
+  it('does not let the data key an envelope shared with others follow it: after the old key is retired, the others stay shredded', async () => {
+    const { service, dataPlane } = setup();
+    const tenant = fixture.newTenant();
+    // Two envelopes under one cached data key.
+    const kept = await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('kept') });
+    const shredded = await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('shredded') });
+    expect(parseEnvelope(kept.ciphertext).wrappedDataKey.equals(parseEnvelope(shredded.ciphertext).wrappedDataKey)).toBe(true);
+    await service.rekey(tenant);
+    dataPlane.forget(tenant, []);
+
+    const moved = await dataPlane.rewrap({ tenant, namespace: 'default', ciphertext: kept.ciphertext });
+    await service.deleteKey(tenant, kept.kid);
+    dataPlane.forget(tenant, [kept.kid]);
+
+    // The new header on the other envelope's body: it does not open.
+    const other = parseEnvelope(shredded.ciphertext);
+    const spliced = Buffer.concat([parseEnvelope(moved.ciphertext).header, other.iv, other.body, other.tag]);
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: spliced })).rejects.toBeInstanceOf(UndecryptableError);
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: shredded.ciphertext })).rejects.toThrow(/was destroyed/);
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: moved.ciphertext })).resolves.toEqual(text('kept'));
   });
 
   it('refuses what does not decrypt (another context, altered bytes) with the one undecryptable error', async () => {
@@ -80,7 +101,7 @@ describe('rewrap: an envelope under the namespace active key, the plaintext neve
     await expect(dataPlane.rewrapDataKey(tenant, 'default', v1)).resolves.toBeUndefined();
   });
 
-  it('counts decrypts and rewraps under a deactivated key (the first use written at once), not the moves of stored data', async () => {
+  it('counts decrypts and rewraps under a deactivated key once they authenticated (the first use written at once), not the moves of stored data', async () => {
     const { service, dataPlane, store, usage } = setup();
     const tenant = fixture.newTenant();
     const { ciphertext, kid } = await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('counted') });
@@ -94,6 +115,11 @@ describe('rewrap: an envelope under the namespace active key, the plaintext neve
     await dataPlane.decrypt({ tenant, namespace: 'default', ciphertext });
     await dataPlane.rewrap({ tenant, namespace: 'default', ciphertext });
     await dataPlane.rewrapDataKey(tenant, 'default', ciphertext);
+    await dataPlane.rewrap({ tenant, namespace: 'default', ciphertext, countUse: false });
+    // A forged envelope that only names the key, with a body that does not authenticate, is no use of it.
+    const forged = Buffer.from(ciphertext);
+    forged[forged.length - 1]! ^= 1;
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext: forged })).rejects.toBeInstanceOf(UndecryptableError);
     expect(store.writes).toHaveLength(1);
     await usage.flush();
     expect(store.writes).toEqual([{ kid, decrypts: 1 }, { kid, decrypts: 2 }]);

@@ -19,6 +19,12 @@ import type { TenantRepository } from './tenantRepository';
 export interface KeyDependents {
   /** Live stored secret versions whose data key the key wraps. */
   secretVersions(tenant: string, kid: string): Promise<number>;
+  /**
+   * Whether every live secret version of the namespace is counted by `secretVersions`: always
+   * for tenants that began with storage version 1; for older ones, once a re-encryption job
+   * has scanned the namespace.
+   */
+  secretsIndexed(tenant: string, namespace: string): Promise<boolean>;
   /** Data-plane decrypts (rewraps included) under the key: the last one, and how many since it was deactivated. */
   decrypts(tenant: string, kid: string): Promise<{ lastDecryptAt: string | null; decrypts: number }>;
 }

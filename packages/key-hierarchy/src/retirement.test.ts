@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { IllegalKeyStateError, KeyInUseError, NotFoundError, tenantStreamId, type KeyRecord } from '@keyledger/domain';
 import type { HierarchyChange } from './context';
 import { itemContains, scanAllTables } from './testing/tableScan';
@@ -104,6 +104,25 @@ describe('retiring deactivated namespace keys', () => {
     await expect(service.deleteKey(tenant, erk.kid)).rejects.toBeInstanceOf(IllegalKeyStateError);
     await expect(service.deleteKey(tenant, 'no-such-key')).rejects.toBeInstanceOf(NotFoundError);
     expect(await fixture.listAll(service, tenant)).toEqual(keys);
+  });
+
+  it('retires a key of a tenant from before the secrets were counted by key only once its namespace was scanned', async () => {
+    const { service, usage } = fixture.harness();
+    const tenant = fixture.newTenant();
+    await service.ensureProvisioned(tenant);
+    // As an older keyledger wrote it: a provisioning event without a catalog (storage) version.
+    const first = { stream_id: { S: tenantStreamId(tenant) }, version: { N: '1' } };
+    const { Item } = await fixture.dynamo.client.send(new GetItemCommand({ TableName: fixture.dynamo.tables.events, Key: first }));
+    const events = Item!['events']!.S!.replace('"catalogVersion":1,', '');
+    expect(events).not.toContain('catalogVersion');
+    await fixture.dynamo.client.send(new PutItemCommand({ TableName: fixture.dynamo.tables.events, Item: { ...Item, events: { S: events } } }));
+
+    const legacy = fixture.harness({ dependents: { ...usage.dependents, secretsIndexed: async (_tenant, namespace) => namespace === 'default' } }).service;
+    const { deactivated: old } = await legacy.rekey(tenant);
+    await expect(legacy.deleteKey(tenant, old['secrets']!)).rejects.toThrow(
+      new KeyInUseError(`Key ${old['secrets']} may still protect stored secrets written before keyledger counted them by key: run POST /v1/secrets/reencrypt?namespace=secrets once (it moves and counts them), then retry.`),
+    );
+    await expect(legacy.deleteKey(tenant, old['default']!)).resolves.toBe('destroyed');
   });
 
   it('retires quiet, unused deactivated keys automatically where the tenant asks for it, as a retirement of its own cause', async () => {

@@ -25,8 +25,14 @@ const key = (ref: SecretRef, version: number): Item => ({ [A.secretId]: { S: sec
 function toVersion(item: Item): StoredSecretVersion | undefined {
   const ciphertext = item[A.ciphertext]?.B;
   if (!ciphertext) return undefined;
-  return { ...toInfo(item), ciphertext: Buffer.from(ciphertext) };
+  return { ...toInfo(item), ciphertext: Buffer.from(ciphertext), indexed: item[A.kidRef] !== undefined };
 }
+
+/**
+ * The item saying a namespace's every live version is in the by-kid index (a re-encryption job
+ * scanned it whole). Its name holds a '#', which no secret name can, and it has no index keys.
+ */
+const indexedMarker = (scope: Omit<SecretRef, 'name'>): Item => ({ [A.secretId]: { S: `${namespaceId(scope)}/#indexed` }, [A.version]: { S: 'marker' } });
 
 /** A live version from its `name#version` index key; the key is also its position in the namespace. */
 function versionKey(nameVersion: string): SecretVersionKey {
@@ -195,17 +201,23 @@ export class DynamoDbSecretStore implements SecretStore {
     return count;
   }
 
-  async versionsInNamespace(
-    scope: Omit<SecretRef, 'name'>,
-    page: { after?: string; limit: number },
-  ): Promise<{ versions: SecretVersionKey[]; next: string | null }> {
+  versionsInNamespace(scope: Omit<SecretRef, 'name'>, page: { after?: string; limit: number }): Promise<{ versions: SecretVersionKey[]; next: string | null }> {
+    return this.pageIndex(SECRETS_BY_NAMESPACE_INDEX, A.namespaceId, namespaceId(scope), page);
+  }
+
+  versionsUnderKid(tenant: string, kid: string, page: { after?: string; limit: number }): Promise<{ versions: SecretVersionKey[]; next: string | null }> {
+    return this.pageIndex(SECRETS_BY_KID_INDEX, A.kidRef, kidRef(tenant, kid), page);
+  }
+
+  /** A page of one partition of an index, in (name, version) order after a position. */
+  private async pageIndex(indexName: string, attribute: string, value: string, page: { after?: string; limit: number }) {
     const result = await this.options.client.send(
       new QueryCommand({
         TableName: this.options.tableName,
-        IndexName: SECRETS_BY_NAMESPACE_INDEX,
-        KeyConditionExpression: page.after === undefined ? '#ns = :ns' : '#ns = :ns AND #nv > :after',
-        ExpressionAttributeNames: { '#ns': A.namespaceId, ...(page.after === undefined ? {} : { '#nv': A.nameVersion }) },
-        ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) }, ...(page.after === undefined ? {} : { ':after': { S: page.after } }) },
+        IndexName: indexName,
+        KeyConditionExpression: page.after === undefined ? '#key = :value' : '#key = :value AND #nv > :after',
+        ExpressionAttributeNames: { '#key': attribute, ...(page.after === undefined ? {} : { '#nv': A.nameVersion }) },
+        ExpressionAttributeValues: { ':value': { S: value }, ...(page.after === undefined ? {} : { ':after': { S: page.after } }) },
         Limit: page.limit,
       }),
     );
@@ -213,18 +225,30 @@ export class DynamoDbSecretStore implements SecretStore {
     return { versions, next: result.LastEvaluatedKey ? (versions.at(-1)?.position ?? null) : null };
   }
 
-  async versionsUnderKid(tenant: string, kid: string, limit: number): Promise<SecretVersionKey[]> {
-    const result = await this.options.client.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        IndexName: SECRETS_BY_KID_INDEX,
-        KeyConditionExpression: '#kr = :kr',
-        ExpressionAttributeNames: { '#kr': A.kidRef },
-        ExpressionAttributeValues: { ':kr': { S: kidRef(tenant, kid) } },
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => versionKey(item[A.nameVersion]?.S ?? ''));
+  async index(ref: SecretRef, version: number, kid: string): Promise<void> {
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: key(ref, version),
+          UpdateExpression: 'SET #kr = :kr',
+          ConditionExpression: '#kid = :kid AND attribute_exists(#ct) AND attribute_not_exists(#kr)',
+          ExpressionAttributeNames: { '#kr': A.kidRef, '#kid': A.kid, '#ct': A.ciphertext },
+          ExpressionAttributeValues: { ':kr': { S: kidRef(ref.tenant, kid) }, ':kid': { S: kid } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // indexed already, moved or deleted
+    }
+  }
+
+  async markIndexed(scope: Omit<SecretRef, 'name'>, at: string): Promise<void> {
+    await this.options.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: { ...indexedMarker(scope), [A.createdAt]: { S: at } } }));
+  }
+
+  async isIndexed(scope: Omit<SecretRef, 'name'>): Promise<boolean> {
+    const { Item } = await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: indexedMarker(scope), ConsistentRead: true }));
+    return Item !== undefined;
   }
 
   async moveDataKey(ref: SecretRef, version: number, move: { fromKid: string; toKid: string; ciphertext: Buffer; movedBy: string }): Promise<boolean> {

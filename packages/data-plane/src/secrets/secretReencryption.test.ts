@@ -1,7 +1,11 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SECRETS_ATTR } from '@keyledger/dynamodb';
 import { JobRunner, type Job } from '@keyledger/jobs';
 import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
 import { CryptoDataPlane } from '../cryptoDataPlane';
+import { keyDependents } from '../keyDependents';
 import { createDataPlaneStores } from '../stores';
+import { padVersion } from './dynamoDbSecretStore';
 import { ReencryptionJobs } from './reencryptionJobs';
 import { SecretReencryption } from './secretReencryption';
 import { SecretsService } from './secretsService';
@@ -88,6 +92,31 @@ describe('re-encryption of stored secrets after a rekey', () => {
     const finished = await runner().run(tenant, (await jobs.startAfterRekey(tenant, { tmkKid, occurredAt: new Date().toISOString() })).id);
     expect(finished).toMatchObject({ state: 'succeeded', done: 4, total: 4 });
     expect(await stores.secretStore.countByKid(tenant, deactivated['secrets']!)).toBe(0);
+  });
+
+  it('indexes versions written before the by-kid index as it moves them, and marks the namespace counted', async () => {
+    const { service, stores, secrets, jobs, runner, dataPlane } = setup();
+    const tenant = fixture.newTenant();
+    await putSecrets(secrets, tenant, 3);
+    // As an older keyledger wrote them: no by-kid index key.
+    for (const name of ['s000', 's001', 's002']) {
+      await fixture.dynamo.client.send(
+        new UpdateItemCommand({ TableName: fixture.dynamo.tables.secrets, Key: { [SECRETS_ATTR.secretId]: { S: `${tenant}/secrets/${name}` }, [SECRETS_ATTR.version]: { S: padVersion(1) } }, UpdateExpression: `REMOVE ${SECRETS_ATTR.kidRef}` }),
+      );
+    }
+    const { tmkKid, deactivated } = await service.rekey(tenant);
+    expect(await stores.secretStore.countByKid(tenant, deactivated['secrets']!)).toBe(0);
+    const dependents = keyDependents({ secrets: stores.secretStore, usage: stores.usage });
+    expect(await dependents.secretsIndexed(tenant, 'secrets')).toBe(false);
+    dataPlane.forget(tenant, []);
+
+    const finished = await runner().run(tenant, (await jobs.startAfterRekey(tenant, { tmkKid, occurredAt: new Date().toISOString() })).id);
+    expect(finished).toMatchObject({ state: 'succeeded', done: 3, total: 3, details: { moved: 3 } });
+    expect(await dependents.secretsIndexed(tenant, 'secrets')).toBe(true);
+    expect(await dependents.secretsIndexed(tenant, 'other')).toBe(false);
+    expect(await stores.secretStore.countByKid(tenant, await dataPlane.activeNamespaceKid(tenant, 'secrets'))).toBe(3);
+    // The marker is no secret: the namespace lists what it did.
+    expect((await secrets.list({ tenant, namespace: 'secrets' }, { limit: 10 })).secrets.map((secret) => secret.name)).toEqual(['s000', 's001', 's002']);
   });
 
   it('counts live versions by key exactly: deleted versions and secrets leave the count', async () => {

@@ -13,9 +13,11 @@ export interface StoredSecretVersion {
   ciphertext: Buffer;
   createdAt: string;
   createdBy: string;
+  /** In the by-kid index (every version written by this keyledger is; older ones once a job visited them). */
+  indexed?: boolean;
 }
 
-export type SecretVersionInfo = Omit<StoredSecretVersion, 'ciphertext'>;
+export type SecretVersionInfo = Omit<StoredSecretVersion, 'ciphertext' | 'indexed'>;
 
 export interface SecretHead {
   /** Highest version number ever written, deleted versions included (0: none). */
@@ -59,8 +61,13 @@ export interface SecretStore {
   countInNamespace(scope: Omit<SecretRef, 'name'>): Promise<number>;
   /** One page of a namespace's live versions, in (name, version) order, after a position. */
   versionsInNamespace(scope: Omit<SecretRef, 'name'>, page: { after?: string; limit: number }): Promise<{ versions: SecretVersionKey[]; next: string | null }>;
-  /** Some live versions under a namespace key (the first page of the by-kid index). */
-  versionsUnderKid(tenant: string, kid: string, limit: number): Promise<SecretVersionKey[]>;
+  /** A page of the live versions under a namespace key (the by-kid index), in (name, version) order after a position. */
+  versionsUnderKid(tenant: string, kid: string, page: { after?: string; limit: number }): Promise<{ versions: SecretVersionKey[]; next: string | null }>;
+  /** Puts a version written before the by-kid index into it (nothing if it is in already, moved or deleted). */
+  index(ref: SecretRef, version: number, kid: string): Promise<void>;
+  /** Records that every live version of the namespace is in the by-kid index. */
+  markIndexed(scope: Omit<SecretRef, 'name'>, at: string): Promise<void>;
+  isIndexed(scope: Omit<SecretRef, 'name'>): Promise<boolean>;
   /**
    * Replaces a version's envelope by the same value with its data key under another namespace
    * key, if it is still live and under `fromKid`; false otherwise. Records who moved it.

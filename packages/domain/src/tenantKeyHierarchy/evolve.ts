@@ -59,6 +59,7 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
       customerKeysAwaitingDeletion: [],
       retention: { autoRetireAfter: null },
       catalogComplete: catalogVersion === 1,
+      storageVersion: catalogVersion ?? 0,
       keys: [
         {
           kid: rootKey.kid,

@@ -35,6 +35,12 @@ export type TenantKeyHierarchy =
        * are written to the catalog once (a backfill), then this turns true.
        */
       catalogComplete: boolean;
+      /**
+       * The storage layout the tenant began with: 1 has had the key catalog and the data plane's
+       * index of secrets by key from the start; 0 began earlier, so a namespace's older secret
+       * versions are only counted by key once a re-encryption job has scanned it.
+       */
+      storageVersion: number;
     };
 
 export interface CustomerKeyState {

@@ -54,7 +54,8 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
     },
     /**
      * A service on the shared tables. What depends on keys is a fake unless given (`dependents`):
-     * set `usage.secretVersions` / `usage.lastDecryptAt` by kid to make a key look in use.
+     * set `usage.secretVersions` / `usage.lastDecryptAt` by kid to make a key look in use, and
+     * add to `usage.unindexedNamespaces` for a namespace whose secrets are not all indexed yet.
      */
     harness(
       options: {
@@ -70,9 +71,10 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
       const keyMaterial = new DynamoDbKeyMaterialStore({ client: db.client, tableName: db.tables.keyMaterial });
       const catalog = new DynamoDbKeyCatalog({ client: db.client, tableName: db.tables.keyCatalog });
       const repository = createTenantRepository(eventStore, { snapshotEvery: defaults.snapshotEvery });
-      const usage = { secretVersions: new Map<string, number>(), lastDecryptAt: new Map<string, string>() };
+      const usage = { secretVersions: new Map<string, number>(), lastDecryptAt: new Map<string, string>(), unindexedNamespaces: new Set<string>() };
       const fakeDependents: KeyDependents = {
         secretVersions: async (_tenant, kid) => usage.secretVersions.get(kid) ?? 0,
+        secretsIndexed: async (_tenant, namespace) => !usage.unindexedNamespaces.has(namespace),
         decrypts: async (_tenant, kid) => ({ lastDecryptAt: usage.lastDecryptAt.get(kid) ?? null, decrypts: usage.lastDecryptAt.has(kid) ? 1 : 0 }),
       };
       const service = new KeyHierarchyService({
@@ -86,7 +88,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         clock: options.clock,
         onChange: options.onChange,
       });
-      return { service, eventStore, keyMaterial, catalog, repository, usage };
+      return { service, eventStore, keyMaterial, catalog, repository, usage: { ...usage, dependents: fakeDependents } };
     },
   };
 }

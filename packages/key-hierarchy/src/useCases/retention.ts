@@ -39,7 +39,7 @@ export async function retireByRetention(ctx: HierarchyContext): Promise<{ retire
     for (const key of state.keys) {
       if (key.type !== 'tenant-encryption-key' || key.state !== 'deactivated') continue;
       try {
-        await assertNotInUse(ctx, tenant, key, quietPeriodMs);
+        await assertNotInUse(ctx, state, key, quietPeriodMs);
         await retireKey(ctx, tenant, key.kid, 'retention', quietPeriodMs);
         retired.push(key.kid);
       } catch (error) {

@@ -1,4 +1,4 @@
-import { decide, findKey, KeyInUseError, assertRetirable, NotFoundError, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
+import { asProvisioned, decide, findKey, KeyInUseError, assertRetirable, NotFoundError, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
 import { formatDuration } from '@keyledger/settings';
 import type { HierarchyContext } from '../context';
 import { supersededMaterial } from '../material/wrapping';
@@ -15,7 +15,7 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
   const key = findKey(loaded.state, kid);
   if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
   assertRetirable(key);
-  await assertNotInUse(ctx, tenant, key, quietPeriodMs);
+  await assertNotInUse(ctx, loaded.state, key, quietPeriodMs);
   let before: TenantKeyHierarchy | undefined;
   const outcome = await ctx.execute(tenant, async ({ state }) => {
     before = state;
@@ -27,10 +27,26 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
   ctx.notify({ tenant, destroyed: [kid] });
 }
 
-/** What keeps a deactivated key from being destroyed: stored secret versions under it, or a decrypt within the quiet period. */
-export async function assertNotInUse(ctx: HierarchyContext, tenant: string, key: KeyRecord, quietPeriodMs: number): Promise<void> {
-  const [secretVersions, { lastDecryptAt }] = await Promise.all([ctx.dependents.secretVersions(tenant, key.kid), ctx.dependents.decrypts(tenant, key.kid)]);
+/**
+ * What keeps a deactivated key from being destroyed: stored secret versions under it, or a
+ * decrypt within the quiet period; for a tenant older than the index of secrets by key, also
+ * a namespace whose secrets were never scanned (their count would not be known).
+ */
+export async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHierarchy, key: KeyRecord, quietPeriodMs: number): Promise<void> {
+  const tenant = asProvisioned(state).tenant;
+  const namespace = key.namespace ?? '';
+  const [secretVersions, { lastDecryptAt }, indexed] = await Promise.all([
+    ctx.dependents.secretVersions(tenant, key.kid),
+    ctx.dependents.decrypts(tenant, key.kid),
+    asProvisioned(state).storageVersion >= 1 ? true : ctx.dependents.secretsIndexed(tenant, namespace),
+  ]);
   const lastUse = `last decrypt: ${lastDecryptAt ?? 'none recorded'}`;
+  if (!indexed) {
+    throw new KeyInUseError(
+      `Key ${key.kid} may still protect stored secrets written before keyledger counted them by key: ` +
+        `run POST /v1/secrets/reencrypt?namespace=${namespace} once (it moves and counts them), then retry.`,
+    );
+  }
   if (secretVersions > 0) {
     throw new KeyInUseError(
       `Key ${key.kid} still protects ${secretVersions} stored secret version${secretVersions === 1 ? '' : 's'} (${lastUse}). ` +
