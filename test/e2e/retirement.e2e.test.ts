@@ -226,6 +226,16 @@ describe('refusals, with the default quiet period (P7D) and the dev clock', () =
     const { call } = local;
     expect((await call('PUT', '/v1/keys/retention', { auto_retire_after: 'P30D' })).body).toEqual({ auto_retire_after: 'P30D' });
     expect((await call('PUT', '/v1/keys/retention', { auto_retire_after: 'soon' })).body).toMatchObject({ statusCode: 400, errorCode: 'invalid_body' });
+    // Setting it lets keys be destroyed: update alone is not enough.
+    const updateOnly = (await runCli(['token', '--tenant', 'acme', '--scope', 'read:encryption_keys update:encryption_keys'], local.env())).stdout.trim();
+    const refused = await fetch(`${local.server().url}/v1/keys/retention`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${updateOnly}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ auto_retire_after: null }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ message: expect.stringContaining('delete:encryption_keys') });
+    expect((await call('GET', '/v1/keys/retention')).body).toEqual({ auto_retire_after: 'P30D' });
     const before = activeNamespaceKeys(await local.keys());
     const previous = (await local.job()).id;
     await call('POST', '/api/v2/keys/encryption/rekey');

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -32,9 +32,22 @@ describe('ensureTables', () => {
     expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(['by-kid', 'by-namespace']);
     const { Items } = await dynalite.client.send(new ScanCommand({ TableName: names.secrets }));
     expect(Items).toEqual([{ ...item, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } }]);
-    expect(JSON.parse(await readFile(join(dir, `${names.secrets}.before-upgrade.json`), 'utf8'))).toEqual([item]);
+    // The copy made for the rebuild is gone once the items are back.
+    await expect(readdir(dir)).resolves.toEqual([]);
     // Every other table was made as its definition says; a second run changes nothing.
     await ensureTables(dynalite.client, names);
     expect((await dynalite.client.send(new ScanCommand({ TableName: names.secrets }))).Items).toHaveLength(1);
+  });
+
+  it('writes back the copy of a rebuild that a dead process left behind', async () => {
+    const names = tableNames('interrupted');
+    const item = { [SECRETS_ATTR.secretId]: { S: 'acme/secrets/db' }, [SECRETS_ATTR.version]: { S: '0000000000000000001' }, [SECRETS_ATTR.kid]: { S: 'k1' } };
+    // The process died after deleting the old table: only the copy has the items.
+    await writeFile(join(dir, `${names.secrets}.before-upgrade.json`), JSON.stringify([item]));
+
+    await ensureTables(dynalite.client, names, { upgradeItem: (table, upgraded) => (table === 'secrets' ? { ...upgraded, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } } : upgraded), backupDir: dir });
+
+    expect((await dynalite.client.send(new ScanCommand({ TableName: names.secrets }))).Items).toEqual([{ ...item, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } }]);
+    await expect(readdir(dir)).resolves.toEqual([]);
   });
 });

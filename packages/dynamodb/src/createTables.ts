@@ -9,7 +9,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchWrite } from './batchWrite';
 import { TABLES, type TableDefinition, type TableKey, type TableNames } from './tableDefinitions';
@@ -82,8 +82,10 @@ async function scanAll(client: DynamoDBClient, tableName: string): Promise<Item[
 /**
  * Creates every missing table (local stack and tests only; AWS tables come from the CDK app).
  * A local table made by an older keyledger that lacks an index of its definition is rebuilt:
- * dynalite cannot add an index to a table, so its items are read, the table is made again and
- * the items written back through `upgradeItem`.
+ * dynalite cannot add an index to a table, so its items are read, copied to a file in
+ * `backupDir`, the table is made again and the items written back through `upgradeItem`; then
+ * the copy is deleted. A copy still there at the next start (the process died mid-rebuild) is
+ * written back first.
  */
 export async function ensureTables(
   client: DynamoDBClient,
@@ -91,8 +93,10 @@ export async function ensureTables(
   options: { timeoutMs?: number; upgradeItem?: ItemUpgrade; backupDir?: string } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const upgrade = options.upgradeItem ?? ((_table: TableKey, item: Item) => item);
   for (const key of Object.keys(TABLES) as TableKey[]) {
     const tableName = names[key];
+    const backup = options.backupDir ? join(options.backupDir, `${tableName}.before-upgrade.json`) : undefined;
     let indexes: string[] | undefined;
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -102,17 +106,32 @@ export async function ensureTables(
       await createTable(client, key, tableName);
     }
     const wanted = ((TABLES[key] as TableDefinition).globalSecondaryIndexes ?? []).map((index) => index.indexName);
+    let items = backup ? await readBackup(backup) : undefined;
     if (indexes && wanted.some((name) => !indexes.includes(name))) {
       await waitUntilActive(client, tableName, timeoutMs);
-      const items = await scanAll(client, tableName);
-      // A copy first: if the process dies while the table is rebuilt, the items are in this file.
-      if (options.backupDir) await writeFile(join(options.backupDir, `${tableName}.before-upgrade.json`), JSON.stringify(items), { mode: 0o600 });
+      items ??= await scanAll(client, tableName);
+      // A copy first (written whole, then renamed): if the process dies while the table is rebuilt, the items are in it.
+      if (backup) {
+        await writeFile(`${backup}.partial`, JSON.stringify(items), { mode: 0o600 });
+        await rename(`${backup}.partial`, backup);
+      }
       await client.send(new DeleteTableCommand({ TableName: tableName }));
       await createTable(client, key, tableName);
-      await waitUntilActive(client, tableName, timeoutMs);
-      const upgrade = options.upgradeItem ?? ((_table: TableKey, item: Item) => item);
-      await batchWrite(client, tableName, items.map((item) => ({ PutRequest: { Item: upgrade(key, item) } })));
     }
     await waitUntilActive(client, tableName, timeoutMs);
+    if (items) {
+      await batchWrite(client, tableName, items.map((item) => ({ PutRequest: { Item: upgrade(key, item) } })));
+      if (backup) await rm(backup, { force: true });
+    }
+  }
+}
+
+/** The items of an interrupted rebuild, if its copy is there. */
+async function readBackup(path: string): Promise<Item[] | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Item[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

@@ -93,7 +93,7 @@ export const ROUTES = [
     path: '/v1/keys/retention',
     service: 'key-admin',
     operation: 'setKeyRetention',
-    scopes: ['update:encryption_keys'],
+    scopes: ['update:encryption_keys', 'delete:encryption_keys'],
     summary: 'Retire deactivated keys automatically once unused and quiet for auto_retire_after (ISO 8601), or never (null).',
   },
   {

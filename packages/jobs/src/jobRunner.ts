@@ -85,7 +85,7 @@ export class JobRunner {
         this.logger.warn('job progress not reported', { tenant, jobId: id, error: String(error) });
       }
     };
-    await report(job, job.done === 0);
+    // The job's start was announced by whoever created it; the runner reports its steps.
     while (job.state === 'running' && !this.stopped && this.now() < deadlineMs) {
       let next: Job;
       try {

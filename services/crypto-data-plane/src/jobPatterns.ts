@@ -10,9 +10,12 @@ export const REKEY_PATTERN: EventPattern = {
   detail: { key_type: ['tenant-master-key'], cause: ['rekey'], from: [null] },
 };
 
-/** A job started by a call: its first progress event (in AWS, the Lambda that runs jobs is started by it). */
+/**
+ * A job started by a call: the progress event its creation records (in AWS, the Lambda that runs
+ * jobs is started by it). A runner's later reports have a total, or a count done.
+ */
 export const MANUAL_JOB_PATTERN: EventPattern = {
   source: [EVENT_SOURCE],
   'detail-type': ['job_progress'],
-  detail: { state: ['running'], done: [0], cause: ['manual'] },
+  detail: { state: ['running'], done: [0], total: [0], cause: ['manual'] },
 };

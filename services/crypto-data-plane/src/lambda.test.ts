@@ -1,10 +1,14 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { DynamoDbEventStore } from '@keyledger/event-store';
+import { matchesPattern, toBusEvent } from '@keyledger/events';
 import { httpEvent } from '@keyledger/http/testing';
 import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/testing';
+import { integrationEventsFromCommit } from '@keyledger/outbox';
 import { mockClient } from 'aws-sdk-client-mock';
+import { MANUAL_JOB_PATTERN } from './jobPatterns';
 
 const valid = {
   AWS_REGION: 'eu-west-1',
@@ -135,5 +139,38 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: Buffer.from(token.pin) });
     const failure = createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({}) });
     await expect(failure).rejects.toThrow('The PKCS#11 PIN secret has no string value');
+  });
+  it('announces a job started by hand with the event that starts the jobs function, which then runs it', async () => {
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    const { api, jobs } = await createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
+    const claims = { sub: 'svc', tenant_id: 'manual-job', scope: 'create:secrets update:secrets read:encryption_keys' };
+    const call = async (routeKey: string, options: { path?: Record<string, string>; query?: Record<string, string>; body?: object }) => {
+      const event = httpEvent(routeKey, { claims, path: options.path, headers: { 'content-type': 'application/json' } });
+      event.queryStringParameters = options.query;
+      if (options.body) event.body = JSON.stringify(options.body);
+      const response = await api(event, {} as Context);
+      return { status: response.statusCode, body: JSON.parse(response.body ?? 'null') as Record<string, unknown> };
+    };
+    const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+    const logBefore = (await eventStore.readCommitLog({ limit: 10_000 })).at(-1)?.position;
+    expect((await call('PUT /v1/secrets/{name}', { path: { name: 'db' }, body: { value: 'pw' } })).status).toBe(201);
+
+    const started = await call('POST /v1/secrets/reencrypt', { query: { namespace: 'secrets' } });
+    expect(started).toMatchObject({ status: 202, body: { state: 'running', done: 0, cause: 'manual' } });
+    // What the outbox publishes: the job's start, which the CDK app's rule routes to the jobs function.
+    const published = (await eventStore.readCommitLog({ after: logBefore, limit: 10_000 })).flatMap(integrationEventsFromCommit);
+    const starts = published.filter((event) => event.detailType === 'job_progress');
+    expect(starts.map((event) => event.detail)).toEqual([expect.objectContaining({ job_id: started.body['id'], state: 'running', done: 0, total: 0, cause: 'manual' })]);
+    const busEvent = toBusEvent(starts[0]!, { id: 'delivery-1' });
+    expect(matchesPattern(MANUAL_JOB_PATTERN, busEvent)).toBe(true);
+
+    await jobs(busEvent as Parameters<typeof jobs>[0], { getRemainingTimeInMillis: () => 120_000 });
+    const finished = await call('GET /v1/jobs/{id}', { path: { id: String(started.body['id']) } });
+    expect(finished.body).toMatchObject({ state: 'succeeded', done: 1, total: 1 });
+    // The runner's reports are not starts: none of them matches the rule again.
+    const reports = (await eventStore.readCommitLog({ after: logBefore, limit: 10_000 })).flatMap(integrationEventsFromCommit).filter((event) => event.detailType === 'job_progress');
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.filter((event) => matchesPattern(MANUAL_JOB_PATTERN, toBusEvent(event, { id: 'x' })))).toHaveLength(1);
   });
 });

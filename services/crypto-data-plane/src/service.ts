@@ -1,4 +1,4 @@
-import { recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
+import { jobProgressEvent, recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
 import {
   CryptoDataPlane,
   ReencryptionJobs,
@@ -38,7 +38,13 @@ export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOpti
   const { activity, tenantClaim, logger, stores, clock } = options;
   const dataPlane = new CryptoDataPlane({ keySource: options.keySource, usage: stores.usage, limits: options.limits, logger });
   const secrets = new SecretsService({ store: stores.secretStore, dataPlane, clock });
-  const jobs = new ReencryptionJobs({ store: stores.jobStore, namespaces: options.namespaces, onCreated: options.onJobCreated, clock });
+  // A job's start is its first job_progress event (in AWS it starts the jobs Lambda). Recording
+  // never throws: were it lost, the job is stored all the same and the scheduled pass runs it.
+  const announce = async (job: Job) => {
+    await activity.record([jobProgressEvent(job)]);
+    options.onJobCreated?.(job);
+  };
+  const jobs = new ReencryptionJobs({ store: stores.jobStore, namespaces: options.namespaces, onCreated: announce, clock });
   const reencryption = new SecretReencryption({
     store: stores.secretStore,
     dataPlane,

@@ -10,8 +10,13 @@ export interface ReencryptionJobsOptions {
   store: JobStore;
   /** Namespaces every tenant has (a rekey's job covers them all). */
   namespaces: readonly string[];
-  /** A new job should run soon (locally: the runner; in AWS the job's start event does it). */
-  onCreated?: (job: Job) => void;
+  /**
+   * A new job was stored: announce it (its first `job_progress` event) and have it run soon
+   * (locally the stack's runner is told; in AWS the event starts the jobs Lambda). A failure
+   * here is logged by the caller's hook and never fails the start: the job is stored, and the
+   * scheduled pass resumes it.
+   */
+  onCreated?: (job: Job) => Promise<void> | void;
   clock?: () => Date;
 }
 
@@ -61,7 +66,7 @@ export class ReencryptionJobs {
       checkpoint: null,
     };
     if (!(await this.options.store.create(job))) return this.get(tenant, id);
-    this.options.onCreated?.(job);
+    await this.options.onCreated?.(job);
     return job;
   }
 
