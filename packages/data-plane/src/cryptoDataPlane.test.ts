@@ -172,4 +172,21 @@ describe('CryptoDataPlane against dynalite and the software root key store', () 
     await expect(refused).rejects.toBeInstanceOf(IllegalKeyStateError);
     await expect(refused).rejects.toThrow(`The namespace key ${kid} was destroyed; data encrypted under it can no longer be decrypted.`);
   });
+
+  it('zeroes the data keys it cached under a key another process destroyed, when it reads the hierarchy again', async () => {
+    const { dataPlane, service, advance } = setup({ keyStateTtlMs: 100 });
+    const tenant = fixture.newTenant();
+    const { ciphertext, kid } = await dataPlane.encrypt({ tenant, namespace: 'default', plaintext: text('x') });
+    await dataPlane.decrypt({ tenant, namespace: 'default', ciphertext });
+    // What lives in memory is internal; these two caches are the ones that hold data keys.
+    const caches = dataPlane as unknown as { decryptionKeys: { size: number }; encryptionKeys: { size: number } };
+    expect([caches.decryptionKeys.size, caches.encryptionKeys.size]).toEqual([1, 1]);
+    // The rekey and the retirement are another process's (its onChange never reaches this one).
+    await service.rekey(tenant);
+    await expect(service.deleteKey(tenant, kid)).resolves.toBe('destroyed');
+    advance(1_000);
+    await dataPlane.encrypt({ tenant, namespace: 'secrets', plaintext: text('y') });
+    expect([caches.decryptionKeys.size, caches.encryptionKeys.size]).toEqual([1, 1]);
+    await expect(dataPlane.decrypt({ tenant, namespace: 'default', ciphertext })).rejects.toBeInstanceOf(IllegalKeyStateError);
+  });
 });

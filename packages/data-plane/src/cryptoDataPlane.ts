@@ -99,7 +99,8 @@ export class CryptoDataPlane {
     this.limits = { ...DEFAULT_DATA_PLANE_LIMITS, ...options.limits };
     this.now = options.now ?? (() => performance.now());
     const { limits, now } = this;
-    this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger);
+    // A reread hierarchy drops the data keys of keys no longer live (destroyed by another process).
+    this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger, (tenant, live) => this.dropDataKeys(tenant, (kid) => !live.has(kid)));
     this.encryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (entry) => zeroize(entry.dataKey) });
     this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (key) => zeroize(key) });
   }
@@ -214,7 +215,15 @@ export class CryptoDataPlane {
     this.keys.forget(tenant, destroyed);
     this.encryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`));
     const gone = new Set(destroyed);
-    this.decryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && gone.has(id.split('\0')[2] ?? ''));
+    this.dropDataKeys(tenant, (kid) => gone.has(kid));
+  }
+
+  /** Zeroes the cached data keys of a tenant's namespace keys that `drop` names. */
+  private dropDataKeys(tenant: string, drop: (kid: string) => boolean): void {
+    const under = (id: string) => id.startsWith(`${tenant}\0`) && drop(id.split('\0')[2] ?? '');
+    this.decryptionKeys.deleteWhere(under);
+    // Encryption data keys are cached by (tenant, namespace), their key in the entry.
+    this.encryptionKeys.deleteWhere((id, entry) => id.startsWith(`${tenant}\0`) && drop(entry.kid));
   }
 
   /** Drops everything cached (keys are zeroed). */

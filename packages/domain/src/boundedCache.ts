@@ -53,8 +53,8 @@ export class BoundedCache<V> {
   }
 
   /** Removes every entry whose key passes the test. */
-  deleteWhere(test: (key: string) => boolean): void {
-    for (const key of [...this.entries.keys()]) if (test(key)) this.delete(key);
+  deleteWhere(test: (key: string, value: V) => boolean): void {
+    for (const [key, entry] of [...this.entries]) if (test(key, entry.value)) this.delete(key);
   }
 
   clear(): void {

@@ -106,6 +106,19 @@ describe('retiring deactivated namespace keys', () => {
     expect(await fixture.listAll(service, tenant)).toEqual(keys);
   });
 
+  it('answers a DELETE that lost a race with another to the same key as done, not 404', async () => {
+    const { service, usage } = fixture.harness();
+    const tenant = fixture.newTenant();
+    const kid = (await service.rekey(tenant)).deactivated['default']!;
+    let first!: Promise<unknown>;
+    // The second DELETE has read the key as deactivated; it decides only after the first committed.
+    const late = fixture.harness({ dependents: { ...usage.dependents, decrypts: async (...args) => (await first, usage.dependents.decrypts(...args)) } }).service;
+    const second = late.deleteKey(tenant, kid);
+    first = service.deleteKey(tenant, kid);
+    await expect(first).resolves.toBe('destroyed');
+    await expect(second).resolves.toBe('already-destroyed');
+  });
+
   it('retires a key of a tenant from before the secrets were counted by key only once its namespace was scanned', async () => {
     const { service, usage } = fixture.harness();
     const tenant = fixture.newTenant();

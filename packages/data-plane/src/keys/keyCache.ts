@@ -35,6 +35,8 @@ export class KeyCache {
     private readonly limits: DataPlaneLimits,
     private readonly now: () => number,
     private readonly logger: Logger = silentLogger,
+    /** After each read of a tenant's hierarchy, with its live keys: for caches of things derived from keys. */
+    private readonly onTenantLoaded?: (tenant: string, live: ReadonlySet<string>) => void,
   ) {
     this.tenants = new BoundedCache({ maxEntries: limits.maxTenants, ttlMs: limits.keyStateTtlMs, now });
     this.namespaceKeys = new BoundedCache({ maxEntries: limits.maxNamespaceKeys, ttlMs: limits.namespaceKeyTtlMs, now, onEvict: (key) => zeroize(key) });
@@ -53,6 +55,7 @@ export class KeyCache {
         // Keys destroyed since: their unwrapped bytes leave memory now.
         const live = new Set(loaded.state.keys.map((key) => key.kid));
         this.namespaceKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && !live.has(id.slice(tenant.length + 1)));
+        this.onTenantLoaded?.(tenant, live);
       } finally {
         this.tenantLoads.delete(tenant);
       }

@@ -17,7 +17,13 @@ export async function deleteKey(ctx: HierarchyContext, tenant: string, kid: stri
     throw new NotFoundError(`The key ${kid} does not exist.`);
   }
   assertRetirable(key);
-  if (key.type === 'customer-provided-root-key') await deleteCustomerKey(ctx, tenant, kid);
-  else await retireKey(ctx, tenant, kid, 'retire');
+  try {
+    if (key.type === 'customer-provided-root-key') await deleteCustomerKey(ctx, tenant, kid);
+    else await retireKey(ctx, tenant, kid, 'retire');
+  } catch (error) {
+    // A concurrent DELETE destroyed it first: the key is destroyed, as this one asked.
+    if (error instanceof NotFoundError && (await ctx.catalog.get(tenant, kid))?.state === 'destroyed') return 'already-destroyed';
+    throw error;
+  }
   return 'destroyed';
 }
