@@ -110,12 +110,13 @@ describe('retiring deactivated namespace keys', () => {
     const { service, usage } = fixture.harness();
     const tenant = fixture.newTenant();
     const kid = (await service.rekey(tenant)).deactivated['default']!;
-    let first!: Promise<unknown>;
+    let firstDone!: () => void;
+    const firstCommitted = new Promise<void>((resolve) => (firstDone = resolve));
     // The second DELETE has read the key as deactivated; it decides only after the first committed.
-    const late = fixture.harness({ dependents: { ...usage.dependents, decrypts: async (...args) => (await first, usage.dependents.decrypts(...args)) } }).service;
+    const late = fixture.harness({ dependents: { ...usage.dependents, decrypts: async (...args) => (await firstCommitted, usage.dependents.decrypts(...args)) } }).service;
     const second = late.deleteKey(tenant, kid);
-    first = service.deleteKey(tenant, kid);
-    await expect(first).resolves.toBe('destroyed');
+    await expect(service.deleteKey(tenant, kid)).resolves.toBe('destroyed');
+    firstDone();
     await expect(second).resolves.toBe('already-destroyed');
   });
 
