@@ -14,6 +14,7 @@ describe('CDK context', () => {
       apiThrottleRateLimit: 500,
       apiThrottleBurstLimit: 1000,
       retireQuietPeriod: 'P7D',
+      usageFlushInterval: 'PT60S',
     });
   });
 
@@ -43,6 +44,8 @@ describe('CDK context', () => {
     [{ alarmTopicArn: 'topic' }, '-c alarmTopicArn: must be an SNS topic ARN'],
     [{ apiThrottleRateLimit: '-1' }, '-c apiThrottleRateLimit'],
     [{ retireQuietPeriod: '7 days' }, '-c retireQuietPeriod: must be an ISO 8601 duration'],
+    [{ retireQuietPeriod: 'P20000D' }, '-c retireQuietPeriod: must be between PT0S and P3650D'],
+    [{ usageFlushInterval: 'PT0S' }, '-c usageFlushInterval: must be between PT1S and P1D'],
   ])('refuses %j with a message naming the key', (override, message) => {
     expect(() => parse({ ...base, ...override })).toThrow(message);
   });

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_CLAIM, durationMs, namespaceListSchema } from '@keyledger/settings';
+import { DEFAULT_TENANT_CLAIM, namespaceListSchema, SETTINGS, type SettingName } from '@keyledger/settings';
 import { z } from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -9,6 +9,16 @@ export type RootKeyMode = (typeof ROOT_KEY_MODES)[number];
 
 const required = (name: string, example: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `is required (e.g. -c ${name}=${example})` : undefined) });
 const positiveInt = z.coerce.number().int().positive();
+
+/** A context value the functions get as a setting: checked by that setting's own schema, passed on as written. */
+const asSetting = (name: SettingName, defaultValue: string) =>
+  z
+    .string()
+    .superRefine((value, context) => {
+      const parsed = SETTINGS[name].schema.safeParse(value);
+      if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
+    })
+    .default(defaultValue);
 
 /**
  * The CDK app's context (`-c name=value` or cdk.json), validated before any construct is made.
@@ -39,10 +49,9 @@ export const contextSchema = z
     pkcs11TokenLabel: z.string().min(1).default('hsm1'),
     namespaces: namespaceListSchema,
     /** KEYLEDGER_RETIRE_QUIET_PERIOD of the functions: how long a deactivated key must go unused before it is retired. */
-    retireQuietPeriod: z
-      .string()
-      .refine((value) => durationMs(value) !== undefined, 'must be an ISO 8601 duration of days, hours, minutes and seconds (e.g. P7D; PT0S turns the check off)')
-      .default('P7D'),
+    retireQuietPeriod: asSetting('retireQuietPeriod', 'P7D'),
+    /** KEYLEDGER_USAGE_FLUSH_INTERVAL of the data plane: how often the decrypt counts of deactivated keys are written. */
+    usageFlushInterval: asSetting('usageFlushInterval', 'PT60S'),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)

@@ -219,6 +219,17 @@ describe('the environment root key', () => {
     });
   });
 
+  it('gives the functions the retirement settings of the context', () => {
+    const deployment = synth('kms', { retireQuietPeriod: 'P14D', usageFlushInterval: 'PT30S' });
+    const services = deployment.template(deployment.stacks.services);
+    for (const name of ['keyledger-test-key-admin', 'keyledger-test-crypto-data-plane']) {
+      services.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: name,
+        Environment: { Variables: Match.objectLike({ KEYLEDGER_RETIRE_QUIET_PERIOD: 'P14D', KEYLEDGER_USAGE_FLUSH_INTERVAL: 'PT30S' }) },
+      });
+    }
+  });
+
   it('kms with rootKeyArn: uses that key and creates none', () => {
     const deployment = synth('kms', { rootKeyArn: ROOT_KEY_ARN });
     deployment.template(deployment.stacks.keys).resourceCountIs('AWS::KMS::Key', 0);

@@ -57,6 +57,7 @@ export class ServicesStack extends Stack {
       tenantClaim: context.tenantClaim,
       namespaces: context.namespaces.join(','),
       retireQuietPeriod: context.retireQuietPeriod,
+      usageFlushInterval: context.usageFlushInterval,
     };
     const common = { stage: context.stage, logRetention };
     const grant = (fn: KeyledgerFunction, grants: TableGrants) => {
