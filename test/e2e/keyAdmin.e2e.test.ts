@@ -176,4 +176,11 @@ describe('the keyledger CLI against the local server', () => {
       stderr: expect.stringContaining('404 The key no-such-key does not exist.'),
     });
   });
+
+  it('exits 1 naming a bad setting of its own', async () => {
+    await expect(runCli(['keys', 'list'], { ...env, KEYLEDGER_TOKEN: acmeToken, KEYLEDGER_URL: 'localhost:8787' })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('KEYLEDGER_URL: must be an http:// or https:// URL'),
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import { OAEP_HASHES, parseRsaPublicKey, rsaAesKeyWrap, type OaepHash } from '@keyledger/crypto';
 import type { EncryptionKeyView, WrappingKeyView } from '@keyledger/key-admin';
 import { checkCloudHsmCluster } from '@keyledger/root-key-store';
+import { readSettings } from '@keyledger/settings';
 import { Option, type Command } from 'commander';
 import type { ApiClient } from './apiClient';
 
@@ -93,7 +94,7 @@ export function addByokCommands(program: Command, keys: Command, deps: ByokComma
     .option('--cloudhsm-cluster-id <id>', 'CloudHSM cluster to check (default: $KEYLEDGER_CLOUDHSM_CLUSTER_ID)')
     .option('--region <region>', 'AWS region (default: from the AWS environment)')
     .action(async (options: { cloudhsmClusterId?: string; region?: string }) => {
-      const clusterId = options.cloudhsmClusterId ?? deps.env['KEYLEDGER_CLOUDHSM_CLUSTER_ID'];
+      const clusterId = options.cloudhsmClusterId ?? readSettings(['cloudHsmClusterId'], deps.env).cloudHsmClusterId;
       if (!clusterId) throw new Error('Nothing to check: give --cloudhsm-cluster-id <id> (or set KEYLEDGER_CLOUDHSM_CLUSTER_ID).');
       const result = await checkCloudHsmCluster(new CloudHSMV2Client(options.region ? { region: options.region } : {}), clusterId);
       for (const hsm of result.activeHsms) out(`ok    HSM ${hsm.hsmId} is ACTIVE in ${hsm.availabilityZone}\n`);

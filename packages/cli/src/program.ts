@@ -3,6 +3,7 @@ import type { EncryptionKeyView } from '@keyledger/key-admin';
 import Table from 'cli-table3';
 import { DevIssuer } from '@keyledger/local/dev';
 import { readLocalConfig } from '@keyledger/local/dev';
+import { readSettings } from '@keyledger/settings';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
@@ -49,14 +50,13 @@ export function createProgram(io: CliIo): Command {
     });
 
   const keys = program.command('keys').description('The tenant key hierarchy (Management API /api/v2/keys/encryption).');
-  const defaultUrl = `http://127.0.0.1:${io.env['KEYLEDGER_PORT'] ?? '8787'}`;
+  const settings = readSettings(['port', 'url', 'token'], io.env);
   const withApi = (command: Command) =>
     command
-      .addOption(new Option('--url <url>', 'keyledger base URL').default(io.env['KEYLEDGER_URL'] ?? defaultUrl))
+      .addOption(new Option('--url <url>', 'keyledger base URL (default: $KEYLEDGER_URL)').default(settings.url ?? `http://127.0.0.1:${settings.port}`))
       .addOption(new Option('--token <token>', 'bearer token (default: $KEYLEDGER_TOKEN)'))
       .option('--json', 'print JSON for scripts');
-  const client = (options: { url: string; token?: string }) =>
-    new ApiClient({ url: options.url, token: options.token ?? io.env['KEYLEDGER_TOKEN'], fetch: io.fetch });
+  const client = (options: { url: string; token?: string }) => new ApiClient({ url: options.url, token: options.token ?? settings.token, fetch: io.fetch });
 
   withApi(keys.command('list').description('List keys.'))
     .option('--page <n>', 'page, from 0', wholeNumber)
@@ -129,8 +129,8 @@ async function mintLocalToken(
 
 /** Runs the CLI; returns the process exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = createProgram(io);
   try {
+    const program = createProgram(io);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {

@@ -101,6 +101,20 @@ const LOCAL = {
   ),
 } as const;
 
+/** An empty variable counts as unset (`KEYLEDGER_TOKEN= keyledger ...`). */
+const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/** The CLI's own settings (its default URL also uses KEYLEDGER_PORT). */
+const CLI = {
+  url: setting(
+    'KEYLEDGER_URL',
+    'CLI: the keyledger base URL (default `http://127.0.0.1:<KEYLEDGER_PORT>`; in AWS the stack\'s `ApiUrl`)',
+    unlessEmpty(z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })),
+  ),
+  token: setting('KEYLEDGER_TOKEN', 'CLI: the bearer token of its API calls (`keyledger token` mints a local one)', unlessEmpty(z.string())),
+  cloudHsmClusterId: setting('KEYLEDGER_CLOUDHSM_CLUSTER_ID', 'CLI: the CloudHSM cluster `keyledger doctor` checks', unlessEmpty(z.string())),
+} as const;
+
 /** `KEYLEDGER_<NAME>_TABLE` for every table of tableDefinitions.ts: the physical names the CDK app gives each function. */
 type TableSettingName = `${TableKey}Table`;
 const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
@@ -111,7 +125,7 @@ const TABLE_SETTINGS = Object.fromEntries(
   ]),
 ) as Record<TableSettingName, SettingDefinition<ReturnType<typeof nonEmpty>>>;
 
-export const SETTINGS = { ...SHARED, ...LOCAL, ...TABLE_SETTINGS };
+export const SETTINGS = { ...SHARED, ...LOCAL, ...CLI, ...TABLE_SETTINGS };
 export type Settings = typeof SETTINGS;
 export type SettingName = keyof Settings;
 export type SettingValue<K extends SettingName> = z.output<Settings[K]['schema']>;
