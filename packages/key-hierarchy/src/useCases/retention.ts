@@ -2,7 +2,7 @@ import { asProvisioned, decide, type RetentionPolicy } from '@keyledger/domain';
 import { durationMs } from '@keyledger/settings';
 import type { HierarchyContext } from '../context';
 import { ensureProvisioned } from './provision';
-import { assertNotInUse, retireKey } from './retireKey';
+import { retireKey } from './retireKey';
 
 export async function getRetention(ctx: HierarchyContext, tenant: string): Promise<RetentionPolicy> {
   return (await ensureProvisioned(ctx, tenant)).state.retention;
@@ -39,7 +39,6 @@ export async function retireByRetention(ctx: HierarchyContext): Promise<{ retire
     for (const key of state.keys) {
       if (key.type !== 'tenant-encryption-key' || key.state !== 'deactivated') continue;
       try {
-        await assertNotInUse(ctx, state, key, quietPeriodMs);
         await retireKey(ctx, tenant, key.kid, 'retention', quietPeriodMs);
         retired.push(key.kid);
       } catch (error) {

@@ -7,7 +7,8 @@ export type RetireCause = 'retire' | 'retention';
 
 /**
  * Retires a deactivated namespace key (DESIGN.md's DELETE table): refused with 409 key_in_use
- * while stored secrets depend on it or a decrypt used it within the quiet period, else destroyed
+ * while stored secrets depend on it or a decrypt used it within the quiet period (for the
+ * retention scheduler, also within the period since its deactivation), else destroyed
  * in one commit; after it, its material is deleted and caches are told before the call returns.
  */
 export async function retireKey(ctx: HierarchyContext, tenant: string, kid: string, cause: RetireCause, quietPeriodMs = ctx.retireQuietPeriodMs): Promise<void> {
@@ -15,7 +16,7 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
   const key = findKey(loaded.state, kid);
   if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
   assertRetirable(key);
-  await assertNotInUse(ctx, loaded.state, key, quietPeriodMs);
+  await assertNotInUse(ctx, loaded.state, key, quietPeriodMs, { sinceDeactivation: cause === 'retention' });
   let before: TenantKeyHierarchy | undefined;
   const outcome = await ctx.execute(tenant, async ({ state }) => {
     before = state;
@@ -29,10 +30,19 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
 
 /**
  * What keeps a deactivated key from being destroyed: stored secret versions under it, or a
- * decrypt within the quiet period; for a tenant older than the index of secrets by key, also
- * a namespace whose secrets were never scanned (their count would not be known).
+ * decrypt (rewraps included) within the quiet period; for a tenant older than the index of
+ * secrets by key, also a namespace whose secrets were never scanned (their count would not be
+ * known). A manual retirement acts at once on a key nothing used (DESIGN.md: with no
+ * destruction policy, DELETE acts at once); the automatic one (`sinceDeactivation`) also waits
+ * for the period to pass since the key was deactivated.
  */
-export async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHierarchy, key: KeyRecord, quietPeriodMs: number): Promise<void> {
+export async function assertNotInUse(
+  ctx: HierarchyContext,
+  state: TenantKeyHierarchy,
+  key: KeyRecord,
+  quietPeriodMs: number,
+  { sinceDeactivation = false }: { sinceDeactivation?: boolean } = {},
+): Promise<void> {
   const tenant = asProvisioned(state).tenant;
   const namespace = key.namespace ?? '';
   const [secretVersions, { lastDecryptAt }, indexed] = await Promise.all([
@@ -54,10 +64,11 @@ export async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHier
     );
   }
   if (quietPeriodMs <= 0) return;
-  const quietSince = Math.max(Date.parse(key.deactivatedAt ?? key.updatedAt), lastDecryptAt ? Date.parse(lastDecryptAt) : 0);
+  const lastDecrypt = lastDecryptAt ? Date.parse(lastDecryptAt) : Number.NEGATIVE_INFINITY;
+  const quietSince = sinceDeactivation ? Math.max(Date.parse(key.deactivatedAt ?? key.updatedAt), lastDecrypt) : lastDecrypt;
   const retirableFrom = quietSince + quietPeriodMs;
   if (ctx.clock().getTime() < retirableFrom) {
-    const since = lastDecryptAt && Date.parse(lastDecryptAt) >= quietSince ? `was last used for a decrypt at ${lastDecryptAt}` : `was deactivated at ${key.deactivatedAt} (${lastUse})`;
+    const since = lastDecryptAt && lastDecrypt >= quietSince ? `was last used for a decrypt at ${lastDecryptAt}` : `was deactivated at ${key.deactivatedAt} (${lastUse})`;
     throw new KeyInUseError(
       `Key ${key.kid} ${since}, within the retire quiet period (${formatDuration(quietPeriodMs)}, KEYLEDGER_RETIRE_QUIET_PERIOD); ` +
         `it can be retired from ${new Date(retirableFrom).toISOString()} if nothing decrypts with it until then.`,
