@@ -12,14 +12,16 @@ const MAX_TRACKED_KEYS = 100_000;
 /**
  * Counts decrypts (rewraps included) under deactivated namespace keys in memory, and writes
  * them every `flushIntervalMs`: never a write per request, except that the first use of a key
- * in this process is written at once, so a retirement check in another process (another
- * Lambda) sees it. A failed write is kept and retried at the next flush. In AWS, counts of a
- * process that ends between flushes are lost (the first-use time never is): `decrypts` is a
- * lower bound, `last_decrypt_at` at most one flush interval behind.
+ * in this process, and again the first in each later interval, is written at once, so that a
+ * retirement check in another process (another Lambda) sees it. So the last decrypt stored is
+ * at most one interval older than the real one, even if the process is frozen or ends before
+ * its next flush (a Lambda); only `decrypts` can lose what such a process counted since (a lower
+ * bound). A failed write is kept and retried at the next flush.
  */
 export class UsageTracker {
   private readonly pending = new Map<string, Pending>();
-  private readonly seen = new Set<string>();
+  /** When each key's use was last written at once (at most one such write per key and interval). */
+  private readonly writtenAt = new Map<string, number>();
   private readonly logger: Logger;
   private lastFlush: number;
   private flushing: Promise<void> | undefined;
@@ -33,16 +35,17 @@ export class UsageTracker {
   }
 
   /**
-   * Notes one decrypt. The key's first use in this process returns the promise of its write (the
-   * caller awaits it); every other use is counted in memory at once and returns nothing, so the
-   * hot path does not wait for anything.
+   * Notes one decrypt. The key's first use in this process (or in an interval) returns the
+   * promise of its write (the caller awaits it); every other use is counted in memory at once
+   * and returns nothing, so the hot path does not wait for anything.
    */
   noteDecrypt(tenant: string, kid: string): Promise<void> | undefined {
     const id = `${tenant}\0${kid}`;
     const at = this.clock().getTime();
-    if (!this.seen.has(id)) {
-      if (this.seen.size >= MAX_TRACKED_KEYS) this.seen.clear();
-      this.seen.add(id);
+    const written = this.writtenAt.get(id);
+    if (written === undefined || at - written >= this.options.flushIntervalMs) {
+      if (written === undefined && this.writtenAt.size >= MAX_TRACKED_KEYS) this.writtenAt.clear();
+      this.writtenAt.set(id, at);
       return this.options.store.add(tenant, kid, { decrypts: 1, lastDecryptAt: new Date(at).toISOString() }).catch((error: unknown) => {
         this.logger.warn('first use of a deactivated key not recorded; the next flush retries', { tenant, kid, error: String(error) });
         this.count(id, at);
