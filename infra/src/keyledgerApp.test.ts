@@ -277,12 +277,16 @@ describe('the environment root key', () => {
     expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // The data plane reads the catalog only; it never destroys a key.
-    const catalogActions = Object.values(services.findResources('AWS::IAM::Policy'))
-      .filter((policy) => /CryptoDataPlaneRole/.test(JSON.stringify((policy['Properties'] as { Roles: unknown }).Roles)))
-      .flatMap((policy) => (policy['Properties'] as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement)
-      .filter((statement) => JSON.stringify(statement.Resource).includes('KeyCatalog'))
-      .flatMap(actions);
-    expect(catalogActions).toEqual(['dynamodb:GetItem']);
+    const tableActions = (role: RegExp, table: string) =>
+      Object.values(services.findResources('AWS::IAM::Policy'))
+        .filter((policy) => role.test(JSON.stringify((policy['Properties'] as { Roles: unknown }).Roles)))
+        .flatMap((policy) => (policy['Properties'] as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(table))
+        .flatMap(actions)
+        .sort();
+    expect(tableActions(/CryptoDataPlaneRole/, 'KeyCatalog')).toEqual(['dynamodb:GetItem']);
+    // key-admin reads what depends on a key (a count, and an older tenant's marker), and never writes a secret.
+    expect([...new Set(tableActions(/KeyAdminRole/, 'Secrets'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
   it('kms-cloudhsm: a custom resource checks the cluster, creates and connects the key store and makes the root key in it', () => {

@@ -70,7 +70,8 @@ export class ServicesStack extends Stack {
     // key-admin: the Management API; it retires keys, so it reads what depends on them and writes the catalog.
     const keyAdminGrants: TableGrants = {
       keyCatalog: ['GetItem', 'PutItem', 'Query', 'DeleteItem', 'BatchWriteItem'],
-      secrets: ['Query'],
+      // Query: the count of versions under a key; GetItem: whether an older tenant's namespace was scanned.
+      secrets: ['GetItem', 'Query'],
       keyUsage: ['GetItem'],
     };
     this.keyAdmin = new KeyledgerFunction(this, 'KeyAdmin', {

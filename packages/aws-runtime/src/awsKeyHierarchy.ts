@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
-import { createDataPlaneStores, type DataPlaneStores } from '@keyledger/data-plane';
+import { createDataPlaneStores, DEFAULT_DATA_PLANE_LIMITS, type DataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
@@ -21,7 +21,11 @@ const HIERARCHY_SETTINGS = [
   'namespaces',
   'retireQuietPeriod',
   'usageFlushInterval',
+  'keyStateTtlMs',
 ] as const;
+
+/** Beyond the data planes' key-state TTL, how long a deactivated key is kept for requests in flight and the secrets index to settle. */
+const IN_FLIGHT_MARGIN_MS = 60_000;
 export type AwsKeyHierarchySettings = SettingValues<(typeof HIERARCHY_SETTINGS)[number]> & AwsRootKeySettings;
 
 /** The settings every Lambda that works on the key hierarchy reads (the CDK app sets them). */
@@ -65,6 +69,8 @@ export async function createAwsKeyHierarchy(
     rootKeyStore: new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity),
     namespaces: settings.namespaces,
     retireQuietPeriodMs: settings.retireQuietPeriod,
+    // Data-plane Lambdas follow a rekey only when their cached view expires: until then they may encrypt under the old key.
+    deactivationGraceMs: (settings.keyStateTtlMs ?? DEFAULT_DATA_PLANE_LIMITS.keyStateTtlMs) + IN_FLIGHT_MARGIN_MS,
     logger,
     onChange,
   });

@@ -74,9 +74,8 @@ interface EncryptionDataKey {
 interface OpenedDataKey {
   envelope: ParsedEnvelope;
   record: KeyRecord;
+  /** The caller's own copy: zero it when done. */
   dataKey: Buffer;
-  /** The caller's own copy (zero it when done); else the cache's value, to use at once, before any await. */
-  owned: boolean;
   view: TenantView;
 }
 
@@ -136,12 +135,12 @@ export class CryptoDataPlane {
   }
 
   async decrypt(request: DecryptRequest & { countUse?: boolean }): Promise<Buffer> {
-    const opened = await this.openDataKey(request.tenant, request.namespace, request.ciphertext, { cache: request.cacheDataKey !== false, own: false });
+    const opened = await this.openDataKey(request.tenant, request.namespace, request.ciphertext, { cache: request.cacheDataKey !== false });
     let plaintext: Buffer;
     try {
       plaintext = openEnvelope(opened.dataKey, opened.envelope, [viewBinding(opened.view, request.namespace, request.binding), contextBytes(request.encryptionContext)]);
     } finally {
-      if (opened.owned) zeroize(opened.dataKey);
+      zeroize(opened.dataKey);
     }
     // Counted once it authenticated: an envelope that only names a key does not use it.
     if (request.countUse !== false) await this.countUse(request.tenant, opened.record);
@@ -179,11 +178,11 @@ export class CryptoDataPlane {
    */
   async rewrapDataKey(tenant: string, namespace: string, ciphertext: Uint8Array): Promise<EncryptResult | undefined> {
     if (parseEnvelope(ciphertext).formatVersion !== 2) return undefined;
-    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false, own: true });
+    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false });
     try {
       return await this.moveDataKey(tenant, namespace, opened);
     } finally {
-      if (opened.owned) zeroize(opened.dataKey);
+      zeroize(opened.dataKey);
     }
   }
 
@@ -245,10 +244,9 @@ export class CryptoDataPlane {
 
   /**
    * Parses an envelope and unwraps its data key (from the cache when it is there, into it when
-   * `cache`). With `own` the caller gets a copy of its own, to keep across awaits. Decrypts under
-   * a deactivated key are counted.
+   * `cache`); the caller gets a copy of its own, which it zeroes.
    */
-  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache, own }: { cache: boolean; own: boolean }): Promise<OpenedDataKey> {
+  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache }: { cache: boolean }): Promise<OpenedDataKey> {
     const envelope = parseEnvelope(ciphertext);
     const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
     let refreshed = false;
@@ -268,7 +266,8 @@ export class CryptoDataPlane {
       if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
       if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
       const cached = this.decryptionKeys.get(dataKeyId);
-      if (cached) return { envelope, record, view, dataKey: own ? Buffer.from(cached) : cached, owned: own };
+      // A copy: the cache's own buffer may be zeroed (evicted, or its key destroyed) before the caller resumes.
+      if (cached) return { envelope, record, view, dataKey: Buffer.from(cached) };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
       if (!namespaceKey) {
         await this.keys.loadNamespaceKey(tenant, record.kid);
@@ -276,7 +275,7 @@ export class CryptoDataPlane {
       }
       const dataKey = unwrapDataKey(namespaceKey, envelope.wrappedDataKey, { tenant, namespace, kid: record.kid });
       if (cache) this.decryptionKeys.set(dataKeyId, Buffer.from(dataKey));
-      return { envelope, record, view, dataKey, owned: true };
+      return { envelope, record, view, dataKey };
     }
     throw new Error('Decryption keys kept leaving the cache; try again.');
   }

@@ -96,7 +96,7 @@ export async function ensureTables(
   const upgrade = options.upgradeItem ?? ((_table: TableKey, item: Item) => item);
   for (const key of Object.keys(TABLES) as TableKey[]) {
     const tableName = names[key];
-    const backup = options.backupDir ? join(options.backupDir, `${tableName}.before-upgrade.json`) : undefined;
+    const backup = options.backupDir ? join(options.backupDir, `${tableName}.rebuild-backup.json`) : undefined;
     let indexes: string[] | undefined;
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -112,7 +112,7 @@ export async function ensureTables(
       items ??= await scanAll(client, tableName);
       // A copy first (written whole, then renamed): if the process dies while the table is rebuilt, the items are in it.
       if (backup) {
-        await writeFile(`${backup}.partial`, JSON.stringify(items), { mode: 0o600 });
+        await writeFile(`${backup}.partial`, backupText(items), { mode: 0o600 });
         await rename(`${backup}.partial`, backup);
       }
       await client.send(new DeleteTableCommand({ TableName: tableName }));
@@ -126,12 +126,31 @@ export async function ensureTables(
   }
 }
 
+const BACKUP_FORMAT = 'keyledger-table-backup/1';
+
+/** Items as JSON, binary values (ciphertexts) as base64: JSON.stringify alone would lose their bytes. */
+function backupText(items: Item[]): string {
+  return JSON.stringify({ format: BACKUP_FORMAT, items }, function (this: Record<string, unknown>, key, value: unknown) {
+    const original = this[key];
+    return original instanceof Uint8Array ? { $base64: Buffer.from(original).toString('base64') } : value;
+  });
+}
+
 /** The items of an interrupted rebuild, if its copy is there. */
 async function readBackup(path: string): Promise<Item[] | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Item[];
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  const parsed = JSON.parse(text, (_key, value: unknown) => {
+    const encoded = (value as { $base64?: unknown } | null)?.$base64;
+    return typeof encoded === 'string' ? Buffer.from(encoded, 'base64') : value;
+  }) as { format?: string; items?: Item[] };
+  if (parsed.format !== BACKUP_FORMAT || !Array.isArray(parsed.items)) {
+    throw new Error(`${path} is not a table backup keyledger can read; move it away to start (it holds the items of an interrupted table rebuild).`);
+  }
+  return parsed.items;
 }

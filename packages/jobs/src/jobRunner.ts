@@ -76,9 +76,13 @@ export class JobRunner {
     if (!job) return undefined;
     const worker = this.options.workers[job.type];
     let reported = 0;
+    // What the job's creation announced: a report says something new (a count, a state), never that again.
+    let shown = `${job.state}:${job.done}:${job.total}`;
     const report = async (current: Job, force: boolean) => {
-      if (!force && this.now() - reported < this.progressEveryMs) return;
+      const now = `${current.state}:${current.done}:${current.total}`;
+      if (now === shown || (!force && this.now() - reported < this.progressEveryMs)) return;
       reported = this.now();
+      shown = now;
       try {
         await this.options.onProgress?.(current);
       } catch (error) {

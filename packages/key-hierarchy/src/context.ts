@@ -46,6 +46,14 @@ export interface KeyHierarchyOptions {
   namespaces: readonly string[];
   /** A deactivated key is retired only after this long without a decrypt (KEYLEDGER_RETIRE_QUIET_PERIOD); 0 turns the check off. */
   retireQuietPeriodMs?: number;
+  /**
+   * A namespace key is retired no sooner than this after its deactivation, whatever the quiet
+   * period: the time other processes' cached views of the hierarchy take to follow the rekey,
+   * while they may still encrypt under the old key (in AWS the data plane's
+   * KEYLEDGER_KEY_STATE_TTL_MS, plus a minute for requests in flight and the secrets index).
+   * 0 (the default) where every data plane follows a rekey at once (the local stack).
+   */
+  deactivationGraceMs?: number;
   clock?: () => Date;
   newKid?: () => string;
   /**
@@ -77,6 +85,7 @@ export class HierarchyContext {
   readonly dependents: KeyDependents;
   readonly namespaces: readonly string[];
   readonly retireQuietPeriodMs: number;
+  readonly deactivationGraceMs: number;
   readonly clock: () => Date;
   readonly newKid: () => string;
   readonly orphanGraceMs: number;
@@ -92,6 +101,7 @@ export class HierarchyContext {
     this.dependents = options.dependents;
     this.namespaces = options.namespaces;
     this.retireQuietPeriodMs = options.retireQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS;
+    this.deactivationGraceMs = options.deactivationGraceMs ?? 0;
     this.clock = options.clock ?? (() => new Date());
     this.newKid = options.newKid ?? randomUUID;
     this.orphanGraceMs = options.orphanGraceMs ?? 15 * 60_000;

@@ -96,6 +96,22 @@ describe('retiring deactivated namespace keys', () => {
     await expect(service.deleteKey(tenant, old['default']!)).resolves.toBe('destroyed');
   });
 
+  it('keeps a key, whatever the quiet period, until data planes that cache the hierarchy have seen its deactivation (AWS)', async () => {
+    const time = movableClock();
+    const { service } = fixture.harness({ clock: time.clock, retireQuietPeriodMs: 0, deactivationGraceMs: 65_000 });
+    const tenant = fixture.newTenant();
+    const { deactivated: old } = await service.rekey(tenant);
+    time.advance(64_000);
+    await expect(service.deleteKey(tenant, old['default']!)).rejects.toThrow(
+      new KeyInUseError(
+        `Key ${old['default']} was deactivated at 2026-06-01T00:00:00.000Z; data planes that have not seen the rekey yet may still encrypt under it. ` +
+          'It can be retired from 2026-06-01T00:01:05.000Z.',
+      ),
+    );
+    time.advance(1_000);
+    await expect(service.deleteKey(tenant, old['default']!)).resolves.toBe('destroyed');
+  });
+
   it('refuses the active namespace key, the TMK and the ERK with invalid_key_state, and an unknown key with 404', async () => {
     const { service } = fixture.harness();
     const tenant = fixture.newTenant();

@@ -6,8 +6,9 @@ export type TenantRepository = EventSourcedRepository<TenantKeyHierarchy, KeyHie
 /**
  * Bump when TenantKeyHierarchy's shape changes so old snapshots are replayed instead of read.
  * 3: live keys only (destroyed ones in the key catalog), key order (`seq`), retention.
+ * 4: the storage version the tenant began with.
  */
-export const TENANT_SNAPSHOT_SCHEMA_VERSION = 3;
+export const TENANT_SNAPSHOT_SCHEMA_VERSION = 4;
 
 export function createTenantRepository(
   eventStore: EventStore,

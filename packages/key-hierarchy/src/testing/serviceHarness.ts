@@ -63,6 +63,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         clock?: () => Date;
         dependents?: KeyDependents;
         retireQuietPeriodMs?: number;
+        deactivationGraceMs?: number;
         onChange?: KeyHierarchyOptions['onChange'];
       } = {},
     ) {
@@ -83,6 +84,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         catalog,
         dependents: options.dependents ?? fakeDependents,
         retireQuietPeriodMs: options.retireQuietPeriodMs ?? 0,
+        deactivationGraceMs: options.deactivationGraceMs,
         rootKeyStore: options.rootKeys ?? ready(rootKeyStore),
         namespaces: defaults.namespaces,
         clock: options.clock,

@@ -32,7 +32,8 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
  * What keeps a deactivated key from being destroyed: stored secret versions under it, or a
  * decrypt (rewraps included) within the quiet period; for a tenant older than the index of
  * secrets by key, also a namespace whose secrets were never scanned (their count would not be
- * known). A manual retirement acts at once on a key nothing used (DESIGN.md: with no
+ * known); and, in AWS, a deactivation so recent that other processes may not have seen it. A
+ * manual retirement otherwise acts at once on a key nothing used (DESIGN.md: with no
  * destruction policy, DELETE acts at once); the automatic one (`sinceDeactivation`) also waits
  * for the period to pass since the key was deactivated.
  */
@@ -63,9 +64,16 @@ export async function assertNotInUse(
         `Re-encrypt them first (POST /v1/secrets/reencrypt?namespace=${key.namespace}, or let the job of the last rekey finish), then retry.`,
     );
   }
+  const deactivatedAt = Date.parse(key.deactivatedAt ?? key.updatedAt);
+  if (ctx.clock().getTime() < deactivatedAt + ctx.deactivationGraceMs) {
+    throw new KeyInUseError(
+      `Key ${key.kid} was deactivated at ${key.deactivatedAt}; data planes that have not seen the rekey yet may still encrypt under it. ` +
+        `It can be retired from ${new Date(deactivatedAt + ctx.deactivationGraceMs).toISOString()}.`,
+    );
+  }
   if (quietPeriodMs <= 0) return;
   const lastDecrypt = lastDecryptAt ? Date.parse(lastDecryptAt) : Number.NEGATIVE_INFINITY;
-  const quietSince = sinceDeactivation ? Math.max(Date.parse(key.deactivatedAt ?? key.updatedAt), lastDecrypt) : lastDecrypt;
+  const quietSince = sinceDeactivation ? Math.max(deactivatedAt, lastDecrypt) : lastDecrypt;
   const retirableFrom = quietSince + quietPeriodMs;
   if (ctx.clock().getTime() < retirableFrom) {
     const since = lastDecryptAt && lastDecrypt >= quietSince ? `was last used for a decrypt at ${lastDecryptAt}` : `was deactivated at ${key.deactivatedAt} (${lastUse})`;
