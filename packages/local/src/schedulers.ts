@@ -55,7 +55,7 @@ export class LocalSchedulers {
 }
 
 /**
- * The dev clock (DESIGN.md; KEYLEDGER_DEV_CLOCK=1, local only): the stack's time is real time
+ * The dev clock (README, KEYLEDGER_DEV_CLOCK=1, local only): the stack's time is real time
  * plus an offset that `POST /dev/clock {"advance": "P1D"}` moves forward, never back.
  */
 export class DevClock {

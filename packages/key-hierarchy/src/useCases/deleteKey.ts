@@ -5,7 +5,7 @@ import { ensureProvisioned } from './provision';
 import { retireKey } from './retireKey';
 
 /**
- * `DELETE /api/v2/keys/encryption/{kid}`, by key (DESIGN.md's table, no destruction policy): a
+ * `DELETE /api/v2/keys/encryption/{kid}`, by key (the README's API table; no destruction policy yet): a
  * key already destroyed changes nothing; a CPRK is deleted (the TMK back under the ERK); a
  * deactivated namespace key is retired if nothing depends on it; any other key is refused.
  */

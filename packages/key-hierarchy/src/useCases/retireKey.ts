@@ -6,7 +6,7 @@ import { supersededMaterial } from '../material/wrapping';
 export type RetireCause = 'retire' | 'retention';
 
 /**
- * Retires a deactivated namespace key (DESIGN.md's DELETE table): refused with 409 key_in_use
+ * Retires a deactivated namespace key (docs/data-plane.md, "Retirement"): refused with 409 key_in_use
  * while stored secrets depend on it or a decrypt used it within the quiet period (for the
  * retention scheduler, also within the period since its deactivation), else destroyed
  * in one commit; after it, its material is deleted and caches are told before the call returns.
@@ -33,7 +33,7 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
  * decrypt (rewraps included) within the quiet period; for a tenant older than the index of
  * secrets by key, also a namespace whose secrets were never scanned (their count would not be
  * known); and, in AWS, a deactivation so recent that other processes may not have seen it. A
- * manual retirement otherwise acts at once on a key nothing used (DESIGN.md: with no
+ * manual retirement otherwise acts at once on a key nothing used (as in Auth0: with no
  * destruction policy, DELETE acts at once); the automatic one (`sinceDeactivation`) also waits
  * for the period to pass since the key was deactivated.
  */
