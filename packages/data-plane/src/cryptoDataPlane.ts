@@ -70,12 +70,10 @@ interface EncryptionDataKey {
   bytes: number;
 }
 
-/** An envelope whose data key is unwrapped, with the key record it is under (usage counted). */
-interface OpenedDataKey {
-  envelope: ParsedEnvelope;
+/** What `withDataKey` found an envelope under: the key record and the hierarchy it is in. */
+interface Opened<T> {
+  value: T;
   record: KeyRecord;
-  /** The caller's own copy: zero it when done. */
-  dataKey: Buffer;
   view: TenantView;
 }
 
@@ -99,7 +97,7 @@ export class CryptoDataPlane {
     this.now = options.now ?? (() => performance.now());
     const { limits, now } = this;
     // A reread hierarchy drops the data keys of keys no longer live (destroyed by another process).
-    this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger, (tenant, live) => this.dropDataKeys(tenant, (kid) => !live.has(kid)));
+    this.keys = new KeyCache(options.keySource, limits, now, options.logger ?? silentLogger, (tenant, gone) => this.dropDataKeys(tenant, gone));
     this.encryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (entry) => zeroize(entry.dataKey) });
     this.decryptionKeys = new BoundedCache({ maxEntries: limits.maxDataKeys, ttlMs: limits.dataKeyMaxAgeMs, now, onEvict: (key) => zeroize(key) });
   }
@@ -135,16 +133,19 @@ export class CryptoDataPlane {
   }
 
   async decrypt(request: DecryptRequest & { countUse?: boolean }): Promise<Buffer> {
-    const opened = await this.openDataKey(request.tenant, request.namespace, request.ciphertext, { cache: request.cacheDataKey !== false });
-    let plaintext: Buffer;
-    try {
-      plaintext = openEnvelope(opened.dataKey, opened.envelope, [viewBinding(opened.view, request.namespace, request.binding), contextBytes(request.encryptionContext)]);
-    } finally {
-      zeroize(opened.dataKey);
-    }
+    return (await this.open(request, parseEnvelope(request.ciphertext))).value;
+  }
+
+  /** Decrypts a parsed envelope; a use of a deactivated key is counted once the envelope authenticated. */
+  private async open(request: DecryptRequest & { countUse?: boolean }, envelope: ParsedEnvelope): Promise<Opened<Buffer>> {
+    const context = contextBytes(request.encryptionContext);
+    const opened = await this.withDataKey(request.tenant, request.namespace, envelope, request.cacheDataKey !== false, (dataKey, view) =>
+      openEnvelope(dataKey, envelope, [viewBinding(view, request.namespace, request.binding), context]),
+    );
     // Counted once it authenticated: an envelope that only names a key does not use it.
-    if (request.countUse !== false) await this.countUse(request.tenant, opened.record);
-    return plaintext;
+    const noted = request.countUse === false ? undefined : this.noteUse(request.tenant, opened.record);
+    if (noted) await noted; // never rejects: a failed write is kept for the next flush
+    return opened;
   }
 
   /**
@@ -157,10 +158,10 @@ export class CryptoDataPlane {
   async rewrap(request: RewrapRequest): Promise<EncryptResult> {
     const { tenant, namespace } = request;
     const envelope = parseEnvelope(request.ciphertext);
-    const plaintext = await this.decrypt({ ...request, cacheDataKey: true });
+    const { value: plaintext, record, view } = await this.open(request, envelope);
     try {
-      const active = await this.activeNamespaceKid(tenant, namespace);
-      if (envelope.formatVersion === 2 && envelope.kid === active) return { ciphertext: Buffer.from(request.ciphertext), kid: active };
+      const active = activeNamespaceKid(view.loaded.state, namespace);
+      if (envelope.formatVersion === 2 && record.kid === active) return { ciphertext: Buffer.from(request.ciphertext), kid: active };
       // A data key shared with other envelopes must not follow one of them under the new key:
       // after the old key is destroyed, its header would open the others. So: a new envelope.
       return await this.encrypt({ tenant, namespace, plaintext, encryptionContext: request.encryptionContext, binding: request.binding, dataKey: request.dataKey });
@@ -177,12 +178,14 @@ export class CryptoDataPlane {
    * a use: it is not counted as a decrypt under the old key.
    */
   async rewrapDataKey(tenant: string, namespace: string, ciphertext: Uint8Array): Promise<EncryptResult | undefined> {
-    if (parseEnvelope(ciphertext).formatVersion !== 2) return undefined;
-    const opened = await this.openDataKey(tenant, namespace, ciphertext, { cache: false });
+    const envelope = parseEnvelope(ciphertext);
+    if (envelope.formatVersion !== 2) return undefined;
+    // A copy of the data key: the move may wait for the active namespace key.
+    const opened = await this.withDataKey(tenant, namespace, envelope, false, (dataKey) => Buffer.from(dataKey));
     try {
-      return await this.moveDataKey(tenant, namespace, opened);
+      return await this.moveDataKey(tenant, namespace, envelope, opened);
     } finally {
-      zeroize(opened.dataKey);
+      zeroize(opened.value);
     }
   }
 
@@ -212,17 +215,16 @@ export class CryptoDataPlane {
   /** A change this process committed: the hierarchy is read again at the next call, destroyed keys leave memory now. */
   forget(tenant: string, destroyed: readonly string[]): void {
     this.keys.forget(tenant, destroyed);
+    // The tenant's encryption data keys go (the active keys may have changed); its decryption ones under destroyed keys.
     this.encryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`));
-    const gone = new Set(destroyed);
-    this.dropDataKeys(tenant, (kid) => gone.has(kid));
+    if (destroyed.length > 0) this.dropDataKeys(tenant, new Set(destroyed));
   }
 
-  /** Zeroes the cached data keys of a tenant's namespace keys that `drop` names. */
-  private dropDataKeys(tenant: string, drop: (kid: string) => boolean): void {
-    const under = (id: string) => id.startsWith(`${tenant}\0`) && drop(id.split('\0')[2] ?? '');
-    this.decryptionKeys.deleteWhere(under);
+  /** Zeroes the cached data keys under the tenant's namespace keys `gone`. */
+  private dropDataKeys(tenant: string, gone: ReadonlySet<string>): void {
+    this.decryptionKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && gone.has(id.split('\0')[2] ?? ''));
     // Encryption data keys are cached by (tenant, namespace), their key in the entry.
-    this.encryptionKeys.deleteWhere((id, entry) => id.startsWith(`${tenant}\0`) && drop(entry.kid));
+    this.encryptionKeys.deleteWhere((id, entry) => id.startsWith(`${tenant}\0`) && gone.has(entry.kid));
   }
 
   /** Drops everything cached (keys are zeroed). */
@@ -243,11 +245,11 @@ export class CryptoDataPlane {
   }
 
   /**
-   * Parses an envelope and unwraps its data key (from the cache when it is there, into it when
-   * `cache`); the caller gets a copy of its own, which it zeroes.
+   * Finds the envelope's namespace key and data key (from the cache, or unwrapped, into it when
+   * `cache`) and runs `use` on the data key at once, synchronously: a cached key is never held
+   * across an await, and one unwrapped for this call only is zeroed right after.
    */
-  private async openDataKey(tenant: string, namespace: string, ciphertext: Uint8Array, { cache }: { cache: boolean }): Promise<OpenedDataKey> {
-    const envelope = parseEnvelope(ciphertext);
+  private async withDataKey<T>(tenant: string, namespace: string, envelope: ParsedEnvelope, cache: boolean, use: (dataKey: Buffer, view: TenantView) => T): Promise<Opened<T>> {
     const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
     let refreshed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
@@ -266,25 +268,26 @@ export class CryptoDataPlane {
       if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
       if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
       const cached = this.decryptionKeys.get(dataKeyId);
-      // A copy: the cache's own buffer may be zeroed (evicted, or its key destroyed) before the caller resumes.
-      if (cached) return { envelope, record, view, dataKey: Buffer.from(cached) };
+      if (cached) return { value: use(cached, view), record, view };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));
       if (!namespaceKey) {
         await this.keys.loadNamespaceKey(tenant, record.kid);
         continue;
       }
       const dataKey = unwrapDataKey(namespaceKey, envelope.wrappedDataKey, { tenant, namespace, kid: record.kid });
-      if (cache) this.decryptionKeys.set(dataKeyId, Buffer.from(dataKey));
-      return { envelope, record, view, dataKey };
+      try {
+        return { value: use(dataKey, view), record, view };
+      } finally {
+        if (cache) this.decryptionKeys.set(dataKeyId, dataKey);
+        else zeroize(dataKey);
+      }
     }
     throw new Error('Decryption keys kept leaving the cache; try again.');
   }
 
-  /** A decrypt under a deactivated key, for the retirement checks (its first use here is written before the call returns). */
-  private async countUse(tenant: string, record: KeyRecord): Promise<void> {
-    if (record.state !== 'deactivated') return;
-    const firstUse = this.options.usage?.noteDecrypt(tenant, record.kid);
-    if (firstUse) await firstUse;
+  /** A use of a deactivated key, for the retirement checks: its first in an interval is written before the call returns (the promise). */
+  private noteUse(tenant: string, record: KeyRecord): Promise<void> | undefined {
+    return record.state === 'deactivated' ? this.options.usage?.noteDecrypt(tenant, record.kid) : undefined;
   }
 
   /** A key this tenant's namespace had and destroyed gets a clear error; anything else stays one undecryptable. */
@@ -295,18 +298,18 @@ export class CryptoDataPlane {
     }
   }
 
-  /** The opened envelope's data key under the active key; the same bytes when it already is. */
-  private async moveDataKey(tenant: string, namespace: string, opened: OpenedDataKey): Promise<EncryptResult> {
+  /** The envelope's data key (`opened.value`) under the active key; the same bytes when it already is. */
+  private async moveDataKey(tenant: string, namespace: string, envelope: ParsedEnvelope, opened: Opened<Buffer>): Promise<EncryptResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const kid = activeNamespaceKid(opened.view.loaded.state, namespace);
-      if (kid === opened.record.kid) return { ciphertext: Buffer.concat([opened.envelope.header, opened.envelope.iv, opened.envelope.body, opened.envelope.tag]), kid };
+      if (kid === opened.record.kid) return { ciphertext: Buffer.concat([envelope.header, envelope.iv, envelope.body, envelope.tag]), kid };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
       if (!namespaceKey) {
         await this.keys.loadNamespaceKey(tenant, kid);
         continue;
       }
-      const header = rewrapDataKey(opened.dataKey, namespaceKey, { tenant, namespace, kid });
-      return { ciphertext: replaceHeader(opened.envelope, header), kid };
+      const header = rewrapDataKey(opened.value, namespaceKey, { tenant, namespace, kid });
+      return { ciphertext: replaceHeader(envelope, header), kid };
     }
     throw new Error('Namespace keys kept leaving the cache; try again.');
   }

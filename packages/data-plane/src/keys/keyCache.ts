@@ -29,18 +29,26 @@ export class KeyCache {
   private readonly namespaceKeyLoads = new Map<string, Promise<void>>();
   /** Destroyed keys, as the catalog has them: destroyed is final, so they are remembered. */
   private readonly retired: BoundedCache<KeyRecord | null>;
+  /**
+   * Each tenant's live keys at its last read, to tell which keys a new read no longer has. Kept
+   * as long as anything cached from that read can live (a view, then a key or data key taken
+   * during it), so a key that leaves is always noticed.
+   */
+  private readonly lastLive: BoundedCache<ReadonlySet<string>>;
 
   constructor(
     private readonly source: NamespaceKeySource,
     private readonly limits: DataPlaneLimits,
     private readonly now: () => number,
     private readonly logger: Logger = silentLogger,
-    /** After each read of a tenant's hierarchy, with its live keys: for caches of things derived from keys. */
-    private readonly onTenantLoaded?: (tenant: string, live: ReadonlySet<string>) => void,
+    /** When a read of a tenant's hierarchy no longer has keys the previous one had: for caches of things derived from them. */
+    private readonly onKeysGone?: (tenant: string, gone: ReadonlySet<string>) => void,
   ) {
     this.tenants = new BoundedCache({ maxEntries: limits.maxTenants, ttlMs: limits.keyStateTtlMs, now });
     this.namespaceKeys = new BoundedCache({ maxEntries: limits.maxNamespaceKeys, ttlMs: limits.namespaceKeyTtlMs, now, onEvict: (key) => zeroize(key) });
     this.retired = new BoundedCache({ maxEntries: RETIRED_CACHE_ENTRIES, ttlMs: limits.unknownKeyRefreshMs, now });
+    const derivedTtlMs = limits.keyStateTtlMs + Math.max(limits.namespaceKeyTtlMs, limits.dataKeyMaxAgeMs);
+    this.lastLive = new BoundedCache({ maxEntries: limits.maxTenants, ttlMs: derivedTtlMs, now });
   }
 
   /** Reads the tenant's hierarchy (one read for all concurrent callers) and caches it. */
@@ -52,10 +60,14 @@ export class KeyCache {
       try {
         const loaded = await this.source.openTenant(tenant);
         this.tenants.set(tenant, { loaded, loadedAt: this.now(), bindings: new Map() });
-        // Keys destroyed since: their unwrapped bytes leave memory now.
+        // Keys destroyed since the last read: their unwrapped bytes leave memory now.
         const live = new Set(loaded.state.keys.map((key) => key.kid));
-        this.namespaceKeys.deleteWhere((id) => id.startsWith(`${tenant}\0`) && !live.has(id.slice(tenant.length + 1)));
-        this.onTenantLoaded?.(tenant, live);
+        const gone = new Set([...(this.lastLive.get(tenant) ?? [])].filter((kid) => !live.has(kid)));
+        this.lastLive.set(tenant, live);
+        if (gone.size > 0) {
+          for (const kid of gone) this.namespaceKeys.delete(namespaceKeyId(tenant, kid));
+          this.onKeysGone?.(tenant, gone);
+        }
       } finally {
         this.tenantLoads.delete(tenant);
       }
@@ -122,6 +134,7 @@ export class KeyCache {
     this.namespaceKeys.clear();
     this.tenants.clear();
     this.retired.clear();
+    this.lastLive.clear();
   }
 }
 

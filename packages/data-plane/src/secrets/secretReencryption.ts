@@ -156,9 +156,13 @@ export class SecretReencryption implements JobWorker {
     const stored = await store.get(ref, version);
     if (!stored) return 'gone';
     const active = await dataPlane.activeNamespaceKid(ref.tenant, ref.namespace);
-    if (!stored.indexed) await store.index(ref, version, stored.kid);
+    // A version that stays where it is gets its by-kid index key now; a move writes the new one.
+    const stays = async (outcome: Outcome) => {
+      if (!stored.indexed) await store.index(ref, version, stored.kid);
+      return outcome;
+    };
     if (stored.kid === active) {
-      return recovering && (await store.movedBy(ref, version)) === job.id ? 'moved' : 'current';
+      return recovering && (await store.movedBy(ref, version)) === job.id ? 'moved' : stays('current');
     }
     let moved;
     try {
@@ -171,11 +175,12 @@ export class SecretReencryption implements JobWorker {
           binding: secretBinding(ref.name, version),
           dataKey: 'own',
           countUse: false,
+          cacheDataKey: false,
         }));
     } catch (error) {
       if (!hasErrorCode(error, 'undecryptable') && !hasErrorCode(error, 'illegal_key_state')) throw error;
       // It stays where it is, and the index counts it under its key: the key is not retired.
-      return hasErrorCode(error, 'undecryptable') ? 'legacy' : 'unreadable';
+      return stays(hasErrorCode(error, 'undecryptable') ? 'legacy' : 'unreadable');
     }
     if (await store.moveDataKey(ref, version, { fromKid: stored.kid, toKid: moved.kid, ciphertext: moved.ciphertext, movedBy: job.id })) return 'moved';
     this.logger.info('secret version changed while being re-encrypted', { tenant: ref.tenant, namespace: ref.namespace, version });

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@keyledger/domain';
+import { BoundedCache, silentLogger, type Logger } from '@keyledger/domain';
 import type { KeyUsageRecord, KeyUsageStore } from './keyUsageStore';
 
 interface Pending {
@@ -20,8 +20,8 @@ const MAX_TRACKED_KEYS = 100_000;
  */
 export class UsageTracker {
   private readonly pending = new Map<string, Pending>();
-  /** When each key's use was last written at once (at most one such write per key and interval). */
-  private readonly writtenAt = new Map<string, number>();
+  /** Keys whose use was written at once in the current interval (at most one such write per key and interval). */
+  private readonly writtenRecently: BoundedCache<true>;
   private readonly logger: Logger;
   private lastFlush: number;
   private flushing: Promise<void> | undefined;
@@ -32,6 +32,7 @@ export class UsageTracker {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.lastFlush = this.clock().getTime();
+    this.writtenRecently = new BoundedCache({ maxEntries: MAX_TRACKED_KEYS, ttlMs: options.flushIntervalMs, now: () => this.clock().getTime() });
   }
 
   /**
@@ -42,13 +43,14 @@ export class UsageTracker {
   noteDecrypt(tenant: string, kid: string): Promise<void> | undefined {
     const id = `${tenant}\0${kid}`;
     const at = this.clock().getTime();
-    const written = this.writtenAt.get(id);
-    if (written === undefined || at - written >= this.options.flushIntervalMs) {
-      if (written === undefined && this.writtenAt.size >= MAX_TRACKED_KEYS) this.writtenAt.clear();
-      this.writtenAt.set(id, at);
-      return this.options.store.add(tenant, kid, { decrypts: 1, lastDecryptAt: new Date(at).toISOString() }).catch((error: unknown) => {
-        this.logger.warn('first use of a deactivated key not recorded; the next flush retries', { tenant, kid, error: String(error) });
-        this.count(id, at);
+    if (!this.writtenRecently.get(id)) {
+      this.writtenRecently.set(id, true);
+      // One write for this use and what was counted since the last one.
+      const usage = { decrypts: 1 + (this.pending.get(id)?.decrypts ?? 0), lastDecryptAt: at };
+      this.pending.delete(id);
+      return this.options.store.add(tenant, kid, { decrypts: usage.decrypts, lastDecryptAt: new Date(at).toISOString() }).catch((error: unknown) => {
+        this.logger.warn('use of a deactivated key not recorded; the next flush retries', { tenant, kid, error: String(error) });
+        this.merge(id, usage);
       });
     }
     this.count(id, at);
