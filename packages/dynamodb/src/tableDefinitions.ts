@@ -124,7 +124,6 @@ export const KEY_CATALOG_ATTR = {
   /** `seq#<12 digits>` or `kid#<kid>`; `<tenant>` in the retention registry. */
   entry: 'entry',
   record: 'record',
-  autoRetireAfter: 'auto_retire_after',
 } as const;
 /** The registry's partition: no tenant id can start with '#'. */
 export const RETENTION_REGISTRY_PARTITION = '#retention';
@@ -148,7 +147,6 @@ export const JOBS_ATTR = {
   runnable: 'runnable',
   leaseOwner: 'lease_owner',
   leaseUntil: 'lease_until',
-  version: 'version',
 } as const;
 export const RUNNABLE_JOBS_INDEX = 'runnable';
 export const RUNNABLE = 'running';

@@ -1,7 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyRecord } from '@keyledger/domain';
 import { batchWrite, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION } from '@keyledger/dynamodb';
-import type { KeyCatalog, RetentionRegistration } from './keyCatalog';
+import type { KeyCatalog } from './keyCatalog';
 
 type Item = Record<string, AttributeValue>;
 
@@ -54,19 +54,15 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
     return records;
   }
 
-  async setRetention(tenant: string, autoRetireAfter: string | null): Promise<void> {
+  async registerRetention(tenant: string, registered: boolean): Promise<void> {
     const Key = { [A.tenant]: { S: RETENTION_REGISTRY_PARTITION }, [A.entry]: { S: tenant } };
-    if (autoRetireAfter === null) {
-      await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key }));
-      return;
-    }
-    await this.options.client.send(
-      new PutItemCommand({ TableName: this.options.tableName, Item: { ...Key, [A.autoRetireAfter]: { S: autoRetireAfter } } }),
-    );
+    const { client, tableName } = this.options;
+    if (registered) await client.send(new PutItemCommand({ TableName: tableName, Item: Key }));
+    else await client.send(new DeleteItemCommand({ TableName: tableName, Key }));
   }
 
-  async retentionRegistrations(): Promise<RetentionRegistration[]> {
-    const registrations: RetentionRegistration[] = [];
+  async retentionTenants(): Promise<string[]> {
+    const tenants: string[] = [];
     let exclusiveStartKey: Item | undefined;
     do {
       const page = await this.options.client.send(
@@ -79,13 +75,9 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      for (const item of page.Items ?? []) {
-        const tenant = item[A.entry]?.S;
-        const autoRetireAfter = item[A.autoRetireAfter]?.S;
-        if (tenant && autoRetireAfter) registrations.push({ tenant, autoRetireAfter });
-      }
+      for (const item of page.Items ?? []) if (item[A.entry]?.S) tenants.push(item[A.entry]!.S!);
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return registrations;
+    return tenants;
   }
 }

@@ -1,11 +1,5 @@
 import type { KeyRecord } from '@keyledger/domain';
 
-/** A tenant whose retention setting retires quiet, unused deactivated keys automatically. */
-export interface RetentionRegistration {
-  tenant: string;
-  autoRetireAfter: string;
-}
-
 /**
  * Where destroyed keys go when they leave a tenant's decision state: still listed (Auth0 lists
  * them), read a page at a time. Entries are written before the commit that destroys the key,
@@ -17,7 +11,10 @@ export interface KeyCatalog {
   get(tenant: string, kid: string): Promise<KeyRecord | undefined>;
   /** The records with `fromSeq <= seq <= toSeq`, newest (highest seq) first. */
   range(tenant: string, fromSeq: number, toSeq: number): Promise<KeyRecord[]>;
-  /** Registers the tenant's automatic retirement, or (null) removes it. */
-  setRetention(tenant: string, autoRetireAfter: string | null): Promise<void>;
-  retentionRegistrations(): Promise<RetentionRegistration[]>;
+  /**
+   * Registers a tenant whose retention setting retires keys automatically (or removes it): the
+   * tenants the retention pass visits. The setting itself is in the tenant's state.
+   */
+  registerRetention(tenant: string, registered: boolean): Promise<void>;
+  retentionTenants(): Promise<string[]>;
 }

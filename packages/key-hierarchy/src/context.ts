@@ -130,9 +130,6 @@ export class HierarchyContext {
       const decision = await decide(loaded);
       try {
         await this.catalog.put(tenant, keysDestroyedBy(loaded.state, decision.events));
-        for (const event of decision.events) {
-          if (event.type === 'RetentionPolicyChanged') await this.catalog.setRetention(tenant, event.data.autoRetireAfter);
-        }
       } catch (error) {
         await decision.abandon?.();
         throw error;

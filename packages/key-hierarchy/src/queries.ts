@@ -54,6 +54,11 @@ export interface KeyUsage {
 export async function keyUsage(ctx: HierarchyContext, tenant: string, kid: string): Promise<KeyUsage> {
   const key = await getKey(ctx, tenant, kid);
   if (key.type !== 'tenant-encryption-key') return { kid, state: key.state, secretVersions: 0, lastDecryptAt: null, decrypts: 0 };
+  return { kid, state: key.state, ...(await dependentsOf(ctx, tenant, kid)) };
+}
+
+/** The stored secret versions under a namespace key and its decrypts, as the data plane's stores report them. */
+export async function dependentsOf(ctx: HierarchyContext, tenant: string, kid: string): Promise<Omit<KeyUsage, 'kid' | 'state'>> {
   const [secretVersions, decrypts] = await Promise.all([ctx.dependents.secretVersions(tenant, kid), ctx.dependents.decrypts(tenant, kid)]);
-  return { kid, state: key.state, secretVersions, ...decrypts };
+  return { secretVersions, ...decrypts };
 }

@@ -19,9 +19,8 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
   const settings = readAwsKeyHierarchySettings(env);
   const limits = readDataPlaneLimits(env);
   const logger = jsonLogger({ service: 'crypto-data-plane' });
-  // This process's own changes (none today: retiring is key-admin's) reach its caches at once.
-  const late: { forget?: (tenant: string, destroyed: readonly string[]) => void } = {};
-  const aws = await createAwsKeyHierarchy(settings, logger, clients, (change) => late.forget?.(change.tenant, change.destroyed));
+  // Its only commits provision tenants (it never destroys a key), so no change needs to reach its caches.
+  const aws = await createAwsKeyHierarchy(settings, logger, clients);
   const service = createCryptoDataPlaneService({
     keySource: aws.keyHierarchy,
     stores: aws.stores,
@@ -31,7 +30,6 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
     tenantClaim: settings.tenantClaim,
     logger,
   });
-  late.forget = (tenant, destroyed) => service.dataPlane.forget(tenant, destroyed);
   const runner = new JobRunner({
     store: aws.stores.jobStore,
     workers: { 'reencrypt-secrets': service.reencryption },

@@ -28,7 +28,7 @@ export function assertRetirable(key: KeyRecord): void {
     case 'tenant-master-key':
       throw new IllegalKeyStateError(`Key ${key.kid} is the active tenant master key; a rekey replaces and destroys it.`);
     case 'customer-provided-root-key':
-      return;
+      throw new IllegalKeyStateError(`Key ${key.kid} is a customer-provided root key: it is deleted (the TMK back under the environment root key), not retired.`);
     case 'tenant-encryption-key':
       if (key.state === 'active') {
         throw new IllegalKeyStateError(`Key ${key.kid} is the active key of namespace '${key.namespace}'; rekey first, then retire it once it is deactivated.`);

@@ -1,6 +1,7 @@
 import type { ProvisionTenant, Rekey } from '../commands';
 import { IllegalKeyStateError, NotFoundError, ValidationError } from '../errors';
 import type { KeyHierarchyEvent } from '../events';
+import type { KeyRecord } from '../keys';
 import { deciderSpecification } from '../testing/deciderSpecification';
 import { evolve, initialState, keysDestroyedBy, tenantKeyHierarchyDecider, type TenantKeyHierarchy } from './index';
 
@@ -289,6 +290,13 @@ describe('RetireKey', () => {
 
   it('refuses a key that is not live (never existed, or already destroyed)', () => {
     spec.given(afterRekeys(1)).when(retire('tmk1')).thenThrows(NotFoundError, /tmk1 does not exist/);
+  });
+
+  it('refuses a customer-provided root key, which is deleted through its own command', () => {
+    const cprk: KeyRecord = { kid: 'cprk', type: 'customer-provided-root-key', state: 'pre-activation', createdAt: T1, updatedAt: T1, parentKid: null, namespace: null, fingerprint: null, seq: 9, deactivatedAt: null };
+    const state = afterRekeys(1).reduce(evolve, initialState());
+    if (state.status !== 'provisioned') throw new Error('not provisioned');
+    expect(() => tenantKeyHierarchyDecider.decide(retire('cprk'), { ...state, keys: [...state.keys, cprk] })).toThrow(/customer-provided root key: it is deleted/);
   });
 });
 

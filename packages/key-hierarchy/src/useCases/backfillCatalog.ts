@@ -1,4 +1,4 @@
-import { decide, evolve, initialState, keysDestroyedBy, tenantStreamId, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
+import { decide, initialState, keysDestroyedBy, tenantStreamId, type TenantKeyHierarchy } from '@keyledger/domain';
 import type { Loaded } from '@keyledger/event-store';
 import type { HierarchyContext } from '../context';
 
@@ -9,12 +9,7 @@ import type { HierarchyContext } from '../context';
  */
 export async function backfillCatalog(ctx: HierarchyContext, tenant: string): Promise<Loaded<TenantKeyHierarchy>> {
   const events = await ctx.repository.history(tenantStreamId(tenant));
-  const destroyed: KeyRecord[] = [];
-  let state = initialState();
-  for (const event of events) {
-    destroyed.push(...keysDestroyedBy(state, [event]));
-    state = evolve(state, event);
-  }
+  const destroyed = keysDestroyedBy(initialState(), events);
   await ctx.catalog.put(tenant, destroyed);
   const outcome = await ctx.execute(tenant, async (loaded) => ({
     events: decide({ type: 'RecordKeyCatalogBackfill', data: { keys: destroyed.length, now: ctx.now() } }, loaded.state),

@@ -1,4 +1,4 @@
-import { assertRetirable, findKey, NotFoundError } from '@keyledger/domain';
+import { findKey, NotFoundError } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { deleteCustomerKey } from './deleteCustomerKey';
 import { ensureProvisioned } from './provision';
@@ -16,8 +16,8 @@ export async function deleteKey(ctx: HierarchyContext, tenant: string, kid: stri
     if ((await ctx.catalog.get(tenant, kid))?.state === 'destroyed') return 'already-destroyed';
     throw new NotFoundError(`The key ${kid} does not exist.`);
   }
-  assertRetirable(key);
   try {
+    // A CPRK is deleted; any other key is retired, which refuses all but a deactivated namespace key.
     if (key.type === 'customer-provided-root-key') await deleteCustomerKey(ctx, tenant, kid);
     else await retireKey(ctx, tenant, kid, 'retire');
   } catch (error) {

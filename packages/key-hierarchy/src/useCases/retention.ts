@@ -1,5 +1,4 @@
 import { asProvisioned, decide, type RetentionPolicy } from '@keyledger/domain';
-import { durationMs } from '@keyledger/settings';
 import type { HierarchyContext } from '../context';
 import { ensureProvisioned } from './provision';
 import { retireKey } from './retireKey';
@@ -11,10 +10,12 @@ export async function getRetention(ctx: HierarchyContext, tenant: string): Promi
 /** Sets the tenant's automatic retirement (an ISO 8601 duration the caller validated), or turns it off (null). */
 export async function setRetention(ctx: HierarchyContext, tenant: string, autoRetireAfter: string | null): Promise<RetentionPolicy> {
   await ensureProvisioned(ctx, tenant);
-  const outcome = await ctx.execute(tenant, async ({ state }) => ({
-    events: decide({ type: 'ChangeRetentionPolicy', data: { autoRetireAfter, now: ctx.now() } }, state),
-    result: null,
-  }));
+  const outcome = await ctx.execute(tenant, async ({ state }) => {
+    const events = decide({ type: 'ChangeRetentionPolicy', data: { autoRetireAfter, now: ctx.now() } }, state);
+    // The pass's list of tenants, before the commit: an entry whose commit lost is dropped by the next pass.
+    if (events.length > 0) await ctx.catalog.registerRetention(tenant, autoRetireAfter !== null);
+    return { events, result: null };
+  });
   return asProvisioned(outcome.state).retention;
 }
 
@@ -27,19 +28,17 @@ export async function setRetention(ctx: HierarchyContext, tenant: string, autoRe
  */
 export async function retireByRetention(ctx: HierarchyContext): Promise<{ retired: string[] }> {
   const retired: string[] = [];
-  for (const { tenant } of await ctx.catalog.retentionRegistrations()) {
+  for (const tenant of await ctx.catalog.retentionTenants()) {
     const { state } = await ctx.load(tenant);
-    const setting = state.status === 'provisioned' ? state.retention.autoRetireAfter : null;
-    const periodMs = setting === null ? undefined : durationMs(setting);
-    if (state.status !== 'provisioned' || periodMs === undefined) {
-      await ctx.catalog.setRetention(tenant, null);
+    if (state.status !== 'provisioned' || state.retention.autoRetireAfter === null) {
+      await ctx.catalog.registerRetention(tenant, false);
       continue;
     }
-    const quietPeriodMs = Math.max(periodMs, ctx.retireQuietPeriodMs);
     for (const key of state.keys) {
       if (key.type !== 'tenant-encryption-key' || key.state !== 'deactivated') continue;
       try {
-        await retireKey(ctx, tenant, key.kid, 'retention', quietPeriodMs);
+        // The period (the tenant's, or the quiet period if longer) is checked in the retirement's commit.
+        await retireKey(ctx, tenant, key.kid, 'retention');
         retired.push(key.kid);
       } catch (error) {
         if ((error as { code?: string }).code !== 'key_in_use') ctx.logger.warn('automatic retirement failed', { tenant, kid: key.kid, error: String(error) });

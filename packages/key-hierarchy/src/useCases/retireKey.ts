@@ -1,26 +1,25 @@
-import { asProvisioned, decide, findKey, KeyInUseError, assertRetirable, NotFoundError, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
-import { formatDuration } from '@keyledger/settings';
+import { asProvisioned, decide, findKey, KeyInUseError, type KeyRecord, type RetireKey, type TenantKeyHierarchy } from '@keyledger/domain';
+import { durationMs, formatDuration } from '@keyledger/settings';
 import type { HierarchyContext } from '../context';
 import { supersededMaterial } from '../material/wrapping';
+import { dependentsOf } from '../queries';
 
-export type RetireCause = 'retire' | 'retention';
+export type RetireCause = RetireKey['data']['cause'];
 
 /**
  * Retires a deactivated namespace key (docs/data-plane.md, "Retirement"): refused with 409 key_in_use
  * while stored secrets depend on it or a decrypt used it within the quiet period (for the
- * retention scheduler, also within the period since its deactivation), else destroyed
- * in one commit; after it, its material is deleted and caches are told before the call returns.
+ * retention scheduler, the tenant's period, also since its deactivation), else destroyed in one
+ * commit. What depends on the key is checked against the state that commits (again, if the
+ * commit is retried). After it, its material is deleted and caches are told before the call returns.
  */
-export async function retireKey(ctx: HierarchyContext, tenant: string, kid: string, cause: RetireCause, quietPeriodMs = ctx.retireQuietPeriodMs): Promise<void> {
-  const loaded = await ctx.load(tenant);
-  const key = findKey(loaded.state, kid);
-  if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
-  assertRetirable(key);
-  await assertNotInUse(ctx, loaded.state, key, quietPeriodMs, { sinceDeactivation: cause === 'retention' });
+export async function retireKey(ctx: HierarchyContext, tenant: string, kid: string, cause: RetireCause): Promise<void> {
   let before: TenantKeyHierarchy | undefined;
   const outcome = await ctx.execute(tenant, async ({ state }) => {
+    const events = decide({ type: 'RetireKey', data: { kid, cause, now: ctx.now() } }, state);
+    await assertNotInUse(ctx, state, findKey(state, kid)!, cause);
     before = state;
-    return { events: decide({ type: 'RetireKey', data: { kid, cause, now: ctx.now() } }, state), result: null };
+    return { events, result: null };
   });
   ctx.logger.info('namespace key retired', { tenant, kid, cause });
   const superseded = supersededMaterial(tenant, before!, outcome.state);
@@ -37,18 +36,18 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
  * destruction policy, DELETE acts at once); the automatic one (`sinceDeactivation`) also waits
  * for the period to pass since the key was deactivated.
  */
-export async function assertNotInUse(
-  ctx: HierarchyContext,
-  state: TenantKeyHierarchy,
-  key: KeyRecord,
-  quietPeriodMs: number,
-  { sinceDeactivation = false }: { sinceDeactivation?: boolean } = {},
-): Promise<void> {
-  const tenant = asProvisioned(state).tenant;
+async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHierarchy, key: KeyRecord, cause: RetireCause): Promise<void> {
+  const { tenant, retention } = asProvisioned(state);
+  const sinceDeactivation = cause === 'retention';
+  let quietPeriodMs = ctx.retireQuietPeriodMs;
+  if (sinceDeactivation) {
+    const periodMs = retention.autoRetireAfter === null ? undefined : durationMs(retention.autoRetireAfter);
+    if (periodMs === undefined) throw new KeyInUseError(`Automatic retirement is off for this tenant; key ${key.kid} stays.`);
+    quietPeriodMs = Math.max(periodMs, quietPeriodMs);
+  }
   const namespace = key.namespace ?? '';
-  const [secretVersions, { lastDecryptAt }, indexed] = await Promise.all([
-    ctx.dependents.secretVersions(tenant, key.kid),
-    ctx.dependents.decrypts(tenant, key.kid),
+  const [{ secretVersions, lastDecryptAt }, indexed] = await Promise.all([
+    dependentsOf(ctx, tenant, key.kid),
     asProvisioned(state).storageVersion >= 1 ? true : ctx.dependents.secretsIndexed(tenant, namespace),
   ]);
   const lastUse = `last decrypt: ${lastDecryptAt ?? 'none recorded'}`;
@@ -64,7 +63,7 @@ export async function assertNotInUse(
         `Re-encrypt them first (POST /v1/secrets/reencrypt?namespace=${key.namespace}, or let the job of the last rekey finish), then retry.`,
     );
   }
-  const deactivatedAt = Date.parse(key.deactivatedAt ?? key.updatedAt);
+  const deactivatedAt = Date.parse(key.deactivatedAt!);
   if (ctx.clock().getTime() < deactivatedAt + ctx.deactivationGraceMs) {
     throw new KeyInUseError(
       `Key ${key.kid} was deactivated at ${key.deactivatedAt}; data planes that have not seen the rekey yet may still encrypt under it. ` +
