@@ -13,6 +13,7 @@ import type { Decision, Loaded } from '@keyledger/event-store';
 import type { KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyMaterialStore } from '@keyledger/key-material';
 import type { RootKeyStore } from '@keyledger/root-key-store';
+import { supersededMaterial } from './material/wrapping';
 import type { TenantRepository } from './tenantRepository';
 
 /** What depends on a namespace key, as the stores that know it report it (wired by each composition root). */
@@ -118,24 +119,35 @@ export class HierarchyContext {
 
   /**
    * Load → decide → commit, retried on conflicts. Before each commit, the keys it destroys are
-   * written to the catalog and a retention change to the registry: written ahead, they are
-   * harmless if the commit loses (the state still has the key live, and the registry is read
-   * against the state).
+   * written to the catalog: written ahead, they are harmless if the commit loses (the state still
+   * has the key live). After the commit, the material it superseded (destroyed keys, keys
+   * re-wrapped under another parent) is deleted, retried and never failing the call
+   * (`materialDeleted` says whether it finished, else the sweep does it), and caches are told
+   * of the destroyed keys before the call returns.
    */
   async execute<R>(
     tenant: string,
     decide: (loaded: Loaded<TenantKeyHierarchy>) => Promise<Decision<KeyHierarchyEvent, R>>,
-  ): Promise<Outcome<R>> {
-    return this.repository.execute(tenantStreamId(tenant), async (loaded) => {
+  ): Promise<Outcome<R> & { materialDeleted: boolean }> {
+    let before: TenantKeyHierarchy | undefined;
+    let destroyed: string[] = [];
+    const outcome = await this.repository.execute(tenantStreamId(tenant), async (loaded) => {
       const decision = await decide(loaded);
+      const destroyedKeys = keysDestroyedBy(loaded.state, decision.events);
       try {
-        await this.catalog.put(tenant, keysDestroyedBy(loaded.state, decision.events));
+        await this.catalog.put(tenant, destroyedKeys);
       } catch (error) {
         await decision.abandon?.();
         throw error;
       }
+      before = loaded.state;
+      destroyed = destroyedKeys.map((key) => key.kid);
       return decision;
     });
+    const superseded = before ? supersededMaterial(tenant, before, outcome.state) : [];
+    const materialDeleted = superseded.length === 0 || (await this.afterCommit('deleting superseded key material', { tenant }, () => this.keyMaterial.deleteMany(superseded)));
+    if (destroyed.length > 0) this.notify({ tenant, destroyed });
+    return { ...outcome, materialDeleted };
   }
 
   /** Work that follows a commit: retried a few times, then logged and left to the next sweep. Never throws; says whether it finished. */

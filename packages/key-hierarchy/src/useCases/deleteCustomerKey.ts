@@ -1,7 +1,7 @@
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, decide, environmentRootKid, type TenantKeyHierarchy } from '@keyledger/domain';
+import { asProvisioned, customerKeyOf, decide, environmentRootKid } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
-import { decision, stageTenantMasterKey, supersededMaterial, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
+import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { destroyCustomerKeyMaterial } from '../sweep';
 
 /**
@@ -10,9 +10,7 @@ import { destroyCustomerKeyMaterial } from '../sweep';
  * key is still destroyed in the hierarchy and the sweep deletes the material later.
  */
 export async function deleteCustomerKey(ctx: HierarchyContext, tenant: string, kid: string): Promise<void> {
-  let before: TenantKeyHierarchy | undefined;
   const outcome = await ctx.execute(tenant, async ({ state, version }) => {
-    before = state;
     const current = asProvisioned(state);
     customerKeyOf(current, kid);
     const command = { type: 'DeleteCustomerRootKey', data: { kid, now: ctx.now() } } as const;
@@ -28,8 +26,5 @@ export async function deleteCustomerKey(ctx: HierarchyContext, tenant: string, k
     });
   });
   ctx.logger.info('customer-provided root key destroyed', { tenant, kid, rootKid: asProvisioned(outcome.state).rootKid });
-  const superseded = supersededMaterial(tenant, before!, outcome.state);
-  await ctx.afterCommit('deleting superseded key material', { tenant }, () => ctx.keyMaterial.deleteMany(superseded));
   await destroyCustomerKeyMaterial(ctx, tenant, kid);
-  ctx.notify({ tenant, destroyed: [kid] });
 }

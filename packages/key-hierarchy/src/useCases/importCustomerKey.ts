@@ -1,7 +1,7 @@
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, type KeyRecord, type TenantKeyHierarchy } from '@keyledger/domain';
+import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, type KeyRecord } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
-import { decision, stageTenantMasterKey, supersededMaterial, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
+import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { ensureProvisioned } from './provision';
 
 /**
@@ -13,11 +13,9 @@ export async function importCustomerKey(ctx: HierarchyContext, tenant: string, k
   await ensureProvisioned(ctx, tenant);
   const store = ctx.rootKeyStore;
   let importedWith: string | undefined;
-  let before: TenantKeyHierarchy | undefined;
   let outcome;
   try {
     outcome = await ctx.execute(tenant, async ({ state, version }) => {
-      before = state;
       const now = ctx.now();
       const wrappingKey = importableWrappingKey(state, kid, now);
       const current = asProvisioned(state);
@@ -47,7 +45,5 @@ export async function importCustomerKey(ctx: HierarchyContext, tenant: string, k
   }
   ctx.logger.info('customer-provided root key imported', { tenant, kid, tmkKid: asProvisioned(outcome.state).activeTmkKid });
   await ctx.afterCommit('discarding the used wrapping key', { tenant, kid }, () => store.discardWrappingKeys({ tenant, kid }));
-  const superseded = supersededMaterial(tenant, before!, outcome.state);
-  await ctx.afterCommit('deleting superseded key material', { tenant }, () => ctx.keyMaterial.deleteMany(superseded));
   return customerKeyOf(outcome.state, kid).key;
 }

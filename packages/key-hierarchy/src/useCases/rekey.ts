@@ -8,7 +8,6 @@ import {
   decision,
   missingMaterial,
   stageTenantMasterKey,
-  supersededMaterial,
   unwrapNamespaceKey,
   unwrapTenantMasterKey,
   withStaging,
@@ -29,22 +28,15 @@ export interface RekeyResult {
  * Rekey: a new TMK under the tenant's root key, a new key per namespace, every live namespace key
  * re-wrapped under the new TMK (staged in batches before the commit), the previous TMK destroyed.
  * The cost is one root key store wrap and unwrap plus O(live namespace keys), never O(data) and
- * never O(destroyed keys). After the commit the superseded material is deleted.
+ * never O(destroyed keys). After the commit the superseded material is deleted (HierarchyContext.execute).
  */
 export async function rekey(ctx: HierarchyContext, tenant: string): Promise<RekeyResult> {
   await ensureProvisioned(ctx, tenant);
-  let before: TenantKeyHierarchy | undefined;
-  const outcome = await ctx.execute(tenant, (loaded) => {
-    before = loaded.state;
-    return decideRekey(ctx, tenant, loaded);
-  });
+  const outcome = await ctx.execute(tenant, (loaded) => decideRekey(ctx, tenant, loaded));
   const { result } = outcome;
   ctx.logger.info('tenant rekeyed', { tenant, previousTmkKid: result.previousTmkKid, tmkKid: result.tmkKid });
-  const superseded = supersededMaterial(tenant, before!, outcome.state);
-  if (await ctx.afterCommit('deleting superseded key material', { tenant }, () => ctx.keyMaterial.deleteMany(superseded))) {
-    ctx.sweptAt.set(tenant, outcome.version);
-  }
-  ctx.notify({ tenant, destroyed: [result.previousTmkKid] });
+  // Everything the old TMK wrapped is gone with it: nothing is left for a sweep at this version.
+  if (outcome.materialDeleted) ctx.sweptAt.set(tenant, outcome.version);
   return result;
 }
 

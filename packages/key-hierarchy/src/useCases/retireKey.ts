@@ -1,7 +1,6 @@
 import { asProvisioned, decide, findKey, KeyInUseError, type KeyRecord, type RetireKey, type TenantKeyHierarchy } from '@keyledger/domain';
 import { durationMs, formatDuration } from '@keyledger/settings';
 import type { HierarchyContext } from '../context';
-import { supersededMaterial } from '../material/wrapping';
 import { dependentsOf } from '../queries';
 
 export type RetireCause = RetireKey['data']['cause'];
@@ -14,17 +13,12 @@ export type RetireCause = RetireKey['data']['cause'];
  * commit is retried). After it, its material is deleted and caches are told before the call returns.
  */
 export async function retireKey(ctx: HierarchyContext, tenant: string, kid: string, cause: RetireCause): Promise<void> {
-  let before: TenantKeyHierarchy | undefined;
-  const outcome = await ctx.execute(tenant, async ({ state }) => {
+  await ctx.execute(tenant, async ({ state }) => {
     const events = decide({ type: 'RetireKey', data: { kid, cause, now: ctx.now() } }, state);
     await assertNotInUse(ctx, state, findKey(state, kid)!, cause);
-    before = state;
     return { events, result: null };
   });
   ctx.logger.info('namespace key retired', { tenant, kid, cause });
-  const superseded = supersededMaterial(tenant, before!, outcome.state);
-  await ctx.afterCommit('deleting the retired key\'s material', { tenant, kid }, () => ctx.keyMaterial.deleteMany(superseded));
-  ctx.notify({ tenant, destroyed: [kid] });
 }
 
 /**
