@@ -13,8 +13,6 @@ describe('CDK context', () => {
       logRetentionDays: 365,
       apiThrottleRateLimit: 500,
       apiThrottleBurstLimit: 1000,
-      retireQuietPeriod: 'P7D',
-      usageFlushInterval: 'PT60S',
     });
   });
 

@@ -10,15 +10,18 @@ export type RootKeyMode = (typeof ROOT_KEY_MODES)[number];
 const required = (name: string, example: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `is required (e.g. -c ${name}=${example})` : undefined) });
 const positiveInt = z.coerce.number().int().positive();
 
-/** A context value the functions get as a setting: checked by that setting's own schema, passed on as written. */
-const asSetting = (name: SettingName, defaultValue: string) =>
+/**
+ * A context value the functions get as a setting: checked by that setting's own schema, passed
+ * on as written. Unset, the functions use the setting's own default.
+ */
+const asSetting = (name: SettingName) =>
   z
     .string()
     .superRefine((value, context) => {
       const parsed = SETTINGS[name].schema.safeParse(value);
       if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
     })
-    .default(defaultValue);
+    .optional();
 
 /**
  * The CDK app's context (`-c name=value` or cdk.json), validated before any construct is made.
@@ -49,9 +52,9 @@ export const contextSchema = z
     pkcs11TokenLabel: z.string().min(1).default('hsm1'),
     namespaces: namespaceListSchema,
     /** KEYLEDGER_RETIRE_QUIET_PERIOD of the functions: how long a deactivated key must go unused before it is retired. */
-    retireQuietPeriod: asSetting('retireQuietPeriod', 'P7D'),
+    retireQuietPeriod: asSetting('retireQuietPeriod'),
     /** KEYLEDGER_USAGE_FLUSH_INTERVAL of the data plane: how often the decrypt counts of deactivated keys are written. */
-    usageFlushInterval: asSetting('usageFlushInterval', 'PT60S'),
+    usageFlushInterval: asSetting('usageFlushInterval'),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)

@@ -1,6 +1,7 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '@keyledger/http';
+import { readSettings } from '@keyledger/settings';
 import { parseContext, type RootKeyMode } from './config';
 import { createKeyledgerStacks } from './keyledgerApp';
 
@@ -228,6 +229,10 @@ describe('the environment root key', () => {
         Environment: { Variables: Match.objectLike({ KEYLEDGER_RETIRE_QUIET_PERIOD: 'P14D', KEYLEDGER_USAGE_FLUSH_INTERVAL: 'PT30S' }) },
       });
     }
+    // Unset, the functions use the settings' own defaults (written once, in @keyledger/settings).
+    const defaults = deployments.kms.template(deployments.kms.stacks.services).findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'keyledger-test-key-admin' } });
+    const variables = (Object.values(defaults)[0]!['Properties'] as { Environment: { Variables: Record<string, string> } }).Environment.Variables;
+    expect(readSettings(['retireQuietPeriod', 'usageFlushInterval'], variables)).toEqual({ retireQuietPeriod: 7 * 86_400_000, usageFlushInterval: 60_000 });
   });
 
   it('kms with rootKeyArn: uses that key and creates none', () => {

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KeyUsageView } from '@keyledger/key-admin';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
@@ -20,22 +22,16 @@ interface JobView {
   error: string | null;
 }
 
-interface KeyUsageView {
-  kid: string;
-  state: string;
-  secret_versions: number;
-  last_decrypt_at: string | null;
-  decrypts: number;
-}
-
 export interface LifecycleCommandDeps {
   out: (text: string) => void;
   /** Where the progress bar draws (stderr, so that stdout stays the result). */
   progress: NodeJS.WritableStream & { isTTY?: boolean };
   withApi: (command: Command) => Command;
   client: (options: ApiOptions) => ApiClient;
-  sleep?: (ms: number) => Promise<void>;
 }
+
+/** How often `--watch` polls a job (ms). */
+const WATCH_INTERVAL_MS = 500;
 
 const jobPath = (id: string) => `/v1/jobs/${encodeURIComponent(id)}`;
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -49,7 +45,6 @@ function jobTable(jobs: JobView[]): string {
 /** `keyledger keys usage|retention`, `keyledger jobs list|get|watch` and `keyledger secrets reencrypt`. */
 export function addLifecycleCommands(program: Command, keys: Command, secrets: Command, deps: LifecycleCommandDeps): void {
   const { out, withApi, client } = deps;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   withApi(keys.command('usage').description('What depends on a key: stored secret versions under it, decrypts since it was deactivated.').argument('<kid>', 'key id')).action(
     async (kid: string, options: ApiOptions) => {
@@ -87,7 +82,7 @@ export function addLifecycleCommands(program: Command, keys: Command, secrets: C
     out(options.json ? json(job) : `${jobTable([job])}\n`);
   });
   withApi(jobs.command('watch').description('Follow a job (the newest one if no id) with a progress bar until it ends; exit 1 if it fails.').argument('[id]', 'job id'))
-    .option('--interval <ms>', 'poll interval in milliseconds', wholeNumber, 500)
+    .option('--interval <ms>', 'poll interval in milliseconds', wholeNumber, WATCH_INTERVAL_MS)
     .action(async (id: string | undefined, options: ApiOptions & { interval: number }) => {
       const api = client(options);
       const jobId = id ?? (await api.request<{ jobs: JobView[] }>('GET', '/v1/jobs?take=1')).jobs[0]?.id;
@@ -103,7 +98,7 @@ export function addLifecycleCommands(program: Command, keys: Command, secrets: C
     .action(async (options: ApiOptions & { namespace: string; watch?: boolean }) => {
       const api = client(options);
       const started = await api.request<JobView>('POST', `/v1/secrets/reencrypt?${new URLSearchParams({ namespace: options.namespace })}`);
-      const job = options.watch ? await watch(api, started.id, 500) : started;
+      const job = options.watch ? await watch(api, started.id, WATCH_INTERVAL_MS) : started;
       out(options.json ? json(job) : `Job ${job.id} ${job.state}: ${job.done} of ${job.total}\n`);
     });
 

@@ -1,4 +1,5 @@
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { backoffDelay, sleep } from '@keyledger/domain';
 
 const BATCH_SIZE = 25;
 const MAX_ROUNDS = 8;
@@ -6,7 +7,7 @@ const CONCURRENT_BATCHES = 4;
 
 /**
  * Writes or deletes many items with BatchWriteItem: 25 per call, a few calls at a time, and
- * what DynamoDB leaves unprocessed retried with a growing pause. Unconditional, so only for
+ * what DynamoDB leaves unprocessed retried with a growing, jittered pause. Unconditional, so only for
  * items no other writer can hold (new ids) or that are deleted for good.
  */
 export async function batchWrite(client: DynamoDBClient, tableName: string, requests: readonly WriteRequest[]): Promise<void> {
@@ -18,7 +19,7 @@ export async function batchWrite(client: DynamoDBClient, tableName: string, requ
       let pending = batches[next++]!;
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_ROUNDS) throw new Error(`DynamoDB left ${pending.length} writes to ${tableName} unprocessed; retry.`);
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** round)));
+        if (round > 0) await sleep(backoffDelay(round, 50, 1_000));
         const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
         pending = result.UnprocessedItems?.[tableName] ?? [];
       }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toErrorBody, type ErrorBody } from './errorResponse';
 import { RequestValidationError } from './errors';
+import { describeIssue } from './httpHandler';
 import type { Logger } from '@keyledger/domain';
 
 /** A request body that is one item, or `{batch: [item, ...]}` whose items are validated one by one. */
@@ -12,9 +13,6 @@ export interface BatchLimits {
   maxBytes: number;
   measure: (raw: unknown) => number;
 }
-
-const describe = (issues: readonly z.core.$ZodIssue[], where: string) =>
-  issues.map((issue) => `${where}${issue.path.length ? ` ${issue.path.map(String).join('.')}` : ''}: ${issue.message}`).join('; ');
 
 /**
  * The body schema of a route that takes batches. A malformed batch (not an array, too many
@@ -43,7 +41,7 @@ export function batchable<S extends z.ZodType>(item: S, limits: BatchLimits) {
           const parsed = item.safeParse(entry);
           return parsed.success
             ? { ok: true as const, value: parsed.data as z.output<S> }
-            : { ok: false as const, error: new RequestValidationError(describe(parsed.error.issues, `Item ${index}`), 'invalid_body') };
+            : { ok: false as const, error: new RequestValidationError(parsed.error.issues.map((issue) => describeIssue(`Item ${index}`, issue)).join('; '), 'invalid_body') };
         }),
       };
     }

@@ -16,11 +16,3 @@ export function deferred<T>(create: () => Promise<T>): () => Promise<T> {
   start();
   return () => ready ?? start();
 }
-
-/** A Lambda handler whose set-up is asynchronous (see `deferred`). */
-export function deferredHandler<Args extends unknown[], Result>(
-  create: () => Promise<(...args: Args) => Promise<Result>>,
-): (...args: Args) => Promise<Result> {
-  const handler = deferred(create);
-  return async (...args: Args) => (await handler())(...args);
-}

@@ -76,7 +76,8 @@ export function authorize(options: { scopes: readonly string[]; tenantClaim: str
   };
 }
 
-function describeIssue(where: string, issue: z.core.$ZodIssue): string {
+/** `<where> <path>: <message>` for one schema issue (bodies, query strings, batch items). */
+export function describeIssue(where: string, issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   return path ? `${where} ${path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
