@@ -2,4 +2,4 @@ export * from './logEntry';
 export * from './verifyChain';
 export * from './auditLogStore';
 export * from './auditLogProjector';
-export * from './logQuery';
+export * from './query';

@@ -1,7 +1,7 @@
 import type { DynamoDbAuditLogStore, LogEntry } from '@keyledger/audit-log';
 import { parseLogQuery, sequenceOfLogId } from '@keyledger/audit-log';
 import { NotFoundError, ValidationError, type Logger } from '@keyledger/domain';
-import { createRouteHandler, json, routeFor, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
+import { createRouteHandler, json, routeFor, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { z } from 'zod';
 import { listLogsQuery, logIdPath, noQuery } from './schemas';
 
@@ -11,11 +11,17 @@ export interface AuditProjectorDependencies {
   logger?: Logger;
 }
 
+class LogNotFoundError extends NotFoundError {
+  readonly errorCode = 'log_not_found';
+}
+
 export type AuditProjectorOperation = 'listLogs' | 'getLog';
 
 /** Auth0 serves at most the first 1,000 results of a search; checkpoints have no limit. */
 const SEARCH_WINDOW = 1_000;
 const DEFAULT_PER_PAGE = 50;
+const YIELD_EVERY = 200;
+const LOGS_PATH = routeFor('listLogs').path;
 
 export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): Record<AuditProjectorOperation, RouteHandler> {
   const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
@@ -24,12 +30,12 @@ export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): 
       ...common,
       route: routeFor('listLogs'),
       input: { queryStringParameters: listLogsQuery },
-      handle: async ({ auth, input, event }) => {
+      handle: async ({ auth, input }) => {
         const query = input.queryStringParameters;
         const head = await deps.store.getHead(auth.tenant);
         const headers: Record<string, string> = head ? { 'x-keyledger-chain-head': `${head.sequence};${head.log_id};${head.hash}` } : {};
         if (query.from !== undefined || query.take !== undefined) {
-          return withHeaders(await checkpointPage(deps.store, auth.tenant, query, event), headers);
+          return withHeaders(await checkpointPage(deps.store, auth.tenant, query), headers);
         }
         return withHeaders(await searchPage(deps.store, auth.tenant, query), headers);
       },
@@ -41,7 +47,7 @@ export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): 
       handle: async ({ auth, input }) => {
         const { id } = input.pathParameters;
         const entry = await deps.store.getEntry(auth.tenant, sequenceOfLogId(id) ?? 0);
-        if (!entry || entry.log_id !== id) throw new NotFoundError(`The log event ${id} does not exist.`);
+        if (!entry || entry.log_id !== id) throw new LogNotFoundError(`The log event ${id} does not exist.`);
         return json(200, entry);
       },
     }),
@@ -51,7 +57,7 @@ export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): 
 type ListLogsQuery = z.output<typeof listLogsQuery>;
 
 /** Checkpoint paging (from/take): entries after `from`, in log_id order, with a Link to the next page. */
-async function checkpointPage(store: DynamoDbAuditLogStore, tenant: string, query: ListLogsQuery, event: HttpEvent): Promise<HttpResult> {
+async function checkpointPage(store: DynamoDbAuditLogStore, tenant: string, query: ListLogsQuery): Promise<HttpResult> {
   const take = query.take ?? DEFAULT_PER_PAGE;
   const afterSequence = query.from === undefined ? 0 : (sequenceOfLogId(query.from) ?? 0);
   const logs: LogEntry[] = [];
@@ -62,10 +68,9 @@ async function checkpointPage(store: DynamoDbAuditLogStore, tenant: string, quer
   // Auth0: the next page starts after the last entry served; an empty page links to itself.
   const nextFrom = logs.at(-1)?.log_id ?? query.from;
   const next = new URLSearchParams({ ...(nextFrom ? { from: nextFrom } : {}), take: String(take) });
-  const host = event.headers?.['host'];
-  const scheme = event.headers?.['x-forwarded-proto'] ?? 'https';
-  const base = host ? `${scheme}://${host}${event.rawPath}` : event.rawPath;
-  return withHeaders(json(200, logs), { link: `<${base}?${next.toString()}>; rel="next"` });
+  // A relative reference (RFC 8288 resolves it against the request's URL): never built from the
+  // request's Host or X-Forwarded-Proto, which the caller controls.
+  return withHeaders(json(200, logs), { link: `<${LOGS_PATH}?${next.toString()}>; rel="next"` });
 }
 
 async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: ListLogsQuery): Promise<HttpResult> {
@@ -74,12 +79,14 @@ async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: L
   if ((page + 1) * perPage > SEARCH_WINDOW) {
     throw new ValidationError(`Search results are limited to the first ${SEARCH_WINDOW}; use from/take checkpoints to read further.`);
   }
-  const matches = parseLogQuery(query.q);
+  const search = parseLogQuery(query.q);
   const start = page * perPage;
   const logs: LogEntry[] = [];
   let total = 0;
   for await (const entry of store.entries(tenant, { ascending: query.sort === 'date:1' })) {
-    if (!matches(entry)) continue;
+    // Other requests get the event loop between slices of a long search.
+    if (search.entries % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    if (!search.matches(entry)) continue;
     if (total >= start && logs.length < perPage) logs.push(entry);
     total += 1;
     if (!query.include_totals && logs.length === perPage) break;
