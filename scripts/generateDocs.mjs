@@ -1,5 +1,6 @@
-// Writes docs/events/*.schema.json from the zod schemas in packages/events (`npm run docs:events`).
-// A unit test fails when the committed files differ from what this would write.
+// Writes the generated docs (`npm run docs`): docs/events/*.schema.json from the zod schemas in
+// packages/events, and docs/errors.md from packages/http's errorCode registry. Unit tests fail
+// when the committed files differ from what this would write.
 import { build } from 'esbuild';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,22 +8,25 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Bundles one TypeScript module and imports it. */
+async function load(dir, entry) {
+  const outfile = join(dir, `${entry.replace(/\W/g, '_')}.mjs`);
+  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning' });
+  return import(pathToFileURL(outfile).href);
+}
+
+async function write(path, content) {
+  await writeFile(join(root, path), content);
+  process.stdout.write(`${path}\n`);
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'keyledger-docs-'));
 try {
-  const outfile = join(dir, 'eventDocs.mjs');
-  await build({
-    entryPoints: [join(root, 'packages/events/src/eventDocs.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile,
-    logLevel: 'warning',
-  });
-  const { generatedEventDocs } = await import(pathToFileURL(outfile).href);
-  for (const [name, content] of Object.entries(generatedEventDocs())) {
-    await writeFile(join(root, 'docs/events', name), content);
-    process.stdout.write(`docs/events/${name}\n`);
-  }
+  const { generatedEventDocs } = await load(dir, 'packages/events/src/eventDocs.ts');
+  for (const [name, content] of Object.entries(generatedEventDocs())) await write(`docs/events/${name}`, content);
+  const { errorCodesMarkdown } = await load(dir, 'packages/http/src/errorCodes.ts');
+  await write('docs/errors.md', errorCodesMarkdown());
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

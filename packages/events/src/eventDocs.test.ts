@@ -9,7 +9,7 @@ const DOCS = join(__dirname, '..', '..', '..', 'docs', 'events');
 const read = (name: string) => readFileSync(join(DOCS, name), 'utf8');
 
 describe('docs/events', () => {
-  it('holds exactly the JSON Schemas the zod schemas generate (run `npm run docs:events` after changing them)', () => {
+  it('holds exactly the JSON Schemas the zod schemas generate (run `npm run docs` after changing them)', () => {
     for (const [name, content] of Object.entries(generatedEventDocs())) expect(read(name)).toBe(content);
     expect(readdirSync(DOCS).filter((name) => name.endsWith('.schema.json')).sort()).toEqual(Object.keys(generatedEventDocs()).sort());
   });

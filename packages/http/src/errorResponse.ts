@@ -1,14 +1,15 @@
 import { isKeyledgerError } from '@keyledger/domain';
+import { isErrorCode, type ErrorCode } from './errorCodes';
 
 /** Auth0 Management API error body. */
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
-  errorCode: string;
+  errorCode: ErrorCode;
 }
 
-const BY_CODE: Record<string, { statusCode: number; errorCode: string }> = {
+const BY_CODE: Record<string, { statusCode: number; errorCode: ErrorCode }> = {
   validation_error: { statusCode: 400, errorCode: 'invalid_request' },
   authentication_required: { statusCode: 401, errorCode: 'invalid_token' },
   forbidden: { statusCode: 403, errorCode: 'insufficient_scope' },
@@ -27,6 +28,7 @@ const REASON_PHRASES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -34,7 +36,7 @@ const REASON_PHRASES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function errorBody(statusCode: number, message: string, errorCode: string): ErrorBody {
+export function errorBody(statusCode: number, message: string, errorCode: ErrorCode): ErrorBody {
   return { statusCode, error: REASON_PHRASES[statusCode] ?? 'Error', message, errorCode };
 }
 
@@ -48,7 +50,7 @@ export function toErrorBody(error: unknown): { body: ErrorBody; expose: boolean 
     if (mapped) {
       // An error may name its own Auth0-style errorCode (e.g. secret_not_found); else the code's default.
       const own = (error as { errorCode?: unknown }).errorCode;
-      const errorCode = typeof own === 'string' ? own : mapped.errorCode;
+      const errorCode = isErrorCode(own) ? own : mapped.errorCode;
       if (mapped.statusCode < 500) return { body: errorBody(mapped.statusCode, error.message, errorCode), expose: true };
       if (mapped.statusCode === 503) {
         return {

@@ -9,3 +9,4 @@ export * from './queryParameters';
 export * from './bodyFields';
 export * from './deferredHandler';
 export * from './batch';
+export * from './errorCodes';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import { errorBody, matchRoute, type HttpResult, type RouteHandler, type ServiceName } from '@keyledger/http';
+import { errorBody, matchRoute, type ErrorCode, type HttpResult, type RouteHandler, type ServiceName } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import { toApiGatewayEvent } from './apiGatewayEvent';
 import type { DevIssuer } from './devIssuer';
@@ -39,7 +39,7 @@ function send(response: ServerResponse, result: HttpResult, requestId: string): 
   response.end(body);
 }
 
-const error = (statusCode: number, message: string, errorCode: string): HttpResult => ({
+const error = (statusCode: number, message: string, errorCode: ErrorCode): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json; charset=utf-8' },
   body: JSON.stringify(errorBody(statusCode, message, errorCode)),

@@ -1,0 +1,62 @@
+/**
+ * Every errorCode the API can answer, with its status and when it is used: the source of
+ * docs/errors.md (`npm run docs:errors`). Auth0's own code where Auth0 documents one for the
+ * case (marked auth0), else a keyledger code. The structure test checks that the code uses no other.
+ */
+export const ERROR_CODES = {
+  invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode.' },
+  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search `q` that does not parse or is over the query limits.' },
+  invalid_uri: { status: 400, auth0: true, when: 'A path parameter (key id, namespace, secret name, log id) is malformed.' },
+  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable (for example a search page beyond the first 1,000 results).' },
+  invalid_ciphertext: { status: 400, auth0: false, when: 'The bytes sent for decryption are not a keyledger envelope.' },
+  decryption_failed: { status: 400, auth0: false, when: 'The envelope did not authenticate: altered, or another tenant, namespace or encryption context.' },
+  query_too_expensive: { status: 400, auth0: false, when: 'A log search would compare more characters or read more entries than one request may.' },
+  missing_token: { status: 401, auth0: false, when: 'No `Authorization: Bearer` header.' },
+  invalid_token: { status: 401, auth0: false, when: 'The bearer token does not verify or has expired.' },
+  insufficient_scope: { status: 403, auth0: true, when: 'The token lacks a scope the route requires.' },
+  missing_tenant_claim: { status: 403, auth0: false, when: 'The token names no tenant.' },
+  invalid_tenant_claim: { status: 403, auth0: false, when: 'The token\'s tenant claim is not a valid tenant name.' },
+  forbidden: { status: 403, auth0: false, when: 'Local stack only: the dev clock answers only on the loopback interface.' },
+  key_not_found: { status: 404, auth0: false, when: 'No encryption key of this tenant has that id.' },
+  namespace_not_found: { status: 404, auth0: false, when: 'The tenant has no such namespace.' },
+  secret_not_found: { status: 404, auth0: false, when: 'No such secret, or no such version of it.' },
+  job_not_found: { status: 404, auth0: false, when: 'No re-encryption job of this tenant has that id.' },
+  log_not_found: { status: 404, auth0: false, when: 'No log entry of this tenant has that log_id.' },
+  route_not_found: { status: 404, auth0: false, when: 'No route has this path (or its service is not running in this stack).' },
+  method_not_allowed: { status: 405, auth0: false, when: 'The path exists, but not with this method (the `Allow` header lists the methods).' },
+  invalid_key_state: { status: 409, auth0: false, when: 'The key\'s state does not allow the operation (for example deleting the active key).' },
+  key_in_use: { status: 409, auth0: false, when: 'Something still depends on the key: stored secrets, recent decrypts, or a pending grace period.' },
+  concurrent_modification: { status: 409, auth0: false, when: 'Another change of the same hierarchy won every retry; send the request again.' },
+  secret_version_conflict: { status: 409, auth0: false, when: '`expected_version` is not the secret\'s current version.' },
+  request_timeout: { status: 408, auth0: false, when: 'Local stack only: the request was not received within the request timeout.' },
+  payload_too_large: { status: 413, auth0: false, when: 'The body is larger than the server accepts.' },
+  unsupported_media_type: { status: 415, auth0: false, when: 'A body was sent with a content type other than `application/json`.' },
+  internal_error: { status: 500, auth0: false, when: 'Anything unexpected; the details are logged, never returned.' },
+  root_key_store_unavailable: { status: 503, auth0: false, when: 'The root key store (KMS, the HSM, the key file) failed; nothing was changed.' },
+  server_busy: { status: 503, auth0: false, when: 'Local stack only: too many connections or request bytes in flight; retry after the `Retry-After` seconds.' },
+} as const satisfies Record<string, { status: number; auth0: boolean; when: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+
+/** docs/errors.md, written from ERROR_CODES. */
+export function errorCodesMarkdown(): string {
+  const rows = Object.entries(ERROR_CODES)
+    .sort(([a, x], [b, y]) => x.status - y.status || (a < b ? -1 : 1))
+    .map(([code, { status, auth0, when }]) => `| ${status} | \`${code}\` | ${auth0 ? 'Auth0' : 'keyledger'} | ${when} |`);
+  return [
+    '# Error codes',
+    '',
+    '<!-- Generated from packages/http/src/errorCodes.ts by `npm run docs`; do not edit. -->',
+    '',
+    'Every error response has Auth0\'s shape: `{"statusCode", "error", "message", "errorCode"}`. The',
+    'message says what is wrong for 4xx answers and is generic for 5xx ones. These are all the',
+    'errorCodes keyledger answers; "Auth0" marks the codes Auth0\'s Management API uses for the same case.',
+    '',
+    '| status | errorCode | from | when |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
