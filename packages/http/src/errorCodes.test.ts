@@ -1,0 +1,31 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ERROR_CODES, errorCodesMarkdown } from './errorCodes';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === 'node_modules' || name === 'dist') return [];
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+describe('errorCodes', () => {
+  it('docs/errors.md is what the registry generates (run `npm run docs` after changing it)', () => {
+    expect(readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8')).toBe(errorCodesMarkdown());
+  });
+
+  it('the code answers no errorCode the registry does not list', () => {
+    const used = new Set<string>();
+    const patterns = [/errorCode(?:\s*[:=]\s*|: )'([a-z_]+)'/g, /\berror\(\d{3}, [^;]*?, '([a-z_]+)'\)/g, /RequestValidationError\([^;]*?, '([a-z_]+)'\)/g];
+    for (const file of [...sources(join(ROOT, 'packages')), ...sources(join(ROOT, 'services'))]) {
+      const text = readFileSync(file, 'utf8');
+      for (const pattern of patterns) for (const match of text.matchAll(pattern)) used.add(match[1]!);
+    }
+    expect([...used]).toEqual(expect.arrayContaining(['log_not_found', 'route_not_found', 'invalid_body', 'secret_not_found', 'job_not_found']));
+    expect([...used].filter((code) => !Object.hasOwn(ERROR_CODES, code))).toEqual([]);
+  });
+});
