@@ -1,5 +1,7 @@
 import { CryptoParameterError } from './errors';
 
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 export type EncryptionContext = Readonly<Record<string, string>>;
 
 /**
@@ -13,6 +15,8 @@ export function encodeEncryptionContext(context: EncryptionContext): Buffer {
   const parts: Buffer[] = [u16(entries.length)];
   for (const [key, value] of entries) {
     for (const text of [key, value]) {
+      // Buffer.from would write U+FFFD for a lone surrogate: two contexts, the same bytes.
+      if (LONE_SURROGATE.test(text)) throw new CryptoParameterError('Encryption context entries must be valid Unicode text.');
       const bytes = Buffer.from(text, 'utf8');
       if (bytes.length > 0xffff) throw new CryptoParameterError('Encryption context entry is too long.');
       parts.push(u16(bytes.length), bytes);

@@ -6,6 +6,7 @@ import { assertScopes, authContextFromClaims, type AuthContext } from './auth';
 import { toErrorBody } from './errorResponse';
 import { RequestValidationError, UnsupportedMediaTypeError } from './errors';
 import type { RouteDefinition } from './routes';
+import { decodeUtf8Strictly, describePath, findIllFormedText, isWellFormedText } from './text';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -104,11 +105,11 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
         if (event.body && !/^application\/json\b/i.test(contentType)) {
           throw new UnsupportedMediaTypeError('Send the body as application/json.');
         }
-        const text = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-        try {
-          raw['body'] = text ? JSON.parse(text) : {};
-        } catch {
-          throw new RequestValidationError('Body is not valid JSON.', 'invalid_body');
+        raw['body'] = parseJsonBody(event);
+      }
+      for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+        if (value !== undefined && !isWellFormedText(value)) {
+          throw new RequestValidationError(`Query parameter ${describePath([name])}: is not valid Unicode text (it holds a lone surrogate).`, 'invalid_query_string');
         }
       }
       const input: Record<string, unknown> = {};
@@ -124,6 +125,25 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
       request.context.input = input;
     },
   };
+}
+
+/** The JSON body: valid UTF-8, valid JSON, and no lone surrogate in any key or string (else 400 naming it). */
+function parseJsonBody(event: HttpEvent): unknown {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? decodeUtf8Strictly(Buffer.from(event.body, 'base64')) : event.body;
+  if (text === undefined) throw new RequestValidationError('Body is not valid UTF-8.', 'invalid_body');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new RequestValidationError('Body is not valid JSON.', 'invalid_body');
+  }
+  const illFormed = findIllFormedText(body);
+  if (illFormed) {
+    const where = illFormed.length > 0 ? `Body ${describePath(illFormed)}` : 'Body';
+    throw new RequestValidationError(`${where}: is not valid Unicode text (it holds a lone surrogate, e.g. "\\ud800").`, 'invalid_body');
+  }
+  return body;
 }
 
 export interface RouteHandlerOptions<S extends InputSchemas> {

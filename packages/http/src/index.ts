@@ -10,3 +10,4 @@ export * from './bodyFields';
 export * from './deferredHandler';
 export * from './batch';
 export * from './errorCodes';
+export * from './text';

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { JWTPayload } from 'jose';
@@ -45,9 +46,10 @@ export interface EventInput {
 export function toApiGatewayEvent(input: EventInput): HttpEvent {
   const { request, url, body, route, claims } = input;
   const now = input.now ?? new Date();
-  // API Gateway adds these; handlers build absolute links (e.g. the logs Link header) from them.
+  // API Gateway adds this one.
   const headers: Record<string, string> = { 'x-forwarded-proto': 'http', ...headersOf(request) };
-  const isText = body.length === 0 || /^(application\/(json|[\w.+-]*\+json)|text\/)/i.test(headers['content-type'] ?? '');
+  // Text must be valid UTF-8: other bytes are handed on as base64, so the handler sees them as they came (and refuses them).
+  const isText = body.length === 0 || (/^(application\/(json|[\w.+-]*\+json)|text\/)/i.test(headers['content-type'] ?? '') && isUtf8(body));
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
   return {
     version: '2.0',

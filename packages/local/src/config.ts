@@ -25,6 +25,11 @@ const LOCAL_SETTINGS = [
   'devClock',
   'usageFlushInterval',
   'retireQuietPeriod',
+  'httpHeadersTimeout',
+  'httpRequestTimeout',
+  'httpKeepAliveTimeout',
+  'httpMaxConnections',
+  'httpMaxBufferedBytes',
 ] as const;
 
 export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & { rootKeyStore: 'software' | 'pkcs11'; dataPlaneLimits: DataPlaneLimits };
@@ -36,5 +41,10 @@ export function readLocalConfig(env: Environment): LocalConfig {
   const read = readSettings(LOCAL_SETTINGS, env);
   const settings = { ...read, rootKeyStore: (read.rootKeyStore ?? 'software') as 'software' | 'pkcs11' };
   requireSetting(settings.rootKeyStore !== 'pkcs11' || !!settings.pkcs11Pin, 'pkcs11Pin', 'is required when KEYLEDGER_ROOT_KEY_STORE=pkcs11 (the user PIN of the token)');
+  requireSetting(
+    settings.httpHeadersTimeout <= settings.httpRequestTimeout,
+    'httpHeadersTimeout',
+    'must not be longer than KEYLEDGER_HTTP_REQUEST_TIMEOUT (the whole request includes its headers)',
+  );
   return { ...settings, dataDir: resolve(settings.dataDir), dataPlaneLimits: readDataPlaneLimits(env) };
 }

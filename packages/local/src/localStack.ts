@@ -14,6 +14,7 @@ import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-sto
 // Its own entry: only the pkcs11 configuration loads the native PKCS#11 binding.
 import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
+import { secureDataDir } from './dataDir';
 import { DevIssuer } from './devIssuer';
 import { loadEventRules, subscribeRules } from './eventRules';
 import { observeCommits } from './faults';
@@ -39,6 +40,7 @@ export interface RunningLocalStack {
 /** The local composition root: every adapter the local stack uses is chosen and wired here. */
 export async function startLocalStack(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
   let ready = false;
+  await secureDataDir(config.dataDir, logger);
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {
     audience: config.jwtAudience,
     tenantClaim: config.tenantClaim,
@@ -75,6 +77,13 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     services: services.routers,
     issuer,
     logger,
+    limits: {
+      headersTimeoutMs: config.httpHeadersTimeout,
+      requestTimeoutMs: config.httpRequestTimeout,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeout,
+      maxConnections: config.httpMaxConnections,
+      maxBufferedBytes: config.httpMaxBufferedBytes,
+    },
     isReady: () => ready,
     devClock: devClock
       ? async (advance) => {

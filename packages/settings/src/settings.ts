@@ -85,6 +85,31 @@ const LOCAL = {
     'how often the local outbox looks for unpublished commits (each commit also wakes it)',
     wholeNumber('milliseconds', { min: 10, max: 60_000 }).default(1_000),
   ),
+  httpHeadersTimeout: setting(
+    'KEYLEDGER_HTTP_HEADERS_TIMEOUT',
+    'a connection that has not sent a request\'s headers within this long is answered 408 and closed (ISO 8601 duration)',
+    isoDuration({ minMs: 100, maxMs: 600_000 }).prefault('PT10S'),
+  ),
+  httpRequestTimeout: setting(
+    'KEYLEDGER_HTTP_REQUEST_TIMEOUT',
+    'a request whose headers and body are not all received within this long is answered 408 and closed (ISO 8601 duration; at least the headers timeout)',
+    isoDuration({ minMs: 100, maxMs: 600_000 }).prefault('PT30S'),
+  ),
+  httpKeepAliveTimeout: setting(
+    'KEYLEDGER_HTTP_KEEP_ALIVE_TIMEOUT',
+    'an idle kept-alive connection is closed after this long (ISO 8601 duration)',
+    isoDuration({ minMs: 100, maxMs: 600_000 }).prefault('PT5S'),
+  ),
+  httpMaxConnections: setting(
+    'KEYLEDGER_HTTP_MAX_CONNECTIONS',
+    'open connections at most; the server closes further ones at once',
+    wholeNumber('connections', { min: 1, max: 65_536 }).default(256),
+  ),
+  httpMaxBufferedBytes: setting(
+    'KEYLEDGER_HTTP_MAX_BUFFERED_BYTES',
+    'request body bytes held in memory at once, over all requests; a request over it is answered 503 `server_busy` and closed',
+    wholeNumber('bytes', { min: 1_048_576, max: 2 ** 32 }).default(32 * 1_048_576),
+  ),
   devClock: setting(
     'KEYLEDGER_DEV_CLOCK',
     '`1`: `POST /dev/clock {"advance":"P1D"}` moves the local stack\'s clock forward and runs its schedulers at once',

@@ -12,7 +12,8 @@ import {
 } from '@keyledger/data-plane';
 import { NAMESPACE_PATTERN } from '@keyledger/domain';
 import { JOB_ID_PATTERN } from '@keyledger/jobs';
-import { base64Bytes, batchable, wholeNumberParameter } from '@keyledger/http';
+import { base64Bytes, batchable, describePath, isWellFormedText, wholeNumberParameter } from '@keyledger/http';
+import type { EncryptionContext } from '@keyledger/crypto';
 import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
@@ -23,13 +24,42 @@ const namespaceName = z
   .string()
   .regex(NAMESPACE_PATTERN, "is not a namespace name: 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
 
-/** Caller context, bound into the AAD: a flat object of strings (KMS's EncryptionContext). */
-export const encryptionContext = z
-  .record(
-    z.string().min(1, 'keys must not be empty').max(MAX_CONTEXT_KEY_LENGTH, `keys are at most ${MAX_CONTEXT_KEY_LENGTH} characters`),
-    z.string({ message: 'values must be strings' }).max(MAX_CONTEXT_VALUE_LENGTH, `values are at most ${MAX_CONTEXT_VALUE_LENGTH} characters`),
-  )
-  .refine((context) => Object.keys(context).length <= MAX_CONTEXT_ENTRIES, `has more than ${MAX_CONTEXT_ENTRIES} entries`);
+function contextEntryProblem(key: string, value: unknown): string | undefined {
+  if (key.length === 0) return 'keys must not be empty';
+  if (key.length > MAX_CONTEXT_KEY_LENGTH) return `keys are at most ${MAX_CONTEXT_KEY_LENGTH} characters`;
+  if (!isWellFormedText(key)) return 'keys must be valid Unicode text (no lone surrogates)';
+  if (typeof value !== 'string') return 'values must be strings';
+  if (value.length > MAX_CONTEXT_VALUE_LENGTH) return `values are at most ${MAX_CONTEXT_VALUE_LENGTH} characters`;
+  if (!isWellFormedText(value)) return 'values must be valid Unicode text (no lone surrogates)';
+  return undefined;
+}
+
+/**
+ * Caller context, bound into the AAD: a plain JSON object of own string keys and string values
+ * (KMS's EncryptionContext). Checked key by key, so that every key binds, `__proto__` and
+ * `constructor` like any other (a record schema would drop `__proto__`); the result has no
+ * prototype. Keys and values must be valid Unicode text: a lone surrogate would turn into
+ * U+FFFD in the AAD, and two different contexts into the same bytes.
+ */
+export const encryptionContext = z.unknown().transform((value, ctx): EncryptionContext => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of string keys and string values' });
+    return z.NEVER;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > MAX_CONTEXT_ENTRIES) {
+    ctx.addIssue({ code: 'custom', message: `has more than ${MAX_CONTEXT_ENTRIES} entries` });
+    return z.NEVER;
+  }
+  const context = Object.create(null) as Record<string, string>;
+  for (const key of keys) {
+    const entry: unknown = Object.getOwnPropertyDescriptor(value, key)?.value;
+    const problem = contextEntryProblem(key, entry);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [describePath([key])] });
+    else context[key] = entry as string;
+  }
+  return context;
+});
 
 export const namespacePath = z.object({ ns: namespaceName });
 

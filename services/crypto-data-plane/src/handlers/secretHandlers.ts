@@ -1,5 +1,5 @@
 import { zeroize } from '@keyledger/crypto';
-import { SECRET_ALPHABETS, type SecretsService } from '@keyledger/data-plane';
+import { SECRET_ALPHABETS, secretEntropyBits, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
 import { deleteSecretQuery, getSecretQuery, listSecretsQuery, namespaceOnlyQuery, putSecretBody, rotateSecretBody, secretPath } from '../schemas';
@@ -94,19 +94,27 @@ export function createSecretHandlers(
         handle: async ({ auth, input }) => {
           const { namespace } = input.queryStringParameters;
           const { length, alphabet, characters, encryption_context: encryptionContext, expected_version: expectedVersion } = input.body;
+          const symbols = characters ?? SECRET_ALPHABETS[alphabet];
           const rotated = await secrets.rotate({
             tenant: auth.tenant,
             namespace,
             name: input.pathParameters.name,
             length,
-            characters: characters ?? SECRET_ALPHABETS[alphabet],
+            characters: symbols,
             encryptionContext,
             expectedVersion,
             actor: auth.actor,
           });
           const value = rotated.value.toString('utf8');
           zeroize(rotated.value);
-          return json(201, { name: rotated.name, namespace, version: rotated.version, value, created_at: rotated.createdAt });
+          return json(201, {
+            name: rotated.name,
+            namespace,
+            version: rotated.version,
+            value,
+            entropy_bits: secretEntropyBits(length, symbols),
+            created_at: rotated.createdAt,
+          });
         },
       }),
     ),
