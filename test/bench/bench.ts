@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { freePort, stackEnv, startServer } from '../support/localProcess';
 import { encryptionSdk, keyledgerInProcess, rawAesGcm, type Contender } from './contenders';
+import { measureHostileSearch } from './hostile';
 import { measureLifecycleOverHttp, measureRewrap, type LifecycleResults } from './lifecycle';
 import { median, opsPerSecond, percentile } from './measure';
 
@@ -20,6 +21,9 @@ const ROUNDS = 3;
 const ROUND_MS = 1_000;
 const HTTP_CONNECTIONS = 16;
 const HTTP_SECONDS = 10;
+/** Many connections at once: what a burst of clients (or one attacker) makes. */
+const MANY_CONNECTIONS = 200;
+const MANY_SECONDS = 5;
 const SECRETS = 1_000;
 const SECRET_READS = 2_000;
 
@@ -64,6 +68,10 @@ async function measureHttp(): Promise<{ http: Record<string, number>; secrets: R
     if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
       throw new Error(`HTTP encrypt had ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts`);
     }
+    const many = await autocannon({ url, method: 'POST', headers, body, connections: MANY_CONNECTIONS, duration: MANY_SECONDS });
+    if (many.non2xx > 0 || many.errors > 0 || many.timeouts > 0) {
+      throw new Error(`HTTP encrypt at ${MANY_CONNECTIONS} connections had ${many.non2xx} non-2xx responses, ${many.errors} errors, ${many.timeouts} timeouts`);
+    }
 
     const names = Array.from({ length: SECRETS }, (_, i) => `bench-secret-${i}`);
     for (let i = 0; i < names.length; i += 16) {
@@ -84,7 +92,14 @@ async function measureHttp(): Promise<{ http: Record<string, number>; secrets: R
       if (read.value !== `value of ${name}`) throw new Error(`GET ${name} returned ${response.status}`);
     }
     return {
-      http: { encrypt_1k_rps: Math.round(result.requests.average), encrypt_1k_p50_ms: result.latency.p50, encrypt_1k_p99_ms: result.latency.p99 },
+      http: {
+        encrypt_1k_rps: Math.round(result.requests.average),
+        encrypt_1k_p50_ms: result.latency.p50,
+        encrypt_1k_p99_ms: result.latency.p99,
+        encrypt_1k_200c_rps: Math.round(many.requests.average),
+        encrypt_1k_200c_p50_ms: many.latency.p50,
+        encrypt_1k_200c_p99_ms: many.latency.p99,
+      },
       secrets: { get_p50_ms: round2(percentile(latencies, 50)), get_p99_ms: round2(percentile(latencies, 99)) },
     };
   } finally {
@@ -109,8 +124,9 @@ async function main(): Promise<void> {
     await keyledger.stop();
   }
   const { http, secrets } = await measureHttp();
+  const hostile = await measureHostileSearch();
   const lifecycle = { ...(await measureLifecycleOverHttp()), rewrap };
-  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets, lifecycle };
+  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets, hostile, lifecycle };
   await writeFile(join(ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   const a = results.raw_aes_gcm;
@@ -129,6 +145,8 @@ async function main(): Promise<void> {
   lines.push(
     '',
     `HTTP encrypt 1 KiB (autocannon, ${HTTP_CONNECTIONS} connections, ${HTTP_SECONDS} s): ${http['encrypt_1k_rps']} req/s, p50 ${http['encrypt_1k_p50_ms']} ms, p99 ${http['encrypt_1k_p99_ms']} ms`,
+    `HTTP encrypt 1 KiB at ${MANY_CONNECTIONS} connections (${MANY_SECONDS} s): ${http['encrypt_1k_200c_rps']} req/s, p50 ${http['encrypt_1k_200c_p50_ms']} ms, p99 ${http['encrypt_1k_200c_p99_ms']} ms`,
+    `hostile log searches over ${hostile.entries} entries (${hostile.queries} in ${hostile.seconds} s, two at a time: ${hostile.answered_200} answered, ${hostile.answered_400} refused as too expensive; slowest ${hostile.slowest_query_ms} ms): event loop delay p99 ${hostile.event_loop_p99_ms} ms, max ${hostile.event_loop_max_ms} ms`,
     `secret get over ${SECRETS} secrets (${SECRET_READS} sequential reads): p50 ${secrets['get_p50_ms']} ms, p99 ${secrets['get_p99_ms']} ms`,
     '',
     'lifecycle (HTTP against the local server; rewrap in process):',
@@ -144,6 +162,8 @@ async function main(): Promise<void> {
     ['in-process encrypt 64 KiB >= 80% of raw AES-GCM', b.encrypt_64k_ops >= 0.8 * a.encrypt_64k_ops],
     ['HTTP encrypt 1 KiB >= 3,000 req/s', (http['encrypt_1k_rps'] ?? 0) >= 3_000],
     ['HTTP encrypt 1 KiB p99 <= 20 ms', (http['encrypt_1k_p99_ms'] ?? Infinity) <= 20],
+    [`HTTP encrypt 1 KiB p99 <= 500 ms at ${MANY_CONNECTIONS} connections`, (http['encrypt_1k_200c_p99_ms'] ?? Infinity) <= 500],
+    ['event loop delay p99 <= 100 ms while hostile log searches run over 10,000 entries', hostile.event_loop_p99_ms <= 100],
     [`rekey ${lifecycle.steady.rekeys} / rekey 10 <= 1.5 (steady state; medians of the 10 around each)`, lifecycle.steady.median_ratio_last_to_10th <= 1.5],
     ['last 10 rekeys / rekeys 2-11 <= 1.5 (steady state), at 300 and at 500', lifecycle.steady.ratio_last_10_to_2_11 <= 1.5 && lifecycle.steady.ratio_291_300_to_2_11 <= 1.5],
     ['snapshot after 300 rekeys without retirement fits one DynamoDB item', lifecycle.growing.snapshot_bytes < 400 * 1024],
