@@ -65,11 +65,14 @@ export class DynamoDbAuditLogStore {
     );
   }
 
-  /** Entries in sequence order, after (ascending) or before (descending) a sequence. */
-  async *entries(tenant: string, options: { ascending: boolean; afterSequence?: number; beforeSequence?: number }): AsyncGenerator<LogEntry> {
+  /**
+   * Entries in sequence order, after (ascending) or before (descending) a sequence, read
+   * `pageSize` at a time (default: the store's, else DynamoDB's 1 MB pages).
+   */
+  async *entries(tenant: string, options: { ascending: boolean; afterSequence?: number; beforeSequence?: number; pageSize?: number }): AsyncGenerator<LogEntry> {
     let exclusiveStartKey: Item | undefined;
     do {
-      const page = await this.query(tenant, { ...options, exclusiveStartKey, limit: this.options.pageSize });
+      const page = await this.query(tenant, { ...options, exclusiveStartKey, limit: options.pageSize ?? this.options.pageSize });
       for (const item of page.Items ?? []) yield toEntry(item);
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
