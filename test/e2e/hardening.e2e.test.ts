@@ -251,8 +251,12 @@ describe('connections are bounded', () => {
     beforeAll(async () => {
       otherDir = await mkdtemp(join(tmpdir(), 'keyledger-hardening-modes-'));
       await chmod(otherDir, 0o755);
-      await mkdir(join(otherDir, 'notes'), { mode: 0o755 });
-      await writeFile(join(otherDir, 'notes', 'readme.txt'), 'left by someone', { mode: 0o644 });
+      // chmod, not create modes: this process's umask may be anything.
+      await mkdir(join(otherDir, 'notes'));
+      await chmod(join(otherDir, 'notes'), 0o755);
+      await writeFile(join(otherDir, 'notes', 'readme.txt'), 'left by someone');
+      await chmod(join(otherDir, 'notes', 'readme.txt'), 0o644);
+      expect(await modes(otherDir)).toHaveLength(3);
       other = await startServer({
         ...stackEnv(await freePort(), otherDir),
         KEYLEDGER_HTTP_HEADERS_TIMEOUT: 'PT1S',

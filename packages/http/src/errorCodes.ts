@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode.' },
   invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search `q` that does not parse or is over the query limits.' },
   invalid_uri: { status: 400, auth0: true, when: 'A path parameter (key id, namespace, secret name, log id) is malformed.' },
-  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable (for example a search page beyond the first 1,000 results).' },
+  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable: a search page beyond the first 1,000 results, a request target that is not an ASCII path, malformed HTTP, an `Expect` other than 100-continue.' },
   invalid_ciphertext: { status: 400, auth0: false, when: 'The bytes sent for decryption are not a keyledger envelope.' },
   decryption_failed: { status: 400, auth0: false, when: 'The envelope did not authenticate: altered, or another tenant, namespace or encryption context.' },
   query_too_expensive: { status: 400, auth0: false, when: 'A log search would compare more characters or read more entries than one request may.' },
@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, auth0: false, when: 'A body was sent with a content type other than `application/json`.' },
   internal_error: { status: 500, auth0: false, when: 'Anything unexpected; the details are logged, never returned.' },
   root_key_store_unavailable: { status: 503, auth0: false, when: 'The root key store (KMS, the HSM, the key file) failed; nothing was changed.' },
-  server_busy: { status: 503, auth0: false, when: 'Local stack only: too many connections or request bytes in flight; retry after the `Retry-After` seconds.' },
+  server_busy: { status: 503, auth0: false, when: 'Local stack only: as many requests or request body bytes in flight as the server allows; retry after the `Retry-After` seconds. (Connections over the cap are closed without an answer.)' },
 } as const satisfies Record<string, { status: number; auth0: boolean; when: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

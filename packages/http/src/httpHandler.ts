@@ -6,7 +6,7 @@ import { assertScopes, authContextFromClaims, type AuthContext } from './auth';
 import { toErrorBody } from './errorResponse';
 import { RequestValidationError, UnsupportedMediaTypeError } from './errors';
 import type { RouteDefinition } from './routes';
-import { decodeUtf8Strictly, describePath, findIllFormedText, isWellFormedText } from './text';
+import { decodeUtf8Strictly, describePath, findIllFormedText, hasStrictPercentEncoding, isWellFormedText } from './text';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -106,6 +106,9 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
           throw new UnsupportedMediaTypeError('Send the body as application/json.');
         }
         raw['body'] = parseJsonBody(event);
+      }
+      if (event.rawQueryString && !hasStrictPercentEncoding(event.rawQueryString)) {
+        throw new RequestValidationError('Query string: percent-encoding must be valid UTF-8.', 'invalid_query_string');
       }
       for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
         if (value !== undefined && !isWellFormedText(value)) {

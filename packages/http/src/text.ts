@@ -1,6 +1,7 @@
 /** In a `u` regular expression a valid surrogate pair is one code point: only lone halves match. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a BOM stays in the text (and JSON refuses it), as for a body that arrives as text.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Whether a string is valid Unicode text (no lone surrogate), so that its UTF-8 bytes say exactly what it says. */
 export const isWellFormedText = (text: string): boolean => !LONE_SURROGATE.test(text);
@@ -52,4 +53,16 @@ function pathOf(visit: Visit): Array<string | number> {
 /** A path as a message shows it, with lone surrogates written as escapes. */
 export function describePath(path: ReadonlyArray<string | number>): string {
   return path.map((part) => String(part).replace(/\p{Surrogate}/gu, (half) => `\\u${half.charCodeAt(0).toString(16)}`)).join('.');
+}
+
+/** Whether a raw query string's percent-encoding decodes to valid UTF-8 (`%ff`, or an encoded lone surrogate, would be read as U+FFFD). */
+export function hasStrictPercentEncoding(rawQuery: string): boolean {
+  for (const part of rawQuery.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }

@@ -29,6 +29,7 @@ const LOCAL_SETTINGS = [
   'httpRequestTimeout',
   'httpKeepAliveTimeout',
   'httpMaxConnections',
+  'httpMaxRequestsInFlight',
   'httpMaxBufferedBytes',
 ] as const;
 

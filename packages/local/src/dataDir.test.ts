@@ -31,10 +31,14 @@ describe('secureDataDir', () => {
     await mkdir(join(dir, 'dynamodb'), { recursive: true });
     await chmod(dir, 0o755);
     await chmod(join(dir, 'dynamodb'), 0o775);
-    await writeFile(join(dir, 'dynamodb', '000005.ldb'), 'x', { mode: 0o644 });
-    await writeFile(join(dir, 'root-key.json'), 'x', { mode: 0o600 });
+    // Modes set with chmod: the umask of this process may be anything (other tests set it).
+    await writeFile(join(dir, 'dynamodb', '000005.ldb'), 'x');
+    await chmod(join(dir, 'dynamodb', '000005.ldb'), 0o644);
+    await writeFile(join(dir, 'root-key.json'), 'x');
+    await chmod(join(dir, 'root-key.json'), 0o600);
     const outside = join(root, 'outside.txt');
-    await writeFile(outside, 'x', { mode: 0o644 });
+    await writeFile(outside, 'x');
+    await chmod(outside, 0o644);
     await symlink(outside, join(dir, 'link'));
 
     expect(await secureDataDir(dir, silentLogger)).toBe(3);
@@ -45,6 +49,7 @@ describe('secureDataDir', () => {
   });
 
   it('makes the process create owner-only files from then on', async () => {
+    process.umask(0o022);
     await secureDataDir(join(root, 'd'), silentLogger);
     await writeFile(join(root, 'd', 'later.log'), 'x');
     expect(await mode(join(root, 'd', 'later.log'))).toBe(0o600);

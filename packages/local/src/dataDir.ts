@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@keyledger/domain';
 
@@ -9,8 +9,9 @@ const FILE_MODE = 0o600;
 /**
  * Makes the data dir and everything under it owner-only (dirs 0700, files 0600), also when it
  * existed before with wider modes, and makes this process create files that way from now on
- * (umask 077: LevelDB, dynalite's store, writes its files with the process umask). Symbolic
- * links are neither followed nor changed. Returns how many modes it had to narrow.
+ * (umask 077: LevelDB, dynalite's store, writes its files with the process umask). The data
+ * dir itself may be a symbolic link (to another disk); links inside it are neither followed
+ * nor changed. Returns how many modes it had to narrow.
  */
 export async function secureDataDir(dataDir: string, logger: Logger): Promise<number> {
   process.umask(0o077);
@@ -19,7 +20,7 @@ export async function secureDataDir(dataDir: string, logger: Logger): Promise<nu
   const pending = [dataDir];
   while (pending.length > 0) {
     const dir = pending.pop()!;
-    narrowed += await narrow(dir, DIR_MODE);
+    narrowed += await narrow(dir, DIR_MODE, dir === dataDir);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) pending.push(path);
@@ -30,8 +31,8 @@ export async function secureDataDir(dataDir: string, logger: Logger): Promise<nu
   return narrowed;
 }
 
-async function narrow(path: string, mode: number): Promise<number> {
-  const current = (await lstat(path)).mode & 0o777;
+async function narrow(path: string, mode: number, followLink = false): Promise<number> {
+  const current = (await (followLink ? stat : lstat)(path)).mode & 0o777;
   if ((current & ~mode) === 0) return 0;
   await chmod(path, current & mode);
   return 1;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import { errorBody, matchRoute, type ErrorCode, type HttpResult, type RouteHandler, type ServiceName } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import { toApiGatewayEvent } from './apiGatewayEvent';
+import { answerClientError, BodyBudget, DEFAULT_LIMITS, PayloadTooLargeError, readBody, ServerBusyError, type ConnectionLimits } from './connectionLimits';
 import type { DevIssuer } from './devIssuer';
 
 export interface LocalServerOptions {
@@ -19,70 +19,6 @@ export interface LocalServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** KEYLEDGER_DEV_CLOCK=1 only: `POST /dev/clock {"advance": "<ISO 8601 duration>"}` moves the stack's clock and runs its schedulers. */
   devClock?: (advance: unknown) => Promise<Date>;
-}
-
-export interface ConnectionLimits {
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxConnections: number;
-  /** Body bytes held at once over all requests being read or handled. */
-  maxBufferedBytes: number;
-}
-
-const DEFAULT_LIMITS: ConnectionLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 256,
-  maxBufferedBytes: 32 * 1024 * 1024,
-};
-
-class PayloadTooLargeError extends Error {}
-class ServerBusyError extends Error {}
-
-/** Body bytes held by requests in flight, against one budget for the whole server. */
-class BodyBudget {
-  private held = 0;
-
-  constructor(private readonly limit: number) {}
-
-  take(bytes: number): void {
-    if (this.held + bytes > this.limit) throw new ServerBusyError();
-    this.held += bytes;
-  }
-
-  give(bytes: number): void {
-    this.held -= bytes;
-  }
-}
-
-/** Reads a body up to `limit` bytes, charging each chunk to the budget; `charged` is what to give back. */
-async function readBody(request: IncomingMessage, limit: number, budget: BodyBudget, charged: { bytes: number }): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) throw new PayloadTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeError();
-    budget.take((chunk as Buffer).length);
-    charged.bytes += (chunk as Buffer).length;
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
-
-/** Percent-encoding that is not valid UTF-8 (`%ff`, an encoded lone surrogate) would be read as U+FFFD. */
-function hasStrictQuery(search: string): boolean {
-  for (const part of search.replace(/^\?/, '').split('&')) {
-    try {
-      decodeURIComponent(part.replace(/\+/g, ' '));
-    } catch {
-      return false;
-    }
-  }
-  return true;
 }
 
 function send(response: ServerResponse, result: HttpResult, requestId: string): void {
@@ -117,6 +53,14 @@ function lambdaContext(requestId: string, service: string): Context {
   };
 }
 
+/** 413 or 503 for a body the server would not read; the rest of it is not read, so the connection closes. */
+function refusedBody(failure: PayloadTooLargeError | ServerBusyError, limit: number): HttpResult {
+  if (failure instanceof PayloadTooLargeError) return error(413, `Request body is larger than ${limit} bytes.`, 'payload_too_large', { connection: 'close' });
+  return error(503, 'The server is holding as many request bytes as it may; retry shortly.', 'server_busy', { connection: 'close', 'retry-after': '1' });
+}
+
+const busy = () => error(503, 'The server is handling as many requests as it may; retry shortly.', 'server_busy', { 'retry-after': '1' });
+
 /** The dev clock's route: any token of the dev issuer, from the loopback interface only. */
 async function advanceDevClock(request: IncomingMessage, options: LocalServerOptions, budget: BodyBudget, charged: { bytes: number }): Promise<HttpResult> {
   const from = request.socket.remoteAddress ?? '';
@@ -131,7 +75,8 @@ async function advanceDevClock(request: IncomingMessage, options: LocalServerOpt
   let body: unknown;
   try {
     body = JSON.parse((await readBody(request, 4096, budget, charged)).toString('utf8') || '{}');
-  } catch {
+  } catch (failure) {
+    if (failure instanceof PayloadTooLargeError || failure instanceof ServerBusyError) return refusedBody(failure, 4096);
     return error(400, 'Body must be JSON: {"advance": "P1D"}.', 'invalid_body');
   }
   try {
@@ -140,25 +85,6 @@ async function advanceDevClock(request: IncomingMessage, options: LocalServerOpt
   } catch (failure) {
     return error(400, `Body advance: ${(failure as Error).message}.`, 'invalid_body');
   }
-}
-
-const CLIENT_ERRORS: Record<string, [number, string, string, ErrorCode]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request was not received in time; the connection is closed.', 'request_timeout'],
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large.', 'headers_too_large'],
-};
-
-/** Node's answers to requests it could not read (timeouts, malformed HTTP), in the API's error shape. */
-function answerClientError(failure: NodeJS.ErrnoException, socket: Duplex): void {
-  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (failure.code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const [status, phrase, message, errorCode] = CLIENT_ERRORS[failure.code ?? ''] ?? [400, 'Bad Request', 'The request is not valid HTTP/1.1.', 'invalid_request'];
-  const body = JSON.stringify(errorBody(status, message, errorCode));
-  socket.end(
-    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
 
 /**
@@ -170,10 +96,18 @@ export function createLocalServer(options: LocalServerOptions): Server {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const budget = new BodyBudget(limits.maxBufferedBytes);
+  let inFlight = 0;
 
   async function handle(request: IncomingMessage, requestId: string, charged: { bytes: number }): Promise<HttpResult> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (!hasStrictQuery(url.search)) return error(400, 'Query string: percent-encoding must be valid UTF-8.', 'invalid_query_string');
+    const target = request.url ?? '/';
+    // A request target is ASCII (RFC 9112); other bytes arrive as Latin-1 and would be misread.
+    if (!/^\/[\x21-\x7e]*$/.test(target)) return error(400, 'The request target must be an ASCII path (percent-encode anything else).', 'invalid_request');
+    let url: URL;
+    try {
+      url = new URL(target, 'http://localhost');
+    } catch {
+      return error(400, 'The request target is not a valid path.', 'invalid_request');
+    }
     const method = request.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/healthz') {
       return options.isReady()
@@ -208,11 +142,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     try {
       body = await readBody(request, maxBodyBytes, budget, charged);
     } catch (readError) {
-      // The rest of the body is not read: the connection closes after the answer.
-      if (readError instanceof PayloadTooLargeError) return error(413, `Request body is larger than ${maxBodyBytes} bytes.`, 'payload_too_large', { connection: 'close' });
-      if (readError instanceof ServerBusyError) {
-        return error(503, 'The server is holding as many request bytes as it may; retry shortly.', 'server_busy', { connection: 'close', 'retry-after': '1' });
-      }
+      if (readError instanceof PayloadTooLargeError || readError instanceof ServerBusyError) return refusedBody(readError, maxBodyBytes);
       throw readError;
     }
     const event = toApiGatewayEvent({ request, url, body, route: match.route, pathParameters: match.pathParameters, claims, requestId });
@@ -226,9 +156,17 @@ export function createLocalServer(options: LocalServerOptions): Server {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // How often Node checks the two timeouts above (its default, 30 s, would let them run long).
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+      // A missing Host is answered by the handlers like any request, not with Node's bare 400.
+      requireHostHeader: false,
     },
     (request, response) => {
       const requestId = randomUUID();
+      // Pipelined requests arrive without waiting for answers: the cap counts every one in flight.
+      if (inFlight >= limits.maxRequestsInFlight) {
+        send(response, busy(), requestId);
+        return;
+      }
+      inFlight += 1;
       const charged = { bytes: 0 };
       handle(request, requestId, charged)
         .then((result) => send(response, result, requestId))
@@ -239,10 +177,14 @@ export function createLocalServer(options: LocalServerOptions): Server {
           if (!response.headersSent) send(response, error(500, 'An internal error occurred.', 'internal_error'), requestId);
           else response.destroy();
         })
-        .finally(() => budget.give(charged.bytes));
+        .finally(() => {
+          inFlight -= 1;
+          budget.give(charged.bytes);
+        });
     },
   );
   server.maxConnections = limits.maxConnections;
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', (_request, response) => send(response, error(400, 'Expect: only 100-continue is supported.', 'invalid_request'), randomUUID()));
   return server;
 }

@@ -82,6 +82,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
       requestTimeoutMs: config.httpRequestTimeout,
       keepAliveTimeoutMs: config.httpKeepAliveTimeout,
       maxConnections: config.httpMaxConnections,
+      maxRequestsInFlight: config.httpMaxRequestsInFlight,
       maxBufferedBytes: config.httpMaxBufferedBytes,
     },
     isReady: () => ready,

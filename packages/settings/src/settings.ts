@@ -105,6 +105,11 @@ const LOCAL = {
     'open connections at most; the server closes further ones at once',
     wholeNumber('connections', { min: 1, max: 65_536 }).default(256),
   ),
+  httpMaxRequestsInFlight: setting(
+    'KEYLEDGER_HTTP_MAX_REQUESTS_IN_FLIGHT',
+    'requests handled at once (pipelined ones included); further ones are answered 503 `server_busy`',
+    wholeNumber('requests', { min: 1, max: 65_536 }).default(256),
+  ),
   httpMaxBufferedBytes: setting(
     'KEYLEDGER_HTTP_MAX_BUFFERED_BYTES',
     'request body bytes held in memory at once, over all requests; a request over it is answered 503 `server_busy` and closed',

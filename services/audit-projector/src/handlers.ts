@@ -1,5 +1,5 @@
 import type { DynamoDbAuditLogStore, LogEntry } from '@keyledger/audit-log';
-import { parseLogQuery, sequenceOfLogId } from '@keyledger/audit-log';
+import { parseLogQuery, SEARCH_BUDGET, sequenceOfLogId } from '@keyledger/audit-log';
 import { NotFoundError, ValidationError, type Logger } from '@keyledger/domain';
 import { createRouteHandler, json, routeFor, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { z } from 'zod';
@@ -88,6 +88,8 @@ async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: L
   const logs: LogEntry[] = [];
   let total = 0;
   for await (const entry of store.entries(tenant, { ascending: query.sort === 'date:1', pageSize: SEARCH_PAGE_SIZE })) {
+    // A full page with its budget of entries read: the total counted so far is a lower bound.
+    if (search.entries >= SEARCH_BUDGET.entries && logs.length === perPage) break;
     if (!search.matches(entry)) continue;
     if (total >= start && logs.length < perPage) logs.push(entry);
     total += 1;

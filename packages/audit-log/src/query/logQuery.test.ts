@@ -35,6 +35,13 @@ describe('log search (Auth0 Lucene syntax)', () => {
     ['date:2026-11-23T12:00:00Z', entry('sapi', '2026-11-23T12:00:00Z'), true],
     ['type:sapi AND NOT date:[* TO 2026-11-22]', entry('sapi', '2026-11-23T12:00:00Z'), true],
     ['((type:sapi))', entry('sapi', '2026-11-23T12:00:00Z'), true],
+    ['type:sapi NOT ip:1.2.3.4', entry('sapi', '', { ip: '1.2.3.4' }), false],
+    ['type:sapi NOT ip:1.2.3.4', entry('sapi', '', { ip: '5.6.7.8' }), true],
+    ['NOT type:a OR type:b', entry('b', ''), true],
+    ['NOT type:a OR type:b', entry('c', ''), false],
+    ['type:sapi AND ip:x client_id:y', entry('sapi', '', { ip: 'x', client_id: 'z' }), true],
+    ['type:sapi AND ip:x client_id:y', entry('fapi', '', { ip: 'x', client_id: 'y' }), false],
+    ['type:a AND type:a +ip:x', entry('a', '', { ip: 'y' }), false],
     ['client_id:[a TO c]', entry('sapi', '2026-11-23T12:00:00Z', { client_id: 'b' }), true],
   ])('%s', (q, logEntry, expected) => {
     expect(matches(q, logEntry)).toBe(expected);
@@ -74,6 +81,7 @@ describe('log search (Auth0 Lucene syntax)', () => {
     expect(() => parseLogQuery(manyTerms)).toThrow('too many terms');
     expect(() => parseLogQuery(manyWildcards)).toThrow('too many wildcards');
     expect(() => parseLogQuery(longTerm)).toThrow('longer than');
+    expect(() => parseLogQuery(`type:*${'\\a'.repeat(QUERY_LIMITS.termLength)}`)).toThrow('longer than');
   });
 
   it('parses the inputs that made the old parser run for seconds (unclosed nested groups) at once', () => {

@@ -32,8 +32,10 @@ const isSpace = (char: string | undefined) => char === ' ' || char === '\t' || c
 /**
  * A recursive-descent parser for the Lucene query syntax of Auth0's log search: `field:term`,
  * `field:"phrase"`, `field:(a OR b)`, `field:[min TO max]` (`{}` exclusive, `*` open), `*` and
- * `?` wildcards, `\` escapes, `AND`/`&&`, `OR`/`||`, `NOT`/`!`, `+`/`-` and parentheses. Terms side by
- * side are OR'ed; as in Lucene, when a list holds `+` clauses its plain clauses are optional.
+ * `?` wildcards, `\` escapes, `AND`/`&&`, `OR`/`||`, `NOT`/`!`, `+`/`-` and parentheses, with
+ * Lucene's boolean semantics: terms side by side (or joined by OR) are optional clauses, of which
+ * one must match; `+` and both sides of AND are required (and then the optional ones do not
+ * matter); `-` and NOT exclude.
  * It reads each character once (no backtracking), so its time is linear in the query, and it
  * refuses a query over QUERY_LIMITS. Regular expressions, fuzzy (`~`) and boosts (`^`) are refused.
  */
@@ -85,7 +87,8 @@ class Parser {
       operands.push(this.clause(depth, field));
     }
     if (operands.length === 1) return first;
-    return { node: { kind: 'and', operands: operands.map(applyOccur) }, occur: 'should' };
+    // As in Lucene, AND makes the clauses on both sides required.
+    return { node: { kind: 'and', operands: operands.map(applyOccur) }, occur: 'must' };
   }
 
   private clause(depth: number, field: string | undefined): Clause {
@@ -104,11 +107,9 @@ class Parser {
       this.pos += 1;
     }
     if (this.pos >= this.q.length) throw this.error(negations > 0 || occur !== 'should' ? 'expected a search term after the operator' : 'expected a search term');
-    let node = this.primary(depth, field);
-    if (negations % 2 === 1) {
-      node = { kind: 'not', operand: applyOccur({ node, occur }) };
-      occur = 'should';
-    }
+    const node = this.primary(depth, field);
+    // As in Lucene, NOT is the same as -: the clause must not match (NOT -a: a is a plain clause again).
+    if (negations % 2 === 1) occur = occur === 'mustNot' ? 'should' : 'mustNot';
     return { node, occur };
   }
 
@@ -152,12 +153,11 @@ class Parser {
       const char = this.q[this.pos]!;
       if (STOP.has(char) || (char === ':' && !value)) break;
       if (char === '^' || char === '~') throw this.error(`boosts (^) and fuzzy searches (~) are not supported; escape it as \\${char}`);
-      if (char === '\\') {
-        chars.push({ char: this.escaped(), wildcard: false });
-        continue;
+      if (char === '\\') chars.push({ char: this.escaped(), wildcard: false });
+      else {
+        chars.push({ char, wildcard: char === '*' || char === '?' });
+        this.pos += 1;
       }
-      chars.push({ char, wildcard: char === '*' || char === '?' });
-      this.pos += 1;
       this.limitLength(chars.length);
     }
     if (chars.length === 0) throw this.error('expected a search term');
