@@ -148,9 +148,13 @@ describe('text is strict', () => {
     expect([stored.status, stored.body.errorCode]).toEqual([404, 'secret_not_found']);
   });
 
-  it('refuses query strings whose percent-encoding is not UTF-8', async () => {
-    const { status, body } = await call('GET', '/v1/secrets?namespace=%ff');
-    expect([status, body.errorCode]).toEqual([400, 'invalid_query_string']);
+  it('refuses query strings and paths whose percent-encoding is not UTF-8', async () => {
+    const query = await call('GET', '/v1/secrets?namespace=%ff');
+    const path = await call('GET', '/v1/secrets/db%ED%A0%80');
+
+    expect([query.status, query.body.errorCode]).toEqual([400, 'invalid_query_string']);
+    expect([path.status, path.body.errorCode]).toEqual([400, 'invalid_uri']);
+    expect(path.body.message).toContain('Path parameter name');
   });
 
   it('refuses an alphabet of two lone surrogates, and states the entropy of what it generates', async () => {

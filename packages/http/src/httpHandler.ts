@@ -110,9 +110,11 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
       if (event.rawQueryString && !hasStrictPercentEncoding(event.rawQueryString)) {
         throw new RequestValidationError('Query string: percent-encoding must be valid UTF-8.', 'invalid_query_string');
       }
-      for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-        if (value !== undefined && !isWellFormedText(value)) {
-          throw new RequestValidationError(`Query parameter ${describePath([name])}: is not valid Unicode text (it holds a lone surrogate).`, 'invalid_query_string');
+      for (const [part, label, errorCode] of PARTS.slice(0, 2)) {
+        for (const [name, value] of Object.entries((event[part] ?? {}) as Record<string, string | undefined>)) {
+          if (value !== undefined && !isWellFormedText(value)) {
+            throw new RequestValidationError(`${label} ${describePath([name])}: is not valid Unicode text (it holds a lone surrogate).`, errorCode);
+          }
         }
       }
       const input: Record<string, unknown> = {};

@@ -251,7 +251,8 @@ function matchPath(template: string, path: string): Record<string, string> | und
       try {
         parameters[parameter] = decodeURIComponent(actual);
       } catch {
-        return undefined;
+        // Not UTF-8 (`%ff`, an encoded lone surrogate): kept as sent, so that the route's schema refuses it by name.
+        parameters[parameter] = actual;
       }
     } else if (expected !== actual) {
       return undefined;
