@@ -55,17 +55,27 @@ export function recordApiCalls(handler: RouteHandler, options: ApiActivityOption
       occurred_at: occurredAt,
       request_id: requestId,
       method: event.requestContext.http.method,
-      path: event.rawPath,
+      path: capped(event.rawPath),
       route: event.routeKey,
       operation: OPERATIONS.get(event.routeKey) ?? event.routeKey,
       status,
       actor: { sub: typeof claims?.['sub'] === 'string' ? claims['sub'] : null, client_id: caller.clientId ?? null, scopes: [...caller.scopes].sort() },
       ip: event.requestContext.http.sourceIp || null,
-      user_agent: event.requestContext.http.userAgent || null,
+      user_agent: event.requestContext.http.userAgent ? capped(event.requestContext.http.userAgent) : null,
     };
     const apiEvent: RecordedEvent = status < 400 ? { detailType: 'sapi', detail: call } : { detailType: 'fapi', detail: { ...call, error_code: errorCodeOf(result) } };
     await options.activity.record([...noted, apiEvent]);
   }
+}
+
+/** Longest path or User-Agent kept in the record: a caller must not make every log entry it causes 16 KB. */
+const MAX_RECORDED_TEXT = 512;
+function capped(text: string): string {
+  if (text.length <= MAX_RECORDED_TEXT) return text;
+  let end = MAX_RECORDED_TEXT - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // never half of a surrogate pair
+  return `${text.slice(0, end)}…`;
 }
 
 function errorCodeOf(result: HttpResult): string | null {

@@ -103,10 +103,18 @@ export function rsaAesKeyUnwrap(privateKey: KeyObject, wrapped: Uint8Array, hash
 }
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+/** The generation running now, if any: the next one waits for it. */
+let generating: Promise<unknown> = Promise.resolve();
 
-/** An RSA wrapping key pair (RSA-3072, e = 65537), generated off the event loop. */
+/**
+ * An RSA wrapping key pair (RSA-3072, e = 65537), generated off the event loop, one at a time
+ * per process: each takes a libuv thread for a second or more, and the other three of the pool
+ * serve file and database I/O (dynalite's, locally). Concurrent callers wait in turn.
+ */
 export async function generateRsaWrappingKeyPair(bits = WRAPPING_KEY_BITS): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
-  return generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+  const turn = generating.then(() => generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 }));
+  generating = turn.catch(() => undefined);
+  return turn;
 }
 
 export const publicKeyPem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();

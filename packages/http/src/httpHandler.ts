@@ -101,9 +101,8 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
         body: undefined,
       };
       if (schemas.body) {
-        const contentType = event.headers?.['content-type'] ?? '';
-        if (event.body && !/^application\/json\b/i.test(contentType)) {
-          throw new UnsupportedMediaTypeError('Send the body as application/json.');
+        if (event.body && !isJsonContentType(event.headers?.['content-type'] ?? '')) {
+          throw new UnsupportedMediaTypeError('Send the body as application/json (UTF-8).');
         }
         raw['body'] = parseJsonBody(event);
       }
@@ -130,6 +129,16 @@ export function validateInput(schemas: InputSchemas): MiddlewareObj<HttpEvent, H
       request.context.input = input;
     },
   };
+}
+
+/** `application/json`, with no charset or UTF-8's (a body in another charset would be misread as UTF-8). */
+function isJsonContentType(header: string): boolean {
+  const [mediaType, ...parameters] = header.split(';');
+  if (mediaType?.trim().toLowerCase() !== 'application/json') return false;
+  return parameters.every((parameter) => {
+    const [name, value] = parameter.split('=').map((part) => part.trim().toLowerCase());
+    return name !== 'charset' || value?.replace(/^"|"$/g, '') === 'utf-8';
+  });
 }
 
 /** The JSON body: valid UTF-8, valid JSON, and no lone surrogate in any key or string (else 400 naming it). */

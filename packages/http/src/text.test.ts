@@ -38,8 +38,9 @@ describe('validateInput', () => {
     handle: async ({ input }) => json(200, input.body),
   });
   const claims = { sub: 'u', tenant_id: 'acme' };
-  const post = async (body: string, options: { base64?: boolean; query?: Record<string, string> } = {}) => {
-    const event = { ...httpEvent('POST /x', { claims, query: options.query, headers: { 'content-type': 'application/json' } }), body, isBase64Encoded: !!options.base64 };
+  const post = async (body: string, options: { base64?: boolean; query?: Record<string, string>; contentType?: string } = {}) => {
+    const headers = { 'content-type': options.contentType ?? 'application/json' };
+    const event = { ...httpEvent('POST /x', { claims, query: options.query, headers }), body, isBase64Encoded: !!options.base64 };
     const result = await handler(event, {} as Context);
     return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as { message?: string; errorCode?: string; value?: string } };
   };
@@ -62,5 +63,15 @@ describe('validateInput', () => {
 
   it('accepts valid text, pairs included', async () => {
     expect(await post('{"value":"\\ud83d\\ude00"}')).toEqual({ status: 200, body: { value: '😀' } });
+  });
+
+  it.each([
+    ['application/json-patch+json', 415],
+    ['application/json; charset=utf-16', 415],
+    ['text/plain', 415],
+    ['application/json; charset="UTF-8"', 200],
+    ['Application/JSON', 200],
+  ])('takes the content type %s with %d', async (contentType, status) => {
+    expect((await post('{"value":"x"}', { contentType })).status).toBe(status);
   });
 });

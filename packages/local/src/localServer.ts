@@ -59,7 +59,7 @@ function refusedBody(failure: PayloadTooLargeError | ServerBusyError, limit: num
   return error(503, 'The server is holding as many request bytes as it may; retry shortly.', 'server_busy', { connection: 'close', 'retry-after': '1' });
 }
 
-const busy = () => error(503, 'The server is handling as many requests as it may; retry shortly.', 'server_busy', { 'retry-after': '1' });
+const busy = () => error(503, 'The server is handling as many requests as it may; retry shortly.', 'server_busy', { connection: 'close', 'retry-after': '1' });
 
 /** The dev clock's route: any token of the dev issuer, from the loopback interface only. */
 async function advanceDevClock(request: IncomingMessage, options: LocalServerOptions, budget: BodyBudget, charged: { bytes: number }): Promise<HttpResult> {
@@ -100,8 +100,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
 
   async function handle(request: IncomingMessage, requestId: string, charged: { bytes: number }): Promise<HttpResult> {
     const target = request.url ?? '/';
-    // A request target is ASCII (RFC 9112); other bytes arrive as Latin-1 and would be misread.
-    if (!/^\/[\x21-\x7e]*$/.test(target)) return error(400, 'The request target must be an ASCII path (percent-encode anything else).', 'invalid_request');
+    // A request target is an ASCII path (RFC 9112): other bytes arrive as Latin-1 and would be
+    // misread, and `//x/...` would be read as a host.
+    if (!/^\/(?!\/)[\x21-\x7e]*$/.test(target)) return error(400, 'The request target must be an ASCII path (percent-encode anything else).', 'invalid_request');
     let url: URL;
     try {
       url = new URL(target, 'http://localhost');

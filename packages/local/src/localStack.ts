@@ -67,6 +67,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
     commits: new CommitPublisher({ publisher: bus, logger }),
     checkpoints: new DynamoDbCheckpointStore({ client: dynamo.client, tableName: dynamo.tables.checkpoints }),
     pollIntervalMs: config.outboxPollMs,
+    clock,
     logger,
   });
   const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });

@@ -13,9 +13,13 @@ export interface CatchUpPublisherOptions {
    * clock, so a commit whose write lands later than a newer one is still found if it lands
    * within this window. Re-read commits already published by this process are skipped. The
    * window is re-read at most once per poll interval; a pass woken by a commit starts where the
-   * previous pass stopped.
+   * previous pass stopped. A commit lands at most this long after its clock time, so once the
+   * clock is past a commit's time by more than this, nothing can still land before it: after a
+   * burst, the re-reading stops within one window instead of repeating while nothing is committed.
    */
   overlapMs?: number;
+  /** The writers' clock (the local stack's dev clock, if it has one). */
+  clock?: () => Date;
   batchSize?: number;
   pollIntervalMs?: number;
   /** Backoff base after a failed publish (jittered, doubling up to maxRetryDelayMs). */
@@ -130,9 +134,17 @@ export class CatchUpPublisher {
     return this.checkpoint ? this.overlapStart(this.checkpoint) : '';
   }
 
-  private overlapStart(position: string): string {
-    const committedAt = Date.parse(position.slice(0, 24));
-    return Number.isNaN(committedAt) ? '' : new Date(committedAt - this.overlapMs).toISOString();
+  /**
+   * Where re-reading behind `checkpoint` starts: the window before it, but nothing older than
+   * the clock minus the window (no commit can still land there), and never past the checkpoint.
+   */
+  private overlapStart(checkpoint: string): string {
+    const committedAt = Date.parse(checkpoint.slice(0, 24));
+    if (Number.isNaN(committedAt)) return '';
+    const window = new Date(committedAt - this.overlapMs).toISOString();
+    const settled = new Date((this.options.clock?.() ?? new Date()).getTime() - this.overlapMs).toISOString();
+    const start = window > settled ? window : settled;
+    return start < checkpoint ? start : checkpoint;
   }
 
   private prune(): void {

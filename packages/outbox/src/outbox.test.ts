@@ -181,6 +181,34 @@ describe('CatchUpPublisher (local outbox)', () => {
     });
   });
 
+  it('stops re-reading the window behind its checkpoint once the clock is past it (no idle re-reads after a burst)', async () => {
+    await withFreshStore(async ({ store, checkpoints }) => {
+      let now = new Date();
+      const outbox = new CatchUpPublisher({
+        eventStore: store,
+        commits: new CommitPublisher({ publisher: new RecordingPublisher() }),
+        checkpoints,
+        pollIntervalMs: 0,
+        overlapMs: 60_000,
+        clock: () => now,
+      });
+      const reads = jest.spyOn(store, 'readCommitLog');
+      const commit = await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2'));
+      await outbox.runOnce();
+      reads.mockClear();
+
+      await outbox.runOnce(); // within the window: it is read again
+      const within = reads.mock.calls[0]![0].after;
+      reads.mockClear();
+      now = new Date(now.getTime() + 61_000);
+      await outbox.runOnce(); // past it: from the checkpoint on
+      const past = reads.mock.calls[0]![0].after;
+
+      expect(within! < commit.position).toBe(true);
+      expect(past).toBe(commit.position);
+    });
+  });
+
   it('feeds an in-process bus whose rule sees exactly its matching events', async () => {
     await withFreshStore(async ({ store, checkpoints }) => {
       const bus = new InProcessBus();

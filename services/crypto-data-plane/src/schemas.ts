@@ -82,7 +82,9 @@ export const dataKeyBody = z.object({ encryption_context: encryptionContext.opti
 /** Decoded bytes of an item's base64 field, counted from its text before anything is decoded. */
 const base64Size = (field: string) => (raw: unknown) => {
   const value = (raw as Record<string, unknown> | null)?.[field];
-  return typeof value === 'string' ? Math.floor((value.length * 3) / 4) : 0;
+  if (typeof value !== 'string') return 0;
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  return Math.floor((value.length * 3) / 4) - padding;
 };
 const batchLimits = (field: string) => ({ maxItems: MAX_BATCH_ITEMS, maxBytes: MAX_BATCH_BYTES, measure: base64Size(field) });
 

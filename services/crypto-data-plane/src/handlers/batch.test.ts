@@ -69,4 +69,12 @@ describe('batches of encrypt, decrypt and rewrap', () => {
     // A single item keeps its own answer.
     expect((await call('encrypt', { plaintext: b64('single') })).body).toEqual({ ciphertext: expect.any(String), kid: expect.any(String) });
   });
+
+  it('counts a batch in decoded bytes, padding not included: exactly the limit is accepted', async () => {
+    const { call } = setup();
+    // 8,192 bytes encode to 10,924 characters with two padding characters.
+    const exact = { batch: Array.from({ length: MAX_BATCH_BYTES / 8192 }, () => ({ plaintext: Buffer.alloc(8192).toString('base64') })) };
+    const answer = await call('encrypt', exact);
+    expect([answer.status, answer.body.batch?.length]).toEqual([200, MAX_BATCH_BYTES / 8192]);
+  });
 });
