@@ -77,6 +77,17 @@ describe('audit-projector GET /api/v2/logs', () => {
     expect(body).toEqual(expected.map((entry) => ({ log_id: entry.log_id, type: entry.type })));
   });
 
+  it('takes the search as search (the current Auth0 SDKs) as well as q, but not both', async () => {
+    const byQ = await call(LIST, { query: { q: 'type:fapi', per_page: '100' } });
+    const bySearch = await call(LIST, { query: { search: 'type:fapi', per_page: '100' } });
+    const both = await call(LIST, { query: { q: 'type:fapi', search: 'type:sapi' } });
+
+    expect(ids(bySearch.body)).toEqual(ids(byQ.body));
+    expect((bySearch.body as unknown[]).length).toBeGreaterThan(0);
+    expect([both.status, both.body.errorCode]).toEqual([400, 'invalid_query_string']);
+    expect(both.body.message).toContain('not both');
+  });
+
   it('pages by checkpoint with from/take in log_id order, with a relative Link to the next page that no request header shapes', async () => {
     const first = await call(LIST, { query: { take: '5' } });
     const link = /<([^>]+)>; rel="next"/.exec(String(first.headers['link']))![1]!;

@@ -83,7 +83,7 @@ async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: L
   if ((page + 1) * perPage > SEARCH_WINDOW) {
     throw new ValidationError(`Search results are limited to the first ${SEARCH_WINDOW}; use from/take checkpoints to read further.`);
   }
-  const search = parseLogQuery(query.q);
+  const search = parseLogQuery(query.q ?? query.search);
   const start = page * perPage;
   const logs: LogEntry[] = [];
   let total = 0;

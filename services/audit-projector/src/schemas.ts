@@ -3,10 +3,13 @@ import { z } from 'zod';
 
 export { noQuery } from '@keyledger/http';
 
-/** Auth0's GET /api/v2/logs parameters. */
+const searchQuery = z.string().max(2_000).optional();
+
+/** Auth0's GET /api/v2/logs parameters; `search` is what the current Auth0 SDKs send for `q`. */
 export const listLogsQuery = z
   .object({
-    q: z.string().max(2_000).optional(),
+    q: searchQuery,
+    search: searchQuery,
     page: wholeNumberParameter('page', { min: 0, max: 999 }).optional(),
     per_page: wholeNumberParameter('per_page', { min: 1, max: 100 }).optional(),
     include_totals: booleanParameter('include_totals').optional(),
@@ -19,7 +22,8 @@ export const listLogsQuery = z
     from: z.string().regex(/^\d{20}[0-9a-f]{32}$/, 'from must be a log_id').optional(),
     take: wholeNumberParameter('take', { min: 1, max: 100 }).optional(),
   })
-  .strict();
+  .strict()
+  .refine((query) => query.q === undefined || query.search === undefined, { message: 'send the search as q or as search, not both', path: ['search'] });
 
 export const logIdPath = z.object({
   id: z.string().regex(/^\d{20}[0-9a-f]{32}$/, 'id must be a log_id'),
