@@ -60,6 +60,12 @@ describe('key-admin over HTTP against the local server', () => {
     expect(server.output()).toContain(`keyledger is running at ${server.url}`);
     const adminToken = /admin token[^\n]*\n(\S+)/.exec(server.output())?.[1];
     expect((await api('/api/v2/keys/encryption', { token: adminToken })).status).toBe(200);
+    // Two ready-to-paste lines for the CLI and the tour.
+    expect(server.output()).toContain(`\nexport KEYLEDGER_URL=${server.url}\nexport KEYLEDGER_TOKEN=${adminToken}\n`);
+  });
+
+  it('prints its version', async () => {
+    expect((await runCli(['--version'], process.env)).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("lists one ERK, one active TMK and an active key per namespace, with Auth0's fields", async () => {

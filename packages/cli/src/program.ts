@@ -10,6 +10,7 @@ import { addDataPlaneCommands } from './dataPlaneCommands';
 import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
 import { wholeNumber } from './options';
+import { version } from '../package.json';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -33,6 +34,7 @@ function keyTable(keys: EncryptionKeyView[]): string {
 export function createProgram(io: CliIo): Command {
   const program = new Command('keyledger')
     .description('keyledger: tenant key hierarchies, rekey, bring your own key, encryption, secrets, audit logs and (locally) dev tokens.')
+    .version(version, '-V, --version', 'Print the keyledger version.')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
