@@ -35,6 +35,8 @@ export function createProgram(io: CliIo): Command {
   const program = new Command('keyledger')
     .description('keyledger: tenant key hierarchies, rekey, bring your own key, encryption, secrets, audit logs and (locally) dev tokens.')
     .version(version, '-V, --version', 'Print the keyledger version.')
+    // Program options only before a command: `secrets get --version 2` is the secret's version.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError();
