@@ -1,6 +1,10 @@
 import { CryptoParameterError } from './errors';
 
+/** In a `u` regular expression a valid surrogate pair is one code point: only lone halves match. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Whether text holds a lone surrogate, which UTF-8 encoding would silently turn into U+FFFD. */
+export const hasLoneSurrogate = (text: string): boolean => LONE_SURROGATE.test(text);
 
 export type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -16,7 +20,7 @@ export function encodeEncryptionContext(context: EncryptionContext): Buffer {
   for (const [key, value] of entries) {
     for (const text of [key, value]) {
       // Buffer.from would write U+FFFD for a lone surrogate: two contexts, the same bytes.
-      if (LONE_SURROGATE.test(text)) throw new CryptoParameterError('Encryption context entries must be valid Unicode text.');
+      if (hasLoneSurrogate(text)) throw new CryptoParameterError('Encryption context entries must be valid Unicode text.');
       const bytes = Buffer.from(text, 'utf8');
       if (bytes.length > 0xffff) throw new CryptoParameterError('Encryption context entry is too long.');
       parts.push(u16(bytes.length), bytes);

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { zeroize, type EncryptionContext } from '@keyledger/crypto';
+import { hasLoneSurrogate, zeroize, type EncryptionContext } from '@keyledger/crypto';
 import { ConcurrencyError, CONTEXT_KEYS as C, ValidationError } from '@keyledger/domain';
 import type { CryptoDataPlane } from '../cryptoDataPlane';
 import { SecretNotFoundError, SecretVersionConflictError } from '../errors';
@@ -20,7 +20,7 @@ export type SecretAlphabet = keyof typeof SECRET_ALPHABETS;
 /** The distinct characters (code points) of an alphabet; refuses one that cannot carry entropy. */
 function alphabetSymbols(characters: string): string[] {
   const symbols = [...new Set(characters)];
-  if (symbols.length < 2 || symbols.some((symbol) => /\p{Surrogate}/u.test(symbol))) {
+  if (symbols.length < 2 || symbols.some(hasLoneSurrogate)) {
     throw new ValidationError('A generated secret needs an alphabet of at least 2 distinct, valid Unicode characters.');
   }
   return symbols;
