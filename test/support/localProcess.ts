@@ -58,6 +58,10 @@ export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 30_000): P
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // /healthz answers a moment before the banner (URL, admin token) is written: wait for its end.
+  while (!/export KEYLEDGER_TOKEN=\S+\n/.test(output) && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return {
     url,
     child,
