@@ -13,9 +13,6 @@ const outfile = join('test', 'bench-dist', 'bench.cjs');
 await buildAll();
 await buildLambdas();
 await bundle({ entry: join('test', 'bench', 'bench.ts'), outfile, external: allPackagesExternal(), format: 'cjs' });
-const run = spawnSync(process.execPath, [join(root, outfile)], {
-  stdio: 'inherit',
-  env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-});
+const run = spawnSync(process.execPath, [join(root, outfile)], { stdio: 'inherit' });
 process.exitCode = run.status ?? 1;
 printColdInit(measureColdInit());

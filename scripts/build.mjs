@@ -17,10 +17,10 @@ export const ENTRIES = [
 ];
 
 /**
- * One esbuild bundle, for Node 20 unless told otherwise (Lambda bundles target node22);
+ * One esbuild bundle for Node 22, the Lambda runtime;
  * `external` packages load from node_modules.
  */
-export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false, target = 'node20', minify = false, mainFields }) {
+export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false, target = 'node22', minify = false, mainFields }) {
   return build({
     entryPoints: [join(root, entry)],
     outfile: join(root, outfile),

@@ -62,6 +62,9 @@ describe('key-admin over HTTP against the local server', () => {
     expect((await api('/api/v2/keys/encryption', { token: adminToken })).status).toBe(200);
     // Two ready-to-paste lines for the CLI and the tour.
     expect(server.output()).toContain(`\nexport KEYLEDGER_URL=${server.url}\nexport KEYLEDGER_TOKEN=${adminToken}\n`);
+    expect(server.output()).toContain('README.md, "A short tour"');
+    // On Node 22 (the Lambda runtime) the AWS SDK has nothing to warn about.
+    expect(server.output()).not.toMatch(/NodeDeprecationWarning|AWS SDK for JavaScript|EBADENGINE/);
   });
 
   it('prints its version', async () => {

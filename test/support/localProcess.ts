@@ -23,7 +23,6 @@ export function stackEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
     ...process.env,
     KEYLEDGER_PORT: String(port),
     KEYLEDGER_DATA_DIR: dataDir,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       '',
       `Then: curl -H "Authorization: Bearer $KEYLEDGER_TOKEN" $KEYLEDGER_URL/api/v2/keys/encryption`,
       '      npx keyledger keys list',
+      '      and the rest of the tour: README.md, "A short tour".',
       '',
     ].join('\n'),
   );
