@@ -14,6 +14,7 @@ const ENVIRONMENT = {
   KEYLEDGER_KEY_MATERIAL_TABLE: 'bench-KeyMaterial',
   KEYLEDGER_SECRETS_TABLE: 'bench-Secrets',
   KEYLEDGER_AUDIT_LOG_TABLE: 'bench-AuditLog',
+  KEYLEDGER_REQUEST_CONTROLS_TABLE: 'bench-RequestControls',
   KEYLEDGER_ENVIRONMENT_NAME: 'bench',
   KEYLEDGER_EVENT_BUS_NAME: 'keyledger-bench',
   KEYLEDGER_ROOT_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',

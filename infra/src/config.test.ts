@@ -8,6 +8,7 @@ describe('CDK context', () => {
     expect(parse(base)).toEqual({
       ...base,
       tenantClaim: 'tenant_id',
+      tenantRateLimit: 200,
       pkcs11TokenLabel: 'hsm1',
       namespaces: ['default', 'secrets'],
       logRetentionDays: 365,

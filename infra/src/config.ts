@@ -62,6 +62,10 @@ export const contextSchema = z
     /** An existing SNS topic for alarms; without it the app creates an encrypted one. */
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN').optional(),
     alarmEmail: z.email().optional(),
+    /** KEYLEDGER_RATE_LIMIT of the API functions: requests per second per tenant, in a bucket shared by all instances (`0`: off). */
+    tenantRateLimit: z.coerce.number().int().min(0).max(1_000_000).default(200),
+    /** KEYLEDGER_RATE_LIMIT_BURST: a tenant's bucket size (default: one second's worth). */
+    tenantRateLimitBurst: positiveInt.optional(),
     apiThrottleRateLimit: positiveInt.default(500),
     apiThrottleBurstLimit: positiveInt.default(1000),
   })

@@ -279,8 +279,8 @@ describe('the environment root key', () => {
         .flatMap(actions)
         .filter((action) => action.startsWith('dynamodb:'))
         .sort();
-    expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     // The data plane reads the catalog only; it never destroys a key.
     const tableActions = (role: RegExp, table: string) =>
       Object.values(services.findResources('AWS::IAM::Policy'))
@@ -292,6 +292,12 @@ describe('the environment root key', () => {
     expect(tableActions(/CryptoDataPlaneRole/, 'KeyCatalog')).toEqual(['dynamodb:GetItem']);
     // key-admin reads what depends on a key (a count, and an older tenant's marker), and never writes a secret.
     expect([...new Set(tableActions(/KeyAdminRole/, 'Secrets'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // The logs API only reads the log; what it writes is its rate-limit buckets and idempotency records.
+    expect([...new Set(tableActions(/AuditProjectorRole/, 'AuditLog'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    const controls = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    for (const role of [/KeyAdminRole/, /CryptoDataPlaneRole/, /AuditProjectorRole/]) expect([...new Set(tableActions(role, 'RequestControls'))]).toEqual(controls);
+    // Background functions take no requests, so they get no request controls.
+    for (const role of [/KeyAdminRetentionRole/, /CryptoDataPlaneJobsRole/, /AuditProjectorEventsRole/]) expect(tableActions(role, 'RequestControls')).toEqual([]);
   });
 
   it('kms-cloudhsm: a custom resource checks the cluster, creates and connects the key store and makes the root key in it', () => {

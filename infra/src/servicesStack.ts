@@ -46,6 +46,13 @@ export class ServicesStack extends Stack {
     super(scope, id, props);
     const { context, data, keys, logRetention } = props;
     const tableName = (key: keyof DataStack['tables']) => data.tables[key].tableName;
+    // Every API function: per-tenant rate limits and Idempotency-Key records, shared by all instances.
+    const requestControlSettings: Partial<Record<SettingName, string>> = {
+      requestControlsTable: tableName('requestControls'),
+      rateLimit: String(context.tenantRateLimit),
+      ...(context.tenantRateLimitBurst === undefined ? {} : { rateLimitBurst: String(context.tenantRateLimitBurst) }),
+    };
+    const REQUEST_CONTROL_GRANTS: TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
     const hierarchySettings: Partial<Record<SettingName, string>> = {
       eventsTable: tableName('events'),
       snapshotsTable: tableName('snapshots'),
@@ -58,6 +65,7 @@ export class ServicesStack extends Stack {
       namespaces: context.namespaces.join(','),
       retireQuietPeriod: context.retireQuietPeriod,
       usageFlushInterval: context.usageFlushInterval,
+      ...requestControlSettings,
     };
     const common = { stage: context.stage, logRetention };
     const grant = (fn: KeyledgerFunction, grants: TableGrants) => {
@@ -91,6 +99,7 @@ export class ServicesStack extends Stack {
       deadLetterQueue: this.maintenanceDeadLetters,
     });
     for (const fn of [this.keyAdmin, this.keyAdminRetention]) grant(fn, keyAdminGrants);
+    data.grantTable(this.keyAdmin.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     keys.attachRootKeyStore(this.keyAdmin, 'manage');
     keys.attachRootKeyStore(this.keyAdminRetention, 'use');
 
@@ -122,12 +131,14 @@ export class ServicesStack extends Stack {
       grant(fn, dataPlaneGrants);
       keys.attachRootKeyStore(fn, 'use');
     }
+    data.grantTable(this.cryptoDataPlane.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     for (const fn of [this.keyAdminRetention, this.cryptoDataPlaneJobs]) fn.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
 
     const auditSettings = {
       auditLogTable: tableName('auditLog'),
       tenantClaim: context.tenantClaim,
       environmentName: context.stage,
+      ...requestControlSettings,
     };
     this.auditProjector = new KeyledgerFunction(this, 'AuditProjector', {
       ...common,
@@ -136,6 +147,7 @@ export class ServicesStack extends Stack {
       settings: auditSettings,
     });
     data.grantTable(this.auditProjector.role, 'auditLog', ['GetItem', 'Query']);
+    data.grantTable(this.auditProjector.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     this.auditProjectorDeadLetters = deadLetterQueue(this, 'AuditProjectorDeadLetters', 'bus events the audit projector failed to project after Lambda\'s retries');
     this.auditProjectorEvents = new KeyledgerFunction(this, 'AuditProjectorEvents', {
       ...common,

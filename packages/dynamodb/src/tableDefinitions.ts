@@ -151,6 +151,22 @@ export const JOBS_ATTR = {
 export const RUNNABLE_JOBS_INDEX = 'runnable';
 export const RUNNABLE = 'running';
 
+/**
+ * Request controls, shared by every function instance: idempotency records (`idem#<tenant>#<key
+ * hash>`, expiring after 24 hours) and per-tenant rate-limit buckets (`rate#<tenant>`).
+ */
+export const REQUEST_CONTROLS_ATTR = {
+  controlKey: 'control_key',
+  requestHash: 'request_hash',
+  state: 'state',
+  leaseUntil: 'lease_until',
+  response: 'response',
+  /** GCRA's theoretical arrival time, in epoch milliseconds. */
+  tat: 'tat',
+  /** Epoch seconds: DynamoDB's time to live, also checked on read (TTL deletion lags). */
+  expiresAt: 'expires_at',
+} as const;
+
 export const TABLES = {
   events: {
     id: 'Events',
@@ -243,6 +259,13 @@ export const TABLES = {
         projection: 'KEYS_ONLY',
       },
     ],
+    holdsKeyMaterial: false,
+  },
+  requestControls: {
+    id: 'RequestControls',
+    description: 'Idempotency records of POST requests (24 hours) and per-tenant rate-limit buckets, shared by all function instances.',
+    partitionKey: { name: REQUEST_CONTROLS_ATTR.controlKey, type: 'S' },
+    timeToLiveAttribute: REQUEST_CONTROLS_ATTR.expiresAt,
     holdsKeyMaterial: false,
   },
 } as const satisfies Record<string, TableDefinition>;

@@ -31,6 +31,8 @@ const LOCAL_SETTINGS = [
   'httpMaxConnections',
   'httpMaxRequestsInFlight',
   'httpMaxBufferedBytes',
+  'rateLimit',
+  'rateLimitBurst',
 ] as const;
 
 export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & { rootKeyStore: 'software' | 'pkcs11'; dataPlaneLimits: DataPlaneLimits };

@@ -13,6 +13,7 @@ import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
 import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { requestControls } from '@keyledger/request-controls';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import type { LocalConfig } from './config';
 import { FaultInjectingRootKeyStore } from './faults';
@@ -80,8 +81,19 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
 
   const keyAdmin = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), { activity, tenantClaim, logger });
   const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
+  // Rate limits (in this process) and Idempotency-Key replay, in front of every service.
+  const controlled = requestControls({
+    settings: config,
+    client,
+    tableName: tables.requestControls,
+    tenantClaim,
+    buckets: 'memory',
+    policies: service.replayPolicies,
+    clock,
+    logger,
+  });
   return {
-    routers: { 'key-admin': keyAdmin, 'crypto-data-plane': service.router, 'audit-projector': auditProjector },
+    routers: { 'key-admin': controlled(keyAdmin), 'crypto-data-plane': controlled(service.router), 'audit-projector': controlled(auditProjector) },
     keyHierarchy,
     runner,
     usage: stores.usage,

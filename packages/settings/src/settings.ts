@@ -69,6 +69,16 @@ const SHARED = {
     'a deactivated key is retired only after this long with no decrypt or rewrap (ISO 8601 duration; `PT0S` turns the check off)',
     isoDuration({ maxMs: 3_650 * DAY_MS }).prefault('P7D'),
   ),
+  rateLimit: setting(
+    'KEYLEDGER_RATE_LIMIT',
+    'requests per second each tenant may send (`0`: no limit, the local default; the CDK app sets its `tenantRateLimit`, 200 by default)',
+    wholeNumber('requests per second', { min: 0, max: 1_000_000 }).default(0),
+  ),
+  rateLimitBurst: setting(
+    'KEYLEDGER_RATE_LIMIT_BURST',
+    'requests a tenant may send at once after a quiet period (default: one second\'s worth, KEYLEDGER_RATE_LIMIT)',
+    wholeNumber('requests', { min: 1, max: 10_000_000 }).optional(),
+  ),
 } as const;
 
 /** The local stack's own settings. */

@@ -19,6 +19,7 @@ const valid = {
   KEYLEDGER_KEY_CATALOG_TABLE: 'test-KeyCatalog',
   KEYLEDGER_KEY_USAGE_TABLE: 'test-KeyUsage',
   KEYLEDGER_JOBS_TABLE: 'test-Jobs',
+  KEYLEDGER_REQUEST_CONTROLS_TABLE: 'test-RequestControls',
   KEYLEDGER_ROOT_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
 };
 const PIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keyledger/test/cloudhsm-crypto-user-AbCdEf';
@@ -95,6 +96,7 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     KEYLEDGER_KEY_CATALOG_TABLE: dynamo.tables.keyCatalog,
     KEYLEDGER_KEY_USAGE_TABLE: dynamo.tables.keyUsage,
     KEYLEDGER_JOBS_TABLE: dynamo.tables.jobs,
+    KEYLEDGER_REQUEST_CONTROLS_TABLE: dynamo.tables.requestControls,
     KEYLEDGER_ROOT_KEY_ARN: undefined,
     KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
     KEYLEDGER_PKCS11_LIBRARY: SOFTHSM_LIBRARY,

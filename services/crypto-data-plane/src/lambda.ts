@@ -11,6 +11,7 @@ import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } f
 import { readDataPlaneLimits } from '@keyledger/data-plane';
 import { deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { JobRunner } from '@keyledger/jobs';
+import { awsRequestControls } from '@keyledger/request-controls';
 import type { Environment } from '@keyledger/settings';
 import { createJobEventHandler } from './jobEvents';
 import { createCryptoDataPlaneService } from './service';
@@ -36,7 +37,8 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
     onProgress: recordJobProgress(aws.activity),
     logger,
   });
-  return { api: service.router, jobs: createJobEventHandler({ jobs: service.jobs, runner, logger }) };
+  const controlled = awsRequestControls(env, { client: aws.dynamodb, tenantClaim: settings.tenantClaim, policies: service.replayPolicies, logger });
+  return { api: controlled(service.router), jobs: createJobEventHandler({ jobs: service.jobs, runner, logger }) };
 }
 
 const lambda = deferred(() => createCryptoDataPlaneLambda(process.env));

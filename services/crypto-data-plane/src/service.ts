@@ -12,6 +12,7 @@ import type { Logger } from '@keyledger/domain';
 import { createServiceRouter } from '@keyledger/http';
 import type { Job } from '@keyledger/jobs';
 import { createCryptoDataPlaneHandlers } from './handlers';
+import { dataPlaneReplayPolicies } from './replayPolicies';
 
 export interface CryptoDataPlaneServiceOptions {
   keySource: NamespaceKeySource;
@@ -63,5 +64,5 @@ export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOpti
       recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
     }),
   );
-  return { router, dataPlane, secrets, jobs, reencryption };
+  return { router, dataPlane, secrets, jobs, reencryption, replayPolicies: dataPlaneReplayPolicies(secrets) };
 }

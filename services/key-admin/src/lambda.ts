@@ -6,19 +6,21 @@
 import { recordApiCalls } from '@keyledger/activity';
 import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
+import { awsRequestControls } from '@keyledger/request-controls';
 import type { Environment } from '@keyledger/settings';
 import { createKeyAdminHandlers } from './handlers';
 
 export async function createKeyAdminLambda(env: Environment, clients?: AwsClients) {
   const settings = readAwsKeyHierarchySettings(env);
   const logger = jsonLogger({ service: 'key-admin' });
-  const { activity, keyHierarchy } = await createAwsKeyHierarchy(settings, logger, clients);
+  const { activity, keyHierarchy, dynamodb } = await createAwsKeyHierarchy(settings, logger, clients);
   const tenantClaim = settings.tenantClaim;
-  const api = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
+  const controlled = awsRequestControls(env, { client: dynamodb, tenantClaim, logger });
+  const api = controlled(recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
     activity,
     tenantClaim,
     logger,
-  });
+  }));
   /** One pass of automatic retirement over the tenants whose retention setting asks for it. */
   const retention = async () => {
     const { retired } = await keyHierarchy.retireByRetention();

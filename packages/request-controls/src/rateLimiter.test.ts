@@ -1,0 +1,62 @@
+import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { DynamoDbRateLimiter } from './dynamoDbRateLimiter';
+import { MemoryRateLimiter, type RateLimiter } from './rateLimiter';
+
+let dynamo: LocalDynamoDb;
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+const T0 = Date.parse('2026-12-01T12:00:00.000Z');
+
+const limiters: Array<[string, (limit: { rate: number; burst: number }, clock: () => Date) => RateLimiter]> = [
+  ['in-process', (limit, clock) => new MemoryRateLimiter(limit, clock)],
+  ['DynamoDB (dynalite)', (limit, clock) => new DynamoDbRateLimiter(limit, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock })],
+];
+
+describe.each(limiters)('%s rate limiter', (_name, make) => {
+  it('lets a burst through, then refuses with the wait until the next token, and refills at the rate', async () => {
+    let now = T0;
+    const limiter = make({ rate: 10, burst: 3 }, () => new Date(now));
+    const tenant = `t${Math.random().toString(36).slice(2, 8)}`;
+    const taken = [await limiter.take(tenant), await limiter.take(tenant), await limiter.take(tenant)];
+    expect(taken.map((d) => [d.allowed, d.remaining])).toEqual([[true, 2], [true, 1], [true, 0]]);
+    expect(taken[2]).toMatchObject({ limit: 3, reset: Math.ceil((T0 + 300) / 1000), retryAfter: 0 });
+    const refused = await limiter.take(tenant);
+    expect(refused).toMatchObject({ allowed: false, limit: 3, remaining: 0, retryAfter: 1 });
+    // One token every 100 ms.
+    now += 100;
+    expect(await limiter.take(tenant)).toMatchObject({ allowed: true, remaining: 0 });
+    expect((await limiter.take(tenant)).allowed).toBe(false);
+    // Quiet for a while: the bucket is full again.
+    now += 5_000;
+    expect(await limiter.take(tenant)).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('keeps one bucket per tenant', async () => {
+    const limiter = make({ rate: 1, burst: 1 }, () => new Date(T0));
+    const [a, b] = [`a${Math.random().toString(36).slice(2, 8)}`, `b${Math.random().toString(36).slice(2, 8)}`];
+    expect((await limiter.take(a)).allowed).toBe(true);
+    expect((await limiter.take(a)).allowed).toBe(false);
+    expect((await limiter.take(b)).allowed).toBe(true);
+  });
+
+  it('says how long to wait when the rate is below one per second', async () => {
+    const limiter = make({ rate: 1, burst: 1 }, () => new Date(T0));
+    const tenant = `s${Math.random().toString(36).slice(2, 8)}`;
+    await limiter.take(tenant);
+    expect(await limiter.take(tenant)).toMatchObject({ allowed: false, retryAfter: 1, reset: Math.ceil((T0 + 1000) / 1000) });
+  });
+});
+
+describe('DynamoDB rate limiter shared by several instances', () => {
+  it('admits exactly the burst across instances taking at once', async () => {
+    const clock = () => new Date(T0 + 60_000);
+    const instances = [1, 2, 3, 4].map(() => new DynamoDbRateLimiter({ rate: 5, burst: 10 }, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock }));
+    const decisions = await Promise.all(Array.from({ length: 24 }, (_, i) => instances[i % 4]!.take('shared')));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
+  });
+});

@@ -1,0 +1,32 @@
+import { zeroize } from '@keyledger/crypto';
+import type { SecretsService } from '@keyledger/data-plane';
+import { routeFor, routeKey, type HttpEvent } from '@keyledger/http';
+import type { ReplayPolicy } from '@keyledger/request-controls';
+import { namespaceOnlyQuery, rotateSecretBody } from './schemas';
+
+/**
+ * How the data plane's POST routes answer an Idempotency-Key replay. Encrypt, decrypt, rewrap
+ * and data keys change nothing stored and answer key material (or data that only exists in the
+ * response), which is never written down: they run again. A rotation is kept without its value;
+ * the replay reads the value of the version the first request wrote.
+ */
+export function dataPlaneReplayPolicies(secrets: SecretsService): Record<string, ReplayPolicy> {
+  const rerun = Object.fromEntries(
+    (['encrypt', 'decrypt', 'rewrap', 'generateDataKey'] as const).map((operation) => [routeKey(routeFor(operation)), 'rerun' as const]),
+  );
+  const rotation: ReplayPolicy = {
+    redact: (body) => ({ ...(body as Record<string, unknown>), value: undefined }),
+    restore: async (body, event: HttpEvent, tenant) => {
+      const kept = body as { name: string; namespace: string; version: number };
+      const { encryption_context: encryptionContext } = rotateSecretBody.parse(JSON.parse(bodyText(event)));
+      const { namespace } = namespaceOnlyQuery.parse(event.queryStringParameters ?? {});
+      const read = await secrets.get({ tenant, namespace, name: kept.name, version: kept.version, encryptionContext });
+      const value = read.value.toString('utf8');
+      zeroize(read.value);
+      return { ...kept, value };
+    },
+  };
+  return { ...rerun, [routeKey(routeFor('rotateSecret'))]: rotation };
+}
+
+const bodyText = (event: HttpEvent) => (!event.body ? '{}' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
