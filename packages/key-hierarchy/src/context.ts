@@ -70,7 +70,10 @@ export interface KeyHierarchyOptions {
 export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: unknown };
 
 const DEFAULT_QUIET_PERIOD_MS = 7 * 86_400_000;
-const FOLLOW_UP_ATTEMPTS = 3;
+/** Tries of work after a commit before the call returns; then it is retried later, in the background. */
+export const FOLLOW_UP_ATTEMPTS = 3;
+/** Delays of the background retries of work after a commit (the next sweep also does it). */
+const DEFERRED_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
 /**
  * What every use case works with: the stores, the clock and ids, and the two rules all commits
@@ -158,12 +161,32 @@ export class HierarchyContext {
         return true;
       } catch (error) {
         if (attempt >= FOLLOW_UP_ATTEMPTS) {
-          this.logger.warn(`${what} did not finish after the commit; the next sweep retries`, { ...details, error: String(error) });
+          this.logger.warn(`${what} did not finish after the commit; retried in the background (and by the next sweep)`, { ...details, error: String(error) });
+          this.retryLater(what, details, work, 0);
           return false;
         }
         await sleep(backoffDelay(attempt, 50, 1_000));
       }
     }
+  }
+
+  /** Background retries of work after a commit; the timer does not keep the process alive. */
+  private retryLater(what: string, details: Record<string, unknown>, work: () => Promise<unknown>, retry: number): void {
+    const delay = DEFERRED_RETRY_DELAYS_MS[retry];
+    if (delay === undefined) {
+      this.logger.error(`${what} still not done after ${retry} background retries; the next sweep does it`, details);
+      return;
+    }
+    const timer = setTimeout(() => {
+      work().then(
+        () => this.logger.info(`${what} done in the background, after the commit`, { ...details, retry: retry + 1 }),
+        (error: unknown) => {
+          this.logger.warn(`${what} failed again in the background`, { ...details, retry: retry + 1, error: String(error) });
+          this.retryLater(what, details, work, retry + 1);
+        },
+      );
+    }, delay);
+    timer.unref?.();
   }
 
   notify(change: HierarchyChange): void {

@@ -1,6 +1,7 @@
 import { RootKeyStoreError, type Logger } from '@keyledger/domain';
 import type { Commit, DomainEvent, EventStore } from '@keyledger/event-store';
 import { DelegatingRootKeyStore, type RootKeyStore, type UnwrapKeyInput, type WrapKeyInput } from '@keyledger/root-key-store';
+import type { KeyMaterialRef, KeyMaterialStore, WrappedKeyMaterial } from '@keyledger/key-material';
 import type { Fault } from './config';
 
 /** A root key store that fails the configured operations the way an unreachable KMS or HSM does. */
@@ -21,6 +22,29 @@ export class FaultInjectingRootKeyStore extends DelegatingRootKeyStore {
     if (this.faults.includes('root-key-store.unwrap')) throw new RootKeyStoreError('unavailable', 'Injected fault: the root key store is unavailable for unwrap.');
     return this.inner.unwrapKey(input);
   }
+}
+
+/**
+ * The key-material.delete-once fault: the first deletion of key material (the one after a
+ * rekey's commit) fails on every try, as in a DynamoDB outage that lasts for the request;
+ * deletions after that work, so the deferred retry completes it.
+ */
+export function faultInjectingKeyMaterialStore(inner: KeyMaterialStore, faults: readonly Fault[], attemptsToFail: number): KeyMaterialStore {
+  let failuresLeft = faults.includes('key-material.delete-once') ? attemptsToFail : 0;
+  return {
+    put: (entry: WrappedKeyMaterial) => inner.put(entry),
+    putMany: (entries: readonly WrappedKeyMaterial[]) => inner.putMany(entries),
+    get: (ref: KeyMaterialRef) => inner.get(ref),
+    list: (tenant: string) => inner.list(tenant),
+    delete: (ref: KeyMaterialRef) => inner.delete(ref),
+    async deleteMany(refs: readonly KeyMaterialRef[]) {
+      if (refs.length > 0 && failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('Injected fault: the key material table is unavailable for deletes.');
+      }
+      return inner.deleteMany(refs);
+    },
+  };
 }
 
 /**

@@ -11,12 +11,12 @@ import { createServiceRouter } from '@keyledger/http';
 import { JobRunner } from '@keyledger/jobs';
 import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
-import { createTenantRepository, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { createTenantRepository, FOLLOW_UP_ATTEMPTS, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { requestControls } from '@keyledger/request-controls';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import type { LocalConfig } from './config';
-import { FaultInjectingRootKeyStore } from './faults';
+import { FaultInjectingRootKeyStore, faultInjectingKeyMaterialStore } from './faults';
 
 export interface LocalServicesInput {
   config: LocalConfig;
@@ -48,7 +48,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
   const late: { dataPlane?: { forget(tenant: string, destroyed: readonly string[]): void }; runner?: JobRunner } = {};
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
-    keyMaterial: new DynamoDbKeyMaterialStore({ client, tableName: tables.keyMaterial }),
+    keyMaterial: faultInjectingKeyMaterialStore(new DynamoDbKeyMaterialStore({ client, tableName: tables.keyMaterial }), config.faults, FOLLOW_UP_ATTEMPTS),
     catalog: new DynamoDbKeyCatalog({ client, tableName: tables.keyCatalog }),
     dependents: stores.dependents,
     rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity, clock),

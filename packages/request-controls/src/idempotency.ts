@@ -99,7 +99,7 @@ export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
   async function keep(id: string, hash: string, response: StoredResponse): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await options.store.complete(id, hash, response, clock());
+        return await options.store.complete(id, hash, response);
       } catch (error) {
         if (attempt >= 3) throw error;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));

@@ -18,7 +18,7 @@ describe('DynamoDB idempotency records', () => {
   it('claims once, tells a concurrent claimant it is in progress, then replays the kept response', async () => {
     const claims = await Promise.all([store.claim('idem#t#1', 'h', at(0)), store.claim('idem#t#1', 'h', at(0))]);
     expect(claims.map((c) => c.kind).sort()).toEqual(['claimed', 'in-progress']);
-    await store.complete('idem#t#1', 'h', response, at(1));
+    await store.complete('idem#t#1', 'h', response);
     expect(await store.claim('idem#t#1', 'h', at(2))).toEqual({ kind: 'completed', requestHash: 'h', response });
     expect(await store.claim('idem#t#1', 'other', at(3))).toEqual({ kind: 'completed', requestHash: 'h', response });
   });
@@ -35,7 +35,7 @@ describe('DynamoDB idempotency records', () => {
 
   it('forgets a record after 24 hours', async () => {
     await store.claim('idem#t#3', 'h', at(0));
-    await store.complete('idem#t#3', 'h', response, at(1));
+    await store.complete('idem#t#3', 'h', response);
     expect((await store.claim('idem#t#3', 'other', at(IDEMPOTENCY_TTL_MS - 1000))).kind).toBe('completed');
     expect((await store.claim('idem#t#3', 'other', at(IDEMPOTENCY_TTL_MS + 1000))).kind).toBe('claimed');
   });

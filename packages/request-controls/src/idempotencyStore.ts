@@ -17,7 +17,7 @@ export interface IdempotencyStore {
   /** Takes the key for this request, or says who has it. */
   claim(id: string, requestHash: string, now: Date): Promise<ClaimResult>;
   /** The claimed request finished: keep its response until the record expires. */
-  complete(id: string, requestHash: string, response: StoredResponse, now: Date): Promise<void>;
+  complete(id: string, requestHash: string, response: StoredResponse): Promise<void>;
   /** The claimed request failed (nothing changed): a retry may run it again. */
   release(id: string, requestHash: string): Promise<void>;
 }

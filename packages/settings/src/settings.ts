@@ -17,9 +17,10 @@ export const ROOT_KEY_STORES = ['software', 'kms', 'pkcs11'] as const;
 /**
  * root-key-store.wrap / .unwrap: the store answers 'unavailable'; crash-after-commit: SIGKILL
  * after the first commit; crash-mid-job: SIGKILL inside a job, after a page's writes and before
- * its checkpoint; jobs-paused: jobs are created but not run (until a start without it).
+ * its checkpoint; jobs-paused: jobs are created but not run (until a start without it);
+ * key-material.delete-once: the first deletion of key material after a commit fails every try.
  */
-export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit', 'crash-mid-job', 'jobs-paused'] as const;
+export const FAULTS = ['root-key-store.wrap', 'root-key-store.unwrap', 'crash-after-commit', 'crash-mid-job', 'jobs-paused', 'key-material.delete-once'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 const DAY_MS = 86_400_000;
