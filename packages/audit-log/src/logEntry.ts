@@ -22,6 +22,8 @@ export interface LogEntry {
   description: string;
   details: Record<string, unknown>;
   client_id?: string;
+  /** API calls: the token subject. */
+  user_id?: string;
   ip?: string;
   user_agent?: string;
   tenant_name: string;
@@ -42,9 +44,19 @@ export function sequenceOfLogId(logId: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** An entry as the API serves it: with Auth0's `_id`, the same value as `log_id`. */
+export const withAuth0Id = <E extends { log_id?: string }>(entry: E): E & { _id?: string } =>
+  entry.log_id === undefined ? entry : { _id: entry.log_id, ...entry };
+
+/**
+ * SHA-256 of the entry's canonical JSON without `integrity.hash`. The API's `_id` is not part of
+ * it when it repeats `log_id` (so served entries verify as they are); any other `_id` is, so an
+ * altered one breaks the chain.
+ */
 export function entryHash(entry: Omit<LogEntry, 'integrity'> & { integrity: Omit<LogIntegrity, 'hash'> | LogIntegrity }): string {
   const { hash: _hash, ...link } = entry.integrity as LogIntegrity;
-  const canonical = canonicalize({ ...entry, integrity: link });
+  const { _id: id, ...rest } = entry as typeof entry & { _id?: unknown };
+  const canonical = canonicalize({ ...(id === undefined || id === entry.log_id ? rest : entry), integrity: link });
   if (canonical === undefined) throw new Error('A log entry must be canonicalizable JSON.');
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
@@ -81,6 +93,7 @@ export function toLogEntry(
     event.detailType === 'sapi' || event.detailType === 'fapi'
       ? {
           ...(event.detail.actor.client_id ? { client_id: event.detail.actor.client_id } : {}),
+          ...(event.detail.actor.sub ? { user_id: event.detail.actor.sub } : {}),
           ...(event.detail.ip ? { ip: event.detail.ip } : {}),
           ...(event.detail.user_agent ? { user_agent: event.detail.user_agent } : {}),
         }

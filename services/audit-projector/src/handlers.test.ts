@@ -57,6 +57,25 @@ const LIST = 'GET /api/v2/logs';
 const ids = (logs: LogEntry[]) => logs.map((log) => log.log_id);
 
 describe('audit-projector GET /api/v2/logs', () => {
+  it('sorts on any of Auth0\'s sortable fields, ties in log order, and pages the sorted results', async () => {
+    const byType = [...entries].reverse().sort((x, y) => (x.type === y.type ? 0 : x.type < y.type ? -1 : 1));
+    const first = await call(LIST, { query: { sort: 'type:1', per_page: '5' } });
+    const second = await call(LIST, { query: { sort: 'type:1', per_page: '5', page: '1', include_totals: 'true' } });
+    expect(ids(first.body)).toEqual(ids(byType.slice(0, 5)));
+    expect(second.body).toMatchObject({ start: 5, limit: 5, total: 12 });
+    expect(ids(second.body.logs)).toEqual(ids(byType.slice(5, 10)));
+    const descending = await call(LIST, { query: { sort: 'type:-1', per_page: '2' } });
+    expect(descending.body.map((entry: LogEntry) => entry.type)).toEqual(['sapi', 'sapi']);
+    expect((await call(LIST, { query: { sort: 'tenant_name:1' } })).body).toMatchObject({ statusCode: 400, errorCode: 'invalid_query_string' });
+  });
+
+  it('answers per_page=0 with no entries (and the total when asked), and serves _id beside log_id', async () => {
+    expect((await call(LIST, { query: { per_page: '0' } })).body).toEqual([]);
+    expect((await call(LIST, { query: { per_page: '0', include_totals: 'true' } })).body).toMatchObject({ length: 0, total: 12, logs: [] });
+    const one = await call('GET /api/v2/logs/{id}', { path: { id: entries[0]!.log_id } });
+    expect(one.body).toMatchObject({ _id: entries[0]!.log_id, log_id: entries[0]!.log_id, user_id: 'u1' });
+  });
+
   it('searches newest first with q, page, per_page and include_totals', async () => {
     const fapis = entries.filter((entry) => entry.type === 'fapi').reverse();
 
@@ -74,7 +93,7 @@ describe('audit-projector GET /api/v2/logs', () => {
     const { body } = await call(LIST, { query: { q: 'date:[2026-11-21 TO 2026-11-22]', sort: 'date:1', fields: 'log_id,type', include_fields: 'true' } });
 
     const expected = entries.filter((entry) => entry.date.startsWith('2026-11-21') || entry.date.startsWith('2026-11-22'));
-    expect(body).toEqual(expected.map((entry) => ({ log_id: entry.log_id, type: entry.type })));
+    expect(body).toEqual(expected.map((entry) => ({ _id: entry.log_id, log_id: entry.log_id, type: entry.type })));
   });
 
   it('takes the search as search (the current Auth0 SDKs) as well as q, but not both', async () => {

@@ -1,5 +1,6 @@
 import { booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import { z } from 'zod';
+import { SORTABLE_FIELDS } from './logSearch';
 
 export { noQuery } from '@keyledger/http';
 
@@ -11,9 +12,14 @@ export const listLogsQuery = z
     q: searchQuery,
     search: searchQuery,
     page: wholeNumberParameter('page', { min: 0, max: 999 }).optional(),
-    per_page: wholeNumberParameter('per_page', { min: 1, max: 100 }).optional(),
+    per_page: wholeNumberParameter('per_page', { min: 0, max: 100 }).optional(),
     include_totals: booleanParameter('include_totals').optional(),
-    sort: z.enum(['date:1', 'date:-1'], { message: 'sort must be date:1 or date:-1' }).optional(),
+    sort: z
+      .enum(
+        SORTABLE_FIELDS.flatMap((field) => [`${field}:1`, `${field}:-1`]),
+        { message: `sort must be <field>:1 or <field>:-1, the field one of ${SORTABLE_FIELDS.join(', ')}` },
+      )
+      .optional(),
     fields: z
       .string()
       .regex(/^[a-z_]+(,[a-z_]+)*$/, 'fields must be a comma-separated list of field names')

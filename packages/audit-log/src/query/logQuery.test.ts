@@ -43,6 +43,17 @@ describe('log search (Auth0 Lucene syntax)', () => {
     ['type:sapi AND ip:x client_id:y', entry('fapi', '', { ip: 'x', client_id: 'y' }), false],
     ['type:a AND type:a +ip:x', entry('a', '', { ip: 'y' }), false],
     ['client_id:[a TO c]', entry('sapi', '2026-11-23T12:00:00Z', { client_id: 'b' }), true],
+    // Auth0's other searchable fields; one an entry does not have matches nothing.
+    ['user_id:auth0|alice', entry('sapi', '', { user_id: 'auth0|alice' }), true],
+    ['connection:db', entry('sapi', ''), false],
+    ['connection:*', entry('sapi', ''), true],
+    // Bare terms match any of user_name, connection, client_name, type, ip, log_id, description.
+    ['sapi', entry('sapi', ''), true],
+    ['fapi', entry('sapi', ''), false],
+    ['"Rekey the tenant"', entry('sapi', '', { description: 'Rekey the tenant' }), true],
+    ['1.2.3.4', entry('sapi', '', { ip: '1.2.3.4' }), true],
+    ['Rekey*', entry('sapi', '', { description: 'Rekey the tenant' }), true],
+    ['auth0|alice', entry('sapi', '', { user_id: 'auth0|alice' }), false],
   ])('%s', (q, logEntry, expected) => {
     expect(matches(q, logEntry)).toBe(expected);
   });
@@ -50,7 +61,7 @@ describe('log search (Auth0 Lucene syntax)', () => {
   it.each([
     ['type:(', 'expected'],
     ['type:"open', 'a quoted phrase is not closed'],
-    ['sapi', 'name the field'],
+    ['[a TO b]', 'name the field of a range'],
     ['details.kid:abc', "cannot search on 'details.kid'"],
     ['__proto__:1', "cannot search on '__proto__'"],
     ['constructor:1', "cannot search on 'constructor'"],

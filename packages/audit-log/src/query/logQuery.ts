@@ -1,17 +1,40 @@
 import type { LogEntry } from '../logEntry';
 import { compileGlob, matchGlob, type WorkMeter } from './globMatcher';
 import { LogQueryError, QueryTooExpensiveError } from './queryErrors';
-import { parseQuery, type QueryNode } from './queryParser';
+import { BARE_TERM_FIELD, parseQuery, type QueryNode } from './queryParser';
 
-/** Fields `q` can search, as Auth0's log search names them. */
-const FIELDS = new Map<string, (entry: LogEntry) => string | undefined>([
-  ['type', (entry) => entry.type],
-  ['date', (entry) => entry.date],
-  ['log_id', (entry) => entry.log_id],
-  ['client_id', (entry) => entry.client_id],
-  ['ip', (entry) => entry.ip],
-  ['user_agent', (entry) => entry.user_agent],
-]);
+/**
+ * The fields `q` can search: Auth0's sixteen searchable fields, by its names. keyledger's
+ * entries have `type`, `date`, `log_id`, `description`, and on API calls `client_id`, `user_id`,
+ * `ip` and `user_agent`; a field an entry does not have matches nothing (as in Auth0, where
+ * e.g. `connection` is absent from Management API entries).
+ */
+export const SEARCHABLE_FIELDS = [
+  'client_id',
+  'client_name',
+  'connection',
+  'connection_id',
+  'description',
+  'date',
+  'hostname',
+  'ip',
+  'log_id',
+  'organization_id',
+  'user_id',
+  'user_name',
+  'user_agent',
+  'strategy',
+  'strategy_type',
+  'type',
+] as const;
+/** What a term without a field is matched against (any of them), as in Auth0. */
+export const BARE_TERM_FIELDS = ['user_name', 'connection', 'client_name', 'type', 'ip', 'log_id', 'description'] as const;
+
+const readField = (field: string) => (entry: LogEntry) => {
+  const value = (entry as unknown as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : undefined;
+};
+const FIELDS = new Map<string, (entry: LogEntry) => string | undefined>(SEARCHABLE_FIELDS.map((field) => [field, readField(field)]));
 const FIELD_NAMES: ReadonlySet<string> = new Set(FIELDS.keys());
 
 /** The work one search may do: characters compared by the matcher, and entries read. */
@@ -87,6 +110,10 @@ function compile(node: QueryNode): Predicate {
 }
 
 function termPredicate(node: Extract<QueryNode, { kind: 'term' }>): Predicate {
+  if (node.field === BARE_TERM_FIELD) {
+    const operands = BARE_TERM_FIELDS.map((field) => termPredicate({ ...node, field }));
+    return (entry, meter) => operands.some((operand) => operand(entry, meter));
+  }
   const read = FIELDS.get(node.field)!;
   const text = node.chars.map((c) => c.char).join('');
   const wildcard = node.chars.some((c) => c.wildcard);

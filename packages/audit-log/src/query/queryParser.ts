@@ -39,6 +39,9 @@ const isSpace = (char: string | undefined) => char === ' ' || char === '\t' || c
  * It reads each character once (no backtracking), so its time is linear in the query, and it
  * refuses a query over QUERY_LIMITS. Regular expressions, fuzzy (`~`) and boosts (`^`) are refused.
  */
+/** The field of a term without one (`sapi`, `"Rekey the tenant"`): Auth0 matches it against several fields. */
+export const BARE_TERM_FIELD = '';
+
 export function parseQuery(q: string, fields: ReadonlySet<string>): QueryNode {
   return new Parser(q, fields).parse();
 }
@@ -117,12 +120,12 @@ class Parser {
     const char = this.peek();
     if (char === '(') return this.group(depth, field);
     if (char === ')') throw this.error("unexpected ')'");
-    if (char === '"') return this.phrase(this.need(field));
+    if (char === '"') return this.phrase(field ?? BARE_TERM_FIELD);
     if (char === '[' || char === '{') return this.range(this.need(field));
     if (char === '/') throw this.error('regular expressions are not supported; use * and ? wildcards');
     const start = this.pos;
     const chars = this.word(false);
-    if (this.peek() !== ':') return this.term(this.need(field), chars);
+    if (this.peek() !== ':') return this.term(field ?? BARE_TERM_FIELD, chars);
     const name = this.q.slice(start, this.pos);
     this.pos += 1;
     if (chars.some((c) => c.wildcard) || !this.fields.has(name)) {
@@ -231,7 +234,7 @@ class Parser {
   }
 
   private need(field: string | undefined): string {
-    if (field === undefined) throw new LogQueryError('name the field to search, e.g. type:sapi.');
+    if (field === undefined) throw new LogQueryError('name the field of a range, e.g. date:[2026-11-01 TO *].');
     return field;
   }
 
