@@ -143,6 +143,12 @@ function byokAgainst(store: string, setup: () => Promise<{ env: NodeJS.ProcessEn
     await expectRefusal('key material shorter than 256 bits', () => api(bearer, 'POST', path, { wrapped_key: short }), 400, /at most 128 bits of key material; a customer-provided root key must be 256 bits/);
     await expectRefusal('a second CPRK', () => api(bearer, 'POST', '/api/v2/keys/encryption', { type: 'customer-provided-root-key' }), 409, /already has customer-provided root key .* in state 'pre-activation'/);
     await expectRefusal('another key type', () => api(bearer, 'POST', '/api/v2/keys/encryption', { type: 'tenant-master-key' }), 400, /must be 'customer-provided-root-key'/);
+    await expectRefusal(
+      "Auth0's tenant-encryption-key type",
+      () => api(bearer, 'POST', '/api/v2/keys/encryption', { type: 'tenant-encryption-key' }),
+      400,
+      /Body type: is 'tenant-encryption-key', which keyledger does not create on request: .*rekey; the type you can create is 'customer-provided-root-key'/,
+    );
     if (hash === 'sha1') {
       await expectRefusal('an OAEP hash the store does not offer', () => api(bearer, 'POST', `${path}/wrapping-key`, { oaep_hash: 'sha256' }), 400, /does not offer CKM_RSA_AES_KEY_WRAP with OAEP sha256/);
     }

@@ -4,10 +4,10 @@
  * case (marked auth0), else a keyledger code. The structure test checks that the code uses no other.
  */
 export const ERROR_CODES = {
-  invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode.' },
-  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search `q` that does not parse or is over the query limits.' },
+  invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode; or what it asks cannot be done (wrapped key material that does not unwrap, an unsupported key type).' },
+  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search (`q` or `search`) that does not parse or is over the query limits, and a search page beyond the first 1,000 results.' },
   invalid_uri: { status: 400, auth0: true, when: 'A path parameter (key id, namespace, secret name, log id) is malformed.' },
-  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable: a search page beyond the first 1,000 results, a request target that is not an ASCII path, malformed HTTP, an `Expect` other than 100-continue, an `Idempotency-Key` that is not 1 to 255 visible ASCII characters.' },
+  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable: a request target that is not an ASCII path, malformed HTTP, an `Expect` other than 100-continue, an `Idempotency-Key` that is not 1 to 255 visible ASCII characters.' },
   invalid_ciphertext: { status: 400, auth0: false, when: 'The bytes sent for decryption are not a keyledger envelope.' },
   decryption_failed: { status: 400, auth0: false, when: 'The envelope did not authenticate: altered, or another tenant, namespace or encryption context.' },
   query_too_expensive: { status: 400, auth0: false, when: 'A log search would compare more characters or read more entries than one request may.' },

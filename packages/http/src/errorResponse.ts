@@ -10,7 +10,8 @@ export interface ErrorBody {
 }
 
 const BY_CODE: Record<string, { statusCode: number; errorCode: ErrorCode }> = {
-  validation_error: { statusCode: 400, errorCode: 'invalid_request' },
+  // Auth0 answers invalid_body for what the body asks that cannot be done (e.g. unusable key material).
+  validation_error: { statusCode: 400, errorCode: 'invalid_body' },
   authentication_required: { statusCode: 401, errorCode: 'invalid_token' },
   forbidden: { statusCode: 403, errorCode: 'insufficient_scope' },
   not_found: { statusCode: 404, errorCode: 'key_not_found' },

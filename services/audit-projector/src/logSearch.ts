@@ -1,7 +1,6 @@
 import canonicalize from 'canonicalize';
 import { parseLogQuery, SEARCH_BUDGET, withAuth0Id, type DynamoDbAuditLogStore, type LogEntry } from '@keyledger/audit-log';
-import { ValidationError } from '@keyledger/domain';
-import { json, type HttpResult } from '@keyledger/http';
+import { json, RequestValidationError, type HttpResult } from '@keyledger/http';
 import type { ListLogsQuery } from './handlers';
 
 /** Auth0 serves at most the first 1,000 results of a search; checkpoints have no limit. */
@@ -41,7 +40,7 @@ export async function searchPage(store: DynamoDbAuditLogStore, tenant: string, q
   const page = query.page ?? 0;
   const perPage = query.per_page ?? DEFAULT_PER_PAGE;
   if ((page + 1) * perPage > SEARCH_WINDOW) {
-    throw new ValidationError(`Search results are limited to the first ${SEARCH_WINDOW}; use from/take checkpoints to read further.`);
+    throw new RequestValidationError(`Search results are limited to the first ${SEARCH_WINDOW}; use from/take checkpoints to read further.`, 'invalid_query_string');
   }
   const [field, direction] = (query.sort ?? 'date:-1').split(':') as [SortableField, '1' | '-1'];
   const search = parseLogQuery(query.q ?? query.search);
