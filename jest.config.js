@@ -36,6 +36,8 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/support/buildOnce.js',
+      // Every response of these suites is checked against docs/openapi.json.
+      setupFilesAfterEnv: ['<rootDir>/test/support/openApiContract.ts'],
       transform,
       transformIgnorePatterns,
     },

@@ -1,5 +1,6 @@
 // Writes the generated docs (`npm run docs`): docs/events/*.schema.json from the zod schemas in
-// packages/events, and docs/errors.md from packages/http's errorCode registry. Unit tests fail
+// packages/events, docs/errors.md from packages/http's errorCode registry, and docs/openapi.json
+// from the route table and the services' contracts. Unit tests fail
 // when the committed files differ from what this would write.
 import { build } from 'esbuild';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +28,8 @@ try {
   for (const [name, content] of Object.entries(generatedEventDocs())) await write(`docs/events/${name}`, content);
   const { errorCodesMarkdown } = await load(dir, 'packages/http/src/errorCodes.ts');
   await write('docs/errors.md', errorCodesMarkdown());
+  const { openApiJson } = await load(dir, 'packages/openapi/src/index.ts');
+  await write('docs/openapi.json', openApiJson());
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -147,7 +147,7 @@ function byokAgainst(store: string, setup: () => Promise<{ env: NodeJS.ProcessEn
       "Auth0's tenant-encryption-key type",
       () => api(bearer, 'POST', '/api/v2/keys/encryption', { type: 'tenant-encryption-key' }),
       400,
-      /Body type: is 'tenant-encryption-key', which keyledger does not create on request: .*rekey; the type you can create is 'customer-provided-root-key'/,
+      /Body type: is 'tenant-encryption-key', which keyledger does not create on request: a tenant-encryption-key \(one per namespace\) is made at provisioning and replaced by POST \/api\/v2\/keys\/encryption\/rekey; the type you can create is 'customer-provided-root-key'/,
     );
     if (hash === 'sha1') {
       await expectRefusal('an OAEP hash the store does not offer', () => api(bearer, 'POST', `${path}/wrapping-key`, { oaep_hash: 'sha256' }), 400, /does not offer CKM_RSA_AES_KEY_WRAP with OAEP sha256/);

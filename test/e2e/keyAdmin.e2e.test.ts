@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,12 @@ describe('key-admin over HTTP against the local server', () => {
     expect(server.output()).toContain('README.md, "A short tour"');
     // On Node 22 (the Lambda runtime) the AWS SDK has nothing to warn about.
     expect(server.output()).not.toMatch(/NodeDeprecationWarning|AWS SDK for JavaScript|EBADENGINE/);
+  });
+
+  it('serves its OpenAPI 3.1 document at /openapi.json, as committed in docs/', async () => {
+    const response = await fetch(`${server.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8'));
   });
 
   it('prints its version', async () => {

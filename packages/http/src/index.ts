@@ -11,3 +11,4 @@ export * from './deferredHandler';
 export * from './batch';
 export * from './errorCodes';
 export * from './text';
+export * from './contract';

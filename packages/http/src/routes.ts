@@ -1,6 +1,6 @@
 /**
  * The one route table: the local server routes with it, the CDK app builds API Gateway routes
- * and authorizer scopes from it, and the OpenAPI document will be generated from it.
+ * and authorizer scopes from it, and the OpenAPI document (docs/openapi.json) is generated from it.
  * `scopes` are all required (API Gateway's authorizer checks any-of; the handler checks all-of).
  */
 export type ServiceName = 'key-admin' | 'crypto-data-plane' | 'audit-projector';

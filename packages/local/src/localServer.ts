@@ -17,6 +17,8 @@ export interface LocalServerOptions {
   maxBodyBytes?: number;
   /** Connection limits and timeouts (the KEYLEDGER_HTTP_* settings); the defaults are those settings'. */
   limits?: Partial<ConnectionLimits>;
+  /** The OpenAPI document served at GET /openapi.json (docs/openapi.json). */
+  openApiJson?: string;
   /** KEYLEDGER_DEV_CLOCK=1 only: `POST /dev/clock {"advance": "<ISO 8601 duration>"}` moves the stack's clock and runs its schedulers. */
   devClock?: (advance: unknown) => Promise<Date>;
 }
@@ -117,6 +119,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
     }
     if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.issuer.jwks) };
+    }
+    if (method === 'GET' && url.pathname === '/openapi.json' && options.openApiJson) {
+      return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }, body: options.openApiJson };
     }
     if (method === 'POST' && url.pathname === '/dev/clock' && options.devClock) return advanceDevClock(request, options, budget, charged);
     const match = matchRoute(method, url.pathname);

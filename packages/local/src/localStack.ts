@@ -9,6 +9,7 @@ import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
 import { ALL_SCOPES } from '@keyledger/http';
+import { openApiJson } from '@keyledger/openapi';
 import { CatchUpPublisher, CommitPublisher, DynamoDbCheckpointStore } from '@keyledger/outbox';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 // Its own entry: only the pkcs11 configuration loads the native PKCS#11 binding.
@@ -87,6 +88,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
       maxBufferedBytes: config.httpMaxBufferedBytes,
     },
     isReady: () => ready,
+    openApiJson: openApiJson(),
     devClock: devClock
       ? async (advance) => {
           const now = devClock.advance(advance);

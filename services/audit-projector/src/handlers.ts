@@ -4,7 +4,8 @@ import { NotFoundError, type Logger } from '@keyledger/domain';
 import { createRouteHandler, json, routeFor, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { z } from 'zod';
 import { DEFAULT_PER_PAGE, searchPage } from './logSearch';
-import { listLogsQuery, logIdPath, noQuery } from './schemas';
+import { AUDIT_PROJECTOR_CONTRACT } from './contract';
+import type { listLogsQuery } from './schemas';
 
 export interface AuditProjectorDependencies {
   store: DynamoDbAuditLogStore;
@@ -26,7 +27,7 @@ export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): 
     listLogs: createRouteHandler({
       ...common,
       route: routeFor('listLogs'),
-      input: { queryStringParameters: listLogsQuery },
+      input: AUDIT_PROJECTOR_CONTRACT.listLogs.input,
       handle: async ({ auth, input }) => {
         const query = input.queryStringParameters;
         const head = await deps.store.getHead(auth.tenant);
@@ -40,7 +41,7 @@ export function createAuditProjectorHandlers(deps: AuditProjectorDependencies): 
     getLog: createRouteHandler({
       ...common,
       route: routeFor('getLog'),
-      input: { pathParameters: logIdPath, queryStringParameters: noQuery },
+      input: AUDIT_PROJECTOR_CONTRACT.getLog.input,
       handle: async ({ auth, input }) => {
         const { id } = input.pathParameters;
         const entry = await deps.store.getEntry(auth.tenant, sequenceOfLogId(id) ?? 0);

@@ -1,2 +1,4 @@
 export * from './handlers';
 export * from './eventHandler';
+export * from './contract';
+export * from './responses';

@@ -59,6 +59,11 @@ export const encryptionContext = z.unknown().transform((value, ctx): EncryptionC
     else context[key] = entry as string;
   }
   return context;
+}).meta({
+  description: 'Additional authenticated data: every key and value binds the ciphertext (decrypt must send the same).',
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  maxProperties: MAX_CONTEXT_ENTRIES,
 });
 
 export const namespacePath = z.object({ ns: namespaceName });

@@ -2,7 +2,7 @@ import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from
 import type { Logger } from '@keyledger/domain';
 import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { toEncryptionKeyView, toKeyUsageView, type WrappingKeyView } from './keyView';
-import { createKeyBody, importKeyBody, kidPath, listKeysQuery, noQuery, retentionBody, wrappingKeyBody } from './schemas';
+import { KEY_ADMIN_CONTRACT } from './contract';
 
 export interface KeyAdminDependencies {
   keyHierarchy: KeyHierarchyService;
@@ -29,7 +29,7 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
     listEncryptionKeys: createRouteHandler({
       ...common,
       route: routeFor('listEncryptionKeys'),
-      input: { queryStringParameters: listKeysQuery },
+      input: KEY_ADMIN_CONTRACT.listEncryptionKeys.input,
       handle: async ({ auth, input }) => {
         const { page, per_page: perPage, include_totals: includeTotals } = input.queryStringParameters;
         const { keys, total } = await deps.keyHierarchy.listKeys(auth.tenant, { page, perPage });
@@ -40,14 +40,14 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
     getEncryptionKey: createRouteHandler({
       ...common,
       route: routeFor('getEncryptionKey'),
-      input: { pathParameters: kidPath, queryStringParameters: noQuery },
+      input: KEY_ADMIN_CONTRACT.getEncryptionKey.input,
       handle: async ({ auth, input }) =>
         json(200, toEncryptionKeyView(await deps.keyHierarchy.getKey(auth.tenant, input.pathParameters.kid))),
     }),
     rekey: createRouteHandler({
       ...common,
       route: routeFor('rekey'),
-      input: { queryStringParameters: noQuery },
+      input: KEY_ADMIN_CONTRACT.rekey.input,
       handle: async ({ auth }) => {
         await deps.keyHierarchy.rekey(auth.tenant);
         return noContent();
@@ -56,13 +56,13 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
     createEncryptionKey: createRouteHandler({
       ...common,
       route: routeFor('createEncryptionKey'),
-      input: { queryStringParameters: noQuery, body: createKeyBody },
+      input: KEY_ADMIN_CONTRACT.createEncryptionKey.input,
       handle: async ({ auth }) => json(201, toEncryptionKeyView(await deps.keyHierarchy.createCustomerKey(auth.tenant))),
     }),
     createWrappingKey: createRouteHandler({
       ...common,
       route: routeFor('createWrappingKey'),
-      input: { pathParameters: kidPath, queryStringParameters: noQuery, body: wrappingKeyBody },
+      input: KEY_ADMIN_CONTRACT.createWrappingKey.input,
       handle: async ({ auth, input }) => {
         const issued = await deps.keyHierarchy.createWrappingKey(auth.tenant, input.pathParameters.kid, input.body.oaep_hash);
         const view: WrappingKeyView = {
@@ -77,14 +77,14 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
     importEncryptionKey: createRouteHandler({
       ...common,
       route: routeFor('importEncryptionKey'),
-      input: { pathParameters: kidPath, queryStringParameters: noQuery, body: importKeyBody },
+      input: KEY_ADMIN_CONTRACT.importEncryptionKey.input,
       handle: async ({ auth, input }) =>
         json(201, toEncryptionKeyView(await deps.keyHierarchy.importCustomerKey(auth.tenant, input.pathParameters.kid, input.body.wrapped_key))),
     }),
     deleteEncryptionKey: createRouteHandler({
       ...common,
       route: routeFor('deleteEncryptionKey'),
-      input: { pathParameters: kidPath, queryStringParameters: noQuery },
+      input: KEY_ADMIN_CONTRACT.deleteEncryptionKey.input,
       handle: async ({ auth, input }) => {
         await deps.keyHierarchy.deleteKey(auth.tenant, input.pathParameters.kid);
         return noContent();
@@ -93,19 +93,19 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
     getKeyUsage: createRouteHandler({
       ...common,
       route: routeFor('getKeyUsage'),
-      input: { pathParameters: kidPath, queryStringParameters: noQuery },
+      input: KEY_ADMIN_CONTRACT.getKeyUsage.input,
       handle: async ({ auth, input }) => json(200, toKeyUsageView(await deps.keyHierarchy.keyUsage(auth.tenant, input.pathParameters.kid))),
     }),
     getKeyRetention: createRouteHandler({
       ...common,
       route: routeFor('getKeyRetention'),
-      input: { queryStringParameters: noQuery },
+      input: KEY_ADMIN_CONTRACT.getKeyRetention.input,
       handle: async ({ auth }) => json(200, { auto_retire_after: (await deps.keyHierarchy.getRetention(auth.tenant)).autoRetireAfter }),
     }),
     setKeyRetention: createRouteHandler({
       ...common,
       route: routeFor('setKeyRetention'),
-      input: { queryStringParameters: noQuery, body: retentionBody },
+      input: KEY_ADMIN_CONTRACT.setKeyRetention.input,
       handle: async ({ auth, input }) =>
         json(200, { auto_retire_after: (await deps.keyHierarchy.setRetention(auth.tenant, input.body.auto_retire_after)).autoRetireAfter }),
     }),

@@ -1,3 +1,5 @@
 export * from './handlers';
 export * from './keyView';
 export * from './schemas';
+export * from './contract';
+export * from './responses';

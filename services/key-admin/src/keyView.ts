@@ -10,6 +10,8 @@ export interface EncryptionKeyView {
   updated_at: string;
   parent_kid: string | null;
   public_key: string | null;
+  /** keyledger: the namespace of a tenant-encryption-key (namespace key); null for other types. */
+  namespace: string | null;
 }
 
 export function toEncryptionKeyView(key: KeyRecord): EncryptionKeyView {
@@ -21,6 +23,7 @@ export function toEncryptionKeyView(key: KeyRecord): EncryptionKeyView {
     updated_at: key.updatedAt,
     parent_kid: key.parentKid,
     public_key: key.publicKey ?? null,
+    namespace: key.namespace ?? null,
   };
 }
 

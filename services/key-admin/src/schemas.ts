@@ -25,12 +25,12 @@ export const kidPath = z.object({
 /** Auth0's create body; keyledger creates only customer-provided root keys (the others come with the hierarchy). */
 export const createKeyBody = z
   .object({
-    // Auth0's enum also lists tenant-encryption-key, with no documented behaviour; keyledger's
-    // tenant master keys are made by provisioning and rekey (POST /api/v2/keys/encryption/rekey).
+    // Auth0's enum also lists tenant-encryption-key, with no documented behaviour for it; in
+    // keyledger those are the namespace keys, made by provisioning and by rekey.
     type: z.literal('customer-provided-root-key', {
       error: (issue) =>
         issue.input === 'tenant-encryption-key'
-          ? "is 'tenant-encryption-key', which keyledger does not create on request: the tenant's master key is made at provisioning and replaced by POST /api/v2/keys/encryption/rekey; the type you can create is 'customer-provided-root-key'"
+          ? "is 'tenant-encryption-key', which keyledger does not create on request: a tenant-encryption-key (one per namespace) is made at provisioning and replaced by POST /api/v2/keys/encryption/rekey; the type you can create is 'customer-provided-root-key'"
           : "must be 'customer-provided-root-key' (the other key types are created by the hierarchy itself)",
     }),
   })

@@ -2,7 +2,7 @@ import { zeroize, type EncryptionContext } from '@keyledger/crypto';
 import type { CryptoDataPlane } from '@keyledger/data-plane';
 import { silentLogger, type Logger } from '@keyledger/domain';
 import { createRouteHandler, json, routeFor, runBatch, type Batchable, type RouteHandler } from '@keyledger/http';
-import { dataKeyBody, decryptRequest, encryptRequest, namespacePath, noQuery, rewrapRequest } from '../schemas';
+import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
 
 export type CryptoOperation = 'encrypt' | 'decrypt' | 'rewrap' | 'generateDataKey';
 
@@ -32,7 +32,7 @@ export function createCryptoHandlers(dataPlane: Pick<CryptoDataPlane, 'encrypt' 
     encrypt: createRouteHandler({
       ...common,
       route: routeFor('encrypt'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: encryptRequest },
+      input: CRYPTO_DATA_PLANE_CONTRACT.encrypt.input,
       handle: async ({ auth, input }) =>
         answer(
           input.body,
@@ -50,7 +50,7 @@ export function createCryptoHandlers(dataPlane: Pick<CryptoDataPlane, 'encrypt' 
     decrypt: createRouteHandler({
       ...common,
       route: routeFor('decrypt'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: decryptRequest },
+      input: CRYPTO_DATA_PLANE_CONTRACT.decrypt.input,
       handle: async ({ auth, input }) =>
         answer(
           input.body,
@@ -64,7 +64,7 @@ export function createCryptoHandlers(dataPlane: Pick<CryptoDataPlane, 'encrypt' 
     rewrap: createRouteHandler({
       ...common,
       route: routeFor('rewrap'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: rewrapRequest },
+      input: CRYPTO_DATA_PLANE_CONTRACT.rewrap.input,
       handle: async ({ auth, input }) =>
         answer(
           input.body,
@@ -78,7 +78,7 @@ export function createCryptoHandlers(dataPlane: Pick<CryptoDataPlane, 'encrypt' 
     generateDataKey: createRouteHandler({
       ...common,
       route: routeFor('generateDataKey'),
-      input: { pathParameters: namespacePath, queryStringParameters: noQuery, body: dataKeyBody },
+      input: CRYPTO_DATA_PLANE_CONTRACT.generateDataKey.input,
       handle: async ({ auth, input }) => {
         const { plaintextKey, ciphertextKey, kid } = await dataPlane.generateDataKey({
           tenant: auth.tenant,

@@ -2,7 +2,7 @@ import type { ReencryptionJobs } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createRouteHandler, json, routeFor, type RouteHandler } from '@keyledger/http';
 import type { Job } from '@keyledger/jobs';
-import { jobPath, listJobsQuery, namespaceOnlyQuery, noQuery } from '../schemas';
+import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
 
 export type JobOperation = 'listJobs' | 'getJob' | 'reencryptSecrets';
 
@@ -32,7 +32,7 @@ export function createJobHandlers(
     listJobs: createRouteHandler({
       ...common,
       route: routeFor('listJobs'),
-      input: { queryStringParameters: listJobsQuery },
+      input: CRYPTO_DATA_PLANE_CONTRACT.listJobs.input,
       handle: async ({ auth, input }) => {
         const { jobs, next } = await deps.jobs.list(auth.tenant, { after: input.queryStringParameters.from, limit: input.queryStringParameters.take });
         return json(200, { jobs: jobs.map(toJobView), next });
@@ -41,14 +41,14 @@ export function createJobHandlers(
     getJob: createRouteHandler({
       ...common,
       route: routeFor('getJob'),
-      input: { pathParameters: jobPath, queryStringParameters: noQuery },
+      input: CRYPTO_DATA_PLANE_CONTRACT.getJob.input,
       handle: async ({ auth, input }) => json(200, toJobView(await deps.jobs.get(auth.tenant, input.pathParameters.id))),
     }),
     reencryptSecrets: recordChanges(
       createRouteHandler({
         ...common,
         route: routeFor('reencryptSecrets'),
-        input: { queryStringParameters: namespaceOnlyQuery },
+        input: CRYPTO_DATA_PLANE_CONTRACT.reencryptSecrets.input,
         handle: async ({ auth, input }) => {
           const { namespace } = input.queryStringParameters;
           await deps.activeNamespaceKid(auth.tenant, namespace); // 404 for a namespace the tenant does not have

@@ -2,7 +2,7 @@ import { zeroize } from '@keyledger/crypto';
 import { SECRET_ALPHABETS, secretEntropyBits, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
-import { deleteSecretQuery, getSecretQuery, listSecretsQuery, namespaceOnlyQuery, putSecretBody, rotateSecretBody, secretPath } from '../schemas';
+import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
 
 export type SecretOperation = 'listSecrets' | 'putSecret' | 'getSecret' | 'deleteSecret' | 'listSecretVersions' | 'rotateSecret';
 
@@ -15,7 +15,7 @@ export function createSecretHandlers(
     listSecrets: createRouteHandler({
       ...common,
       route: routeFor('listSecrets'),
-      input: { queryStringParameters: listSecretsQuery },
+      input: CRYPTO_DATA_PLANE_CONTRACT.listSecrets.input,
       handle: async ({ auth, input }) => {
         const { namespace, from, take } = input.queryStringParameters;
         const page = await secrets.list({ tenant: auth.tenant, namespace }, { after: from, limit: take });
@@ -26,7 +26,7 @@ export function createSecretHandlers(
       createRouteHandler({
         ...common,
         route: routeFor('putSecret'),
-        input: { pathParameters: secretPath, queryStringParameters: namespaceOnlyQuery, body: putSecretBody },
+        input: CRYPTO_DATA_PLANE_CONTRACT.putSecret.input,
         handle: async ({ auth, input }) => {
           const { namespace } = input.queryStringParameters;
           const value = Buffer.from(input.body.value, 'utf8');
@@ -50,7 +50,7 @@ export function createSecretHandlers(
     getSecret: createRouteHandler({
       ...common,
       route: routeFor('getSecret'),
-      input: { pathParameters: secretPath, queryStringParameters: getSecretQuery },
+      input: CRYPTO_DATA_PLANE_CONTRACT.getSecret.input,
       handle: async ({ auth, input }) => {
         const { namespace, version, encryption_context: encryptionContext } = input.queryStringParameters;
         const read = await secrets.get({ tenant: auth.tenant, namespace, name: input.pathParameters.name, version, encryptionContext });
@@ -63,7 +63,7 @@ export function createSecretHandlers(
       createRouteHandler({
         ...common,
         route: routeFor('deleteSecret'),
-        input: { pathParameters: secretPath, queryStringParameters: deleteSecretQuery },
+        input: CRYPTO_DATA_PLANE_CONTRACT.deleteSecret.input,
         handle: async ({ auth, input }) => {
           const { namespace, version } = input.queryStringParameters;
           await secrets.delete({ tenant: auth.tenant, namespace, name: input.pathParameters.name, version });
@@ -74,7 +74,7 @@ export function createSecretHandlers(
     listSecretVersions: createRouteHandler({
       ...common,
       route: routeFor('listSecretVersions'),
-      input: { pathParameters: secretPath, queryStringParameters: namespaceOnlyQuery },
+      input: CRYPTO_DATA_PLANE_CONTRACT.listSecretVersions.input,
       handle: async ({ auth, input }) => {
         const { namespace } = input.queryStringParameters;
         const { name } = input.pathParameters;
@@ -90,7 +90,7 @@ export function createSecretHandlers(
       createRouteHandler({
         ...common,
         route: routeFor('rotateSecret'),
-        input: { pathParameters: secretPath, queryStringParameters: namespaceOnlyQuery, body: rotateSecretBody },
+        input: CRYPTO_DATA_PLANE_CONTRACT.rotateSecret.input,
         handle: async ({ auth, input }) => {
           const { namespace } = input.queryStringParameters;
           const { length, alphabet, characters, encryption_context: encryptionContext, expected_version: expectedVersion } = input.body;
