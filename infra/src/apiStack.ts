@@ -31,9 +31,11 @@ const ACCESS_LOG_FIELDS = {
 
 /**
  * The HTTP API: one route per entry of the route table (packages/http), each behind the JWT
- * authorizer with the route's scopes (API Gateway admits a token with any of them; the handler
- * then requires all), integrated with its service's function. The stage throttles and writes
- * JSON access logs.
+ * authorizer, integrated with its service's function. The authorizer verifies the token
+ * (signature, issuer, audience, expiry) and sets no route scopes: API Gateway reads scopes only
+ * from `scope`/`scp`, so it would refuse an Auth0 RBAC token that carries them in `permissions`.
+ * The handler checks the route's scopes, all of them, from `scope`, `scp` and `permissions`, so
+ * both layers accept the same tokens. The stage throttles and writes JSON access logs.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -74,7 +76,6 @@ export class ApiStack extends Stack {
         methods: [HttpMethod[route.method]],
         integration: integrations[route.service],
         authorizer,
-        authorizationScopes: [...route.scopes],
       });
     }
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Point tenant tooling here (KEYLEDGER_URL).' });

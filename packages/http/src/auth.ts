@@ -34,7 +34,8 @@ export function authContextFromClaims(claims: Claims | undefined, tenantClaim: s
   if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
     throw new AuthorizationError(`The token's '${tenantClaim}' claim is not a valid tenant id.`, 'invalid_tenant_claim');
   }
-  const scopes = new Set([...claimList(claims['scope']), ...claimList(claims['permissions'])]);
+  // OAuth `scope` (a string), `scp` (Okta, Entra ID; a string or a list) and Auth0 RBAC `permissions`.
+  const scopes = new Set([...claimList(claims['scope']), ...claimList(claims['scp']), ...claimList(claims['permissions'])]);
   const clientId = typeof claims['azp'] === 'string' ? claims['azp'] : typeof claims['client_id'] === 'string' ? claims['client_id'] : undefined;
   return { tenant, actor: typeof claims['sub'] === 'string' ? claims['sub'] : 'unknown', scopes, clientId };
 }

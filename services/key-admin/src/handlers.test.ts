@@ -67,6 +67,7 @@ describe('key-admin handlers (API Gateway v2 events)', () => {
       updated_at: '2026-01-02T00:00:00.000Z',
       parent_kid: 'k0',
       public_key: null,
+      namespace: null,
     });
     const paged = await router(event(LIST, { query: { page: '1', per_page: '2', include_totals: 'true' } }), context);
     expect(body(paged)).toMatchObject({ start: 2, limit: 2, total: 5, keys: [{ kid: 'k2' }, { kid: 'k1' }] });
@@ -100,7 +101,7 @@ describe('key-admin handlers (API Gateway v2 events)', () => {
     expect(service.listKeys).not.toHaveBeenCalled();
   });
 
-  it('needs both create: and update:encryption_keys to rekey, read from scope or permissions', async () => {
+  it('needs both create: and update:encryption_keys to rekey, read from scope, scp or permissions', async () => {
     const { router, service } = setup();
     const onlyCreate = await router(event(REKEY, { claims: { sub: 'u', tenant_id: 'acme', scope: 'create:encryption_keys' } }), context);
     expect(body(onlyCreate)).toMatchObject({ statusCode: 403, errorCode: 'insufficient_scope' });
@@ -113,6 +114,11 @@ describe('key-admin handlers (API Gateway v2 events)', () => {
     );
     expect(viaPermissions.statusCode).toBe(204);
     expect(service.rekey).toHaveBeenCalledWith('acme');
+    // `scp`, as Okta and Entra ID send it (and as API Gateway's authorizer would have let through).
+    const viaScp = await router(event(REKEY, { claims: { sub: 'u', tenant_id: 'acme', scp: '[create:encryption_keys update:encryption_keys]' } }), context);
+    expect(viaScp.statusCode).toBe(204);
+    const scpMissingOne = await router(event(REKEY, { claims: { sub: 'u', tenant_id: 'acme', scp: 'create:encryption_keys' } }), context);
+    expect(body(scpMissingOne)).toMatchObject({ statusCode: 403, errorCode: 'insufficient_scope' });
   });
 
   it('answers 404 for an unknown kid and 400 for a malformed one', async () => {
