@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { EncryptionKeyView } from '@keyledger/key-admin';
-import { freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { SERVER_BUNDLE, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(60_000);
 
@@ -74,8 +76,33 @@ describe('key-admin over HTTP against the local server', () => {
     expect(await response.text()).toBe(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8'));
   });
 
-  it('prints its version', async () => {
+  it('refuses, in one line, a second server on a data dir in use', async () => {
+    const second = await promisify(execFile)(process.execPath, [SERVER_BUNDLE], { env: { ...env, KEYLEDGER_PORT: String(await freePort()) } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(
+      `keyledger failed to start: the data dir ${dataDir} is in use by another keyledger (pid ${server.child.pid}); stop that one, or start this one with another KEYLEDGER_DATA_DIR.\n`,
+    );
+  });
+
+  it('tells a token of another data dir\'s dev issuer that it is from another issuer', async () => {
+    const otherDir = await mkdtemp(join(tmpdir(), 'keyledger-other-issuer-'));
+    try {
+      const foreign = (await runCli(['token', '--tenant', 'acme', '--scope', 'read:encryption_keys'], { ...env, KEYLEDGER_DATA_DIR: otherDir })).stdout.trim();
+      const refused = await api('/api/v2/keys/encryption', { token: foreign });
+      expect(refused.status).toBe(401);
+      expect((refused.body as { message: string }).message).toMatch(/^Invalid token: the token is from "urn:keyledger:local-dev-issuer:[0-9a-f-]+", not from this stack's dev issuer/);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints its version, and its help names the environment it reads', async () => {
     expect((await runCli(['--version'], process.env)).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = (await runCli(['--help'], process.env)).stdout;
+    for (const name of ['KEYLEDGER_URL', 'KEYLEDGER_TOKEN', 'KEYLEDGER_DATA_DIR', 'KEYLEDGER_PORT']) expect(help).toContain(name);
   });
 
   it("lists one ERK, one active TMK and an active key per namespace, with Auth0's fields", async () => {
@@ -176,7 +203,8 @@ describe('the keyledger CLI against the local server', () => {
   it('lists as a table by default and as JSON with --json, and rekeys', async () => {
     const cliEnv = { ...env, KEYLEDGER_TOKEN: acmeToken };
     const table = await runCli(['keys', 'list'], cliEnv);
-    expect(table.stdout).toMatch(/KID\s+│\s+TYPE\s+│\s+STATE/);
+    expect(table.stdout).toMatch(/KID\s+│\s+TYPE\s+│\s+NAMESPACE\s+│\s+STATE/);
+    expect(table.stdout).toMatch(/│\s+tenant-encryption-key\s+│\s+secrets\s+│\s+active\s+│/);
     expect(table.stdout).toMatch(/\d+ of \d+ keys/);
     const json = JSON.parse((await runCli(['keys', 'list', '--json'], cliEnv)).stdout) as Key[];
     expect(json).toEqual(await listKeys());

@@ -26,8 +26,8 @@ export interface CliIo {
 }
 
 function keyTable(keys: EncryptionKeyView[]): string {
-  const table = new Table({ head: ['KID', 'TYPE', 'STATE', 'PARENT', 'UPDATED'], style: { head: [], border: [] } });
-  for (const key of keys) table.push([key.kid, key.type, key.state, key.parent_kid ?? '-', key.updated_at]);
+  const table = new Table({ head: ['KID', 'TYPE', 'NAMESPACE', 'STATE', 'PARENT', 'UPDATED'], style: { head: [], border: [] } });
+  for (const key of keys) table.push([key.kid, key.type, key.namespace ?? '-', key.state, key.parent_kid ?? '-', key.updated_at]);
   return table.toString();
 }
 
@@ -38,6 +38,17 @@ export function createProgram(io: CliIo): Command {
     // Program options only before a command: `secrets get --version 2` is the secret's version.
     .enablePositionalOptions()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment (flags override it):',
+        '  KEYLEDGER_URL       the keyledger base URL (default http://127.0.0.1:$KEYLEDGER_PORT, port 8787; in AWS the stack\'s ApiUrl)',
+        '  KEYLEDGER_TOKEN     the bearer token of API calls (`keyledger token` mints a local one)',
+        '  KEYLEDGER_DATA_DIR  local only: the data dir of `npm start`, whose dev issuer `keyledger token` signs with (default .keyledger)',
+        '`npm start` prints ready-to-paste `export KEYLEDGER_URL=...` and `export KEYLEDGER_TOKEN=...` lines.',
+      ].join('\n'),
+    )
     .exitOverride()
     .showHelpAfterError();
 

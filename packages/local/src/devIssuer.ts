@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BoundedCache } from '@keyledger/domain';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 
 export const DEV_ISSUER_FILE = 'dev-issuer.json';
 const ALGORITHM = 'ES256';
@@ -64,6 +64,30 @@ export class DevIssuer {
     return new DevIssuer(file.issuer, options.audience, options.tenantClaim, file.kid, file.private_jwk, {
       keys: [{ ...publicJwk, kid: file.kid, alg: ALGORITHM, use: 'sig' }],
     });
+  }
+
+  /**
+   * Why verify() refused a token, for the 401 message: above all, a token of another dev issuer
+   * (minted with another data dir) says so and what to do. Read from the token's unverified
+   * claims, so only the issuer is named, and at most 100 characters of it.
+   */
+  explainRefusal(token: string, error: unknown): string {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_JWT_EXPIRED') return 'the token has expired (mint a new one with `keyledger token`)';
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      return 'it is not a JWT';
+    }
+    if (claims.iss !== this.issuer) {
+      const issuer = typeof claims.iss === 'string' ? JSON.stringify(claims.iss.slice(0, 100)) : 'no issuer';
+      return `the token is from ${issuer}, not from this stack's dev issuer (${this.issuer}); mint one with \`keyledger token\` and the KEYLEDGER_DATA_DIR this server uses`;
+    }
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (error as { claim?: string }).claim === 'aud') {
+      return `the token's audience is not ${JSON.stringify(this.audience)} (KEYLEDGER_JWT_AUDIENCE)`;
+    }
+    return 'the token did not verify (its signature does not match this stack\'s dev issuer key)';
   }
 
   async sign(request: TokenRequest): Promise<string> {

@@ -140,8 +140,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     try {
       claims = await options.issuer.verify(token);
     } catch (verifyError) {
-      const reason = (verifyError as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token did not verify';
-      return error(401, `Invalid token: ${reason}.`, 'invalid_token');
+      return error(401, `Invalid token: ${options.issuer.explainRefusal(token, verifyError)}.`, 'invalid_token');
     }
 
     let body: Buffer;

@@ -16,6 +16,7 @@ import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-sto
 import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
 import { secureDataDir } from './dataDir';
+import { lockDataDir } from './dataDirLock';
 import { DevIssuer } from './devIssuer';
 import { loadEventRules, subscribeRules } from './eventRules';
 import { observeCommits } from './faults';
@@ -38,8 +39,27 @@ export interface RunningLocalStack {
   stop(): Promise<void>;
 }
 
-/** The local composition root: every adapter the local stack uses is chosen and wired here. */
+/** The local stack on a data dir no other server uses (one-line refusal otherwise). */
 export async function startLocalStack(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
+  const release = await lockDataDir(config.dataDir);
+  let stack: RunningLocalStack;
+  try {
+    stack = await startOnLockedDataDir(config, logger);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return {
+    ...stack,
+    async stop() {
+      await stack.stop();
+      await release();
+    },
+  };
+}
+
+/** The local composition root: every adapter the local stack uses is chosen and wired here. */
+async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
   let ready = false;
   await secureDataDir(config.dataDir, logger);
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {
