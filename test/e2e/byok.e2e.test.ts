@@ -82,6 +82,9 @@ function byokAgainst(store: string, setup: () => Promise<{ env: NodeJS.ProcessEn
     const imported = await api<Key>(bearer, 'POST', `/api/v2/keys/encryption/${kid}`, { wrapped_key: wrappedKey });
     expect(imported.status).toBe(201);
     expect(imported.body).toMatchObject({ kid, state: 'active' });
+    // A client that lost the response retries: the same wrapped key gets the key again, not a 409.
+    const retried = await api<Key>(bearer, 'POST', `/api/v2/keys/encryption/${kid}`, { wrapped_key: wrappedKey });
+    expect(retried).toEqual(imported);
 
     const afterImport = await listKeys(bearer);
     expect(afterImport.find((key) => key.kid === kid)!.state).toBe('active');
@@ -159,7 +162,10 @@ function byokAgainst(store: string, setup: () => Promise<{ env: NodeJS.ProcessEn
     expect(imported).toMatchObject({ code: 0 });
     expect(JSON.parse(imported.stdout)).toMatchObject({ kid: cprk.kid, state: 'active' });
 
-    await expectRefusal('a second import (its wrapping key is used up)', () => api(bearer, 'POST', path, { wrapped_key: good }), 409, /already active: its material was imported with wrapping key .* which is now used up/);
+    // The same wrapped key again is a retry (answered 201 with the key); other material is a second import.
+    expect(await api(bearer, 'POST', path, { wrapped_key: good })).toMatchObject({ status: 201, body: { kid: cprk.kid, state: 'active' } });
+    const other = await cliWrap(current.public_key, 32);
+    await expectRefusal('a second import (its wrapping key is used up)', () => api(bearer, 'POST', path, { wrapped_key: other }), 409, /already active: its material was imported with wrapping key .* which is now used up/);
     await expectRefusal('a second CPRK while one is active', () => api(bearer, 'POST', '/api/v2/keys/encryption', { type: 'customer-provided-root-key' }), 409, /in state 'active'/);
     await expectRefusal('a wrapping key for an active CPRK', () => api(bearer, 'POST', `${path}/wrapping-key`), 409, /wrapping keys are issued only for a customer-provided root key in 'pre-activation'/);
     expect(refusals.length).toBeGreaterThanOrEqual(11);

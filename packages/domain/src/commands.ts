@@ -52,7 +52,7 @@ export interface IssueWrappingKey {
  */
 export interface ImportCustomerRootKey {
   type: 'ImportCustomerRootKey';
-  data: { kid: string; wrappingKeyId: string; now: string };
+  data: { kid: string; wrappingKeyId: string; now: string; wrappedKeyDigest?: string };
 }
 
 /** Destroys a customer-provided root key; an active one first hands the TMK back to the ERK. */

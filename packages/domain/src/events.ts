@@ -86,7 +86,8 @@ export interface WrappingKeyIssued {
 /** The material of a customer-provided root key is in the root key store (its wrapping key is used up). */
 export interface CustomerRootKeyImported {
   type: 'CustomerRootKeyImported';
-  data: { kid: string; wrappingKeyId: string; occurredAt: string };
+  /** `wrappedKeyDigest`: SHA-256 (hex) of the wrapped key sent, so that a retry of the same import is recognised. */
+  data: { kid: string; wrappingKeyId: string; occurredAt: string; wrappedKeyDigest?: string };
 }
 
 /** The root key that wraps the tenant's TMKs changed (ERK → CPRK on import, back on delete). */

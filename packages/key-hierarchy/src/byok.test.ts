@@ -161,8 +161,12 @@ describe('BYOK with the software root key store (dynalite over HTTP)', () => {
         type: IllegalKeyStateError,
         message: new RegExp(`already has customer-provided root key ${cprk.kid} in state 'pre-activation'`),
       });
-      await h.service.importCustomerKey(tenant, cprk.kid, rsaAesKeyWrap(wrapping.publicKey, generateAes256Key(), 'sha256'));
+      const wrapped = rsaAesKeyWrap(wrapping.publicKey, generateAes256Key(), 'sha256');
+      const imported = await h.service.importCustomerKey(tenant, cprk.kid, wrapped);
       const before = await everything(h, tenant, cprk.kid);
+      // A retry of the same import (the same wrapped bytes) answers the key and changes nothing.
+      expect(await h.service.importCustomerKey(tenant, cprk.kid, wrapped)).toEqual(imported);
+      expect(await everything(h, tenant, cprk.kid)).toEqual(before);
       for (const attempt of [
         () => h.service.importCustomerKey(tenant, cprk.kid, rsaAesKeyWrap(wrapping.publicKey, generateAes256Key(), 'sha256')),
         () => h.service.createWrappingKey(tenant, cprk.kid),

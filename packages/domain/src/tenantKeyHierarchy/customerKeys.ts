@@ -41,6 +41,13 @@ export function assertCanIssueWrappingKey(state: TenantKeyHierarchy, kid: string
   }
 }
 
+/** Whether `kid` is active with material imported from exactly this wrapped key: a retried import. */
+export function isRepeatedImport(state: TenantKeyHierarchy, kid: string, wrappedKeyDigest: string): boolean {
+  const key = findKey(state, kid);
+  const customer = state.status === 'provisioned' ? state.customerKeys[kid] : undefined;
+  return key?.state === 'active' && customer?.importedDigest === wrappedKeyDigest;
+}
+
 /**
  * The wrapping key an import into `kid` must use, or why there is none: the key is not awaiting
  * material, no wrapping key was issued, or it expired (each valid for one import, 24 hours).
@@ -97,7 +104,7 @@ export function issueWrappingKey(command: IssueWrappingKey, state: TenantKeyHier
 
 /** Activates the CPRK and moves the active TMK under it, in one commit. */
 export function importCustomerRootKey(command: ImportCustomerRootKey, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
-  const { kid, wrappingKeyId, now } = command.data;
+  const { kid, wrappingKeyId, now, wrappedKeyDigest } = command.data;
   const wrappingKey = importableWrappingKey(state, kid, now);
   assertProvisioned(state);
   if (wrappingKey.wrappingKeyId !== wrappingKeyId) {
@@ -106,7 +113,7 @@ export function importCustomerRootKey(command: ImportCustomerRootKey, state: Ten
   const { key } = customerKeyOf(state, kid);
   activeTenantMasterKey(state);
   return [
-    { type: 'CustomerRootKeyImported', data: { kid, wrappingKeyId, occurredAt: now } },
+    { type: 'CustomerRootKeyImported', data: { kid, wrappingKeyId, occurredAt: now, ...(wrappedKeyDigest ? { wrappedKeyDigest } : {}) } },
     stateChanged(key, 'active', 'cprk-import', now),
     { type: 'KeysRewrapped', data: { fromParentKid: state.rootKid, toParentKid: kid, cause: 'cprk-import', occurredAt: now } },
     { type: 'TenantRootKeyChanged', data: { fromRootKid: state.rootKid, toRootKid: kid, cause: 'cprk-import', occurredAt: now } },

@@ -127,11 +127,12 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
       };
     }
     case 'CustomerRootKeyImported': {
-      const { kid, wrappingKeyId } = event.data;
+      const { kid, wrappingKeyId, wrappedKeyDigest } = event.data;
       const customer = state.customerKeys[kid];
       if (!customer) return state;
       // The listed public key goes with the state change to active (KeyStateChanged).
-      return { ...state, customerKeys: { ...state.customerKeys, [kid]: { ...customer, importedWith: wrappingKeyId } } };
+      const imported = { ...customer, importedWith: wrappingKeyId, ...(wrappedKeyDigest ? { importedDigest: wrappedKeyDigest } : {}) };
+      return { ...state, customerKeys: { ...state.customerKeys, [kid]: imported } };
     }
     case 'TenantRootKeyChanged':
       return { ...state, rootKid: event.data.toRootKid };

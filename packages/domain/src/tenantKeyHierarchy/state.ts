@@ -48,6 +48,11 @@ export interface CustomerKeyState {
   wrappingKey: WrappingKeyRecord | null;
   /** The wrapping key the material was imported with; null until the import. */
   importedWith: string | null;
+  /**
+   * SHA-256 (hex) of the wrapped key the import sent (ciphertext, never key material): a retry of
+   * the same import is answered with the key instead of a conflict. Absent on older imports.
+   */
+  importedDigest?: string;
 }
 
 /** The tenant's retention setting: retire quiet, unused deactivated keys automatically after this long (ISO 8601), or never (null). */

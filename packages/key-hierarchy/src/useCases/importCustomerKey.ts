@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, type KeyRecord } from '@keyledger/domain';
+import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, isRepeatedImport, type KeyRecord } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { ensureProvisioned } from './provision';
@@ -7,16 +8,21 @@ import { ensureProvisioned } from './provision';
 /**
  * BYOK step 3: the root key store unwraps the material (it is never in the clear outside it),
  * the active TMK is re-wrapped under it, and one commit activates the CPRK and moves the TMK.
- * Bad material changes nothing: the store keeps nothing, and no event is written.
+ * Bad material changes nothing: the store keeps nothing, and no event is written. A retry of an
+ * import that succeeded (the same wrapped key, e.g. after a lost response) answers the key as it is.
  */
 export async function importCustomerKey(ctx: HierarchyContext, tenant: string, kid: string, wrappedKey: Uint8Array): Promise<KeyRecord> {
-  await ensureProvisioned(ctx, tenant);
+  const { state: before } = await ensureProvisioned(ctx, tenant);
+  const wrappedKeyDigest = createHash('sha256').update(wrappedKey).digest('hex');
+  if (isRepeatedImport(before, kid, wrappedKeyDigest)) return customerKeyOf(before, kid).key;
   const store = ctx.rootKeyStore;
   let importedWith: string | undefined;
   let outcome;
   try {
     outcome = await ctx.execute(tenant, async ({ state, version }) => {
       const now = ctx.now();
+      // A concurrent retry of this very import committed first.
+      if (importedWith === undefined && isRepeatedImport(state, kid, wrappedKeyDigest)) return { events: [], result: null };
       const wrappingKey = importableWrappingKey(state, kid, now);
       const current = asProvisioned(state);
       if (importedWith === undefined) {
@@ -32,7 +38,7 @@ export async function importCustomerKey(ctx: HierarchyContext, tenant: string, k
         } finally {
           zeroize(tmk);
         }
-        return decision(staging, { type: 'ImportCustomerRootKey', data: { kid, wrappingKeyId: wrappingKey.wrappingKeyId, now } }, current, null);
+        return decision(staging, { type: 'ImportCustomerRootKey', data: { kid, wrappingKeyId: wrappingKey.wrappingKeyId, now, wrappedKeyDigest } }, current, null);
       });
     });
   } catch (error) {
