@@ -3,6 +3,6 @@
 const REQUIRED_MAJOR = 22;
 const major = Number(process.versions.node.split('.')[0]);
 if (major < REQUIRED_MAJOR) {
-  console.error(`keyledger needs Node.js ${REQUIRED_MAJOR} or later (this is ${process.version}); install Node ${REQUIRED_MAJOR}, the AWS Lambda runtime it is built for.`);
+  console.error(`keyledger needs Node.js ${REQUIRED_MAJOR} or later (this is v${process.versions.node}); install Node ${REQUIRED_MAJOR}, the AWS Lambda runtime it is built for.`);
   process.exit(1);
 }
