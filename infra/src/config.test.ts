@@ -19,6 +19,9 @@ describe('CDK context', () => {
 
   it('coerces numbers given on the command line', () => {
     expect(parse({ ...base, logRetentionDays: '731', apiThrottleRateLimit: '50' })).toMatchObject({ logRetentionDays: 731, apiThrottleRateLimit: 50 });
+    // 0 turns the tenant rate limit off; a burst must be positive.
+    expect(parse({ ...base, tenantRateLimit: '0', tenantRateLimitBurst: '10' })).toMatchObject({ tenantRateLimit: 0, tenantRateLimitBurst: 10 });
+    expect(() => parse({ ...base, tenantRateLimitBurst: '0' })).toThrow(/-c tenantRateLimitBurst:/);
   });
 
   it.each(['stage', 'jwtIssuer', 'jwtAudience', 'rootKeyMode'])('fails naming %s when it is missing', (key) => {

@@ -237,6 +237,23 @@ describe('the environment root key', () => {
     expect(readSettings(['retireQuietPeriod', 'usageFlushInterval'], variables)).toEqual({ retireQuietPeriod: 7 * 86_400_000, usageFlushInterval: 60_000 });
   });
 
+  it('gives every API function the tenant rate limit (200/s by default) and the RequestControls table', () => {
+    const apiFunctions = ['keyledger-test-key-admin', 'keyledger-test-crypto-data-plane', 'keyledger-test-audit-projector'];
+    const controls = (template: ReturnType<typeof deployments.kms.template>, name: string) => {
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: name } }));
+      const variables = (fn!['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+      return { rate: variables['KEYLEDGER_RATE_LIMIT'], burst: variables['KEYLEDGER_RATE_LIMIT_BURST'], table: JSON.stringify(variables['KEYLEDGER_REQUEST_CONTROLS_TABLE']) };
+    };
+    const defaults = deployments.kms.template(deployments.kms.stacks.services);
+    for (const name of apiFunctions) expect(controls(defaults, name)).toEqual({ rate: '200', burst: undefined, table: expect.stringMatching(/RequestControls/) });
+    const tuned = synth('kms', { tenantRateLimit: '50', tenantRateLimitBurst: '120' });
+    for (const name of apiFunctions) expect(controls(tuned.template(tuned.stacks.services), name)).toMatchObject({ rate: '50', burst: '120' });
+    deployments.kms.template(deployments.kms.stacks.data).hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'keyledger-test-RequestControls',
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
   it('kms with rootKeyArn: uses that key and creates none', () => {
     const deployment = synth('kms', { rootKeyArn: ROOT_KEY_ARN });
     deployment.template(deployment.stacks.keys).resourceCountIs('AWS::KMS::Key', 0);
