@@ -4,7 +4,7 @@
  * background); a rekey repeated with the same Idempotency-Key rotates once; and with
  * KEYLEDGER_RATE_LIMIT=20 a tenant past its limit gets 429 while another is unaffected.
  */
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { eventually, freePort, runCli, stackEnv, startServer, type ServerProcess
 
 jest.setTimeout(120_000);
 
-const SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys delete:encryption_keys read:logs';
+const SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys delete:encryption_keys read:logs create:secrets read:secrets update:secrets';
 interface Key {
   kid: string;
   type: string;
@@ -93,6 +93,26 @@ describe('Idempotency-Key', () => {
     await call('idem', 'POST', '/api/v2/keys/encryption/rekey');
     await call('idem', 'POST', '/api/v2/keys/encryption/rekey');
     expect(tmks(await keysOf('idem')).length).toBe(before + 3);
+  });
+
+  it('writes one secret version for a PUT retried with its key, and replays a rotation with the value it generated', async () => {
+    const put = () => call('idem', 'PUT', '/v1/secrets/db-password', { 'idempotency-key': 'put-1' }, JSON.stringify({ value: Buffer.from('s3cret').toString('base64') }));
+    const [first, again] = [await put(), await put()];
+    expect(first.status).toBe(201);
+    expect(again).toMatchObject({ status: 201, body: first.body });
+    const versions = (await call('idem', 'GET', '/v1/secrets/db-password/versions')).body as { versions: unknown[] };
+    expect(versions.versions).toHaveLength(1);
+    const rotate = () => call('idem', 'POST', '/v1/secrets/db-password/rotate', { 'idempotency-key': 'rotate-1' }, '{"length":24}');
+    const [rotated, replayed] = [await rotate(), await rotate()];
+    expect(rotated.status).toBe(201);
+    expect(replayed.body).toEqual(rotated.body);
+    expect(((await call('idem', 'GET', '/v1/secrets/db-password/versions')).body as { versions: unknown[] }).versions).toHaveLength(2);
+    // The generated value is never written down with the idempotency record.
+    const dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: 'keyledger-local-RequestControls' }));
+    dynamo.destroy();
+    expect(Items.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(Items)).not.toContain((rotated.body as { value: string }).value);
   });
 
   it('replays a created key with the same kid', async () => {

@@ -14,12 +14,12 @@ describe('the OpenAPI document', () => {
     expect(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')).toBe(openApiJson());
   });
 
-  it('has every route of the route table, with its scopes, and an Idempotency-Key on every POST', () => {
+  it('has every route of the route table, with its scopes, and an Idempotency-Key on every POST and PUT', () => {
     for (const route of ROUTES) {
       const operation = document['paths'][route.path]?.[route.method.toLowerCase()];
       expect(operation).toMatchObject({ operationId: route.operation, security: [{ bearer: [...route.scopes] }], tags: [route.service] });
       const headers = (operation.parameters ?? []).filter((parameter: Json) => parameter['in'] === 'header').map((parameter: Json) => parameter['name']);
-      expect(headers).toEqual(route.method === 'POST' ? ['Idempotency-Key'] : []);
+      expect(headers).toEqual(route.method === 'POST' || route.method === 'PUT' ? ['Idempotency-Key'] : []);
     }
     const operations = Object.values(document['paths'] as Json).flatMap((methods) => Object.keys(methods));
     expect(operations).toHaveLength(ROUTES.length);

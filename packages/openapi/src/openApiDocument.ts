@@ -54,7 +54,7 @@ export function openApiDocument(version: string): Json {
       version,
       summary: 'Event-sourced, multi-tenant key management for AWS.',
       description:
-        'The Management API is Auth0-compatible (`/api/v2/keys/encryption`, `/api/v2/logs`); every error has Auth0\'s shape. The tenant always comes from a token claim. Every POST takes an `Idempotency-Key` header. See docs/errors.md for every errorCode.',
+        'The Management API is Auth0-compatible (`/api/v2/keys/encryption`, `/api/v2/logs`); every error has Auth0\'s shape. The tenant always comes from a token claim. Every POST and PUT takes an `Idempotency-Key` header. See docs/errors.md for every errorCode.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: 'http://127.0.0.1:8787', description: 'The local stack (`npm start`); in AWS, the stack\'s ApiUrl.' }],
@@ -85,7 +85,7 @@ function operation(route: Route, contract: OperationContract, declared: Operatio
   const parameters = [
     ...parametersOf(contract.input.pathParameters, 'path', schemas),
     ...parametersOf(contract.input.queryStringParameters, 'query', schemas),
-    ...(route.method === 'POST'
+    ...(route.method === 'POST' || route.method === 'PUT'
       ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'A retry with the same key and request gets the first response again (24 hours).', schema: { type: 'string', minLength: 1, maxLength: 255 } }]
       : []),
   ];
@@ -100,7 +100,7 @@ function operation(route: Route, contract: OperationContract, declared: Operatio
     };
   }
   for (const status of Object.keys(ERRORS)) {
-    if ((status === '409' && route.method === 'GET') || (status === '422' && route.method !== 'POST')) continue;
+    if ((status === '409' && route.method === 'GET') || (status === '422' && route.method !== 'POST' && route.method !== 'PUT')) continue;
     responses[status] ??= { $ref: `#/components/responses/Error${status}` };
   }
   // Anything else the server or the gateway may answer (405, 408, 413, 415, 431) has the same shape.

@@ -27,6 +27,8 @@ export interface IdempotencyOptions {
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** POST, and PUT (a secret put makes a new version each time); GET and DELETE repeat safely anyway. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Response headers a replay repeats (the rest, like rate-limit headers, belong to the new request). */
 const REPEATED_HEADERS = ['content-type', 'cache-control', 'location'];
@@ -44,7 +46,7 @@ export function requestHash(event: HttpEvent, tenant: string): string {
 }
 
 /**
- * Idempotency-Key on POST requests: the first request with a key runs and its response is kept;
+ * Idempotency-Key on POST and PUT requests: the first request with a key runs and its response is kept;
  * a retry with the same key and the same request gets that response again (with
  * `idempotent-replayed: true`), one with another request gets 422, one while the first is still
  * running gets 409. A request that fails changes nothing, so its key is freed for the retry. A
@@ -55,7 +57,7 @@ export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
   const logger = options.logger ?? silentLogger;
   return async function idempotentHandler(event: HttpEvent, context: Context, tenant: string): Promise<HttpResult> {
     const key = event.headers?.[IDEMPOTENCY_HEADER];
-    if (key === undefined || event.requestContext.http.method !== 'POST') return handler(event, context);
+    if (key === undefined || !IDEMPOTENT_METHODS.has(event.requestContext.http.method)) return handler(event, context);
     if (!KEY_PATTERN.test(key)) {
       return problem(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'invalid_request');
     }

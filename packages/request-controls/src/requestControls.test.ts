@@ -71,6 +71,15 @@ describe('Idempotency-Key', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('holds for PUT too (a secret put makes a new version each time)', async () => {
+    const { calls, router } = counting((n) => json(201, { version: n }));
+    const handler = controlled(router);
+    const put = () => ({ ...post('/v1/secrets/db', { key: 'k-put', body: '{"value":"x"}' }), requestContext: { ...post('/x').requestContext, http: { ...post('/x').requestContext.http, method: 'PUT' } } });
+    expect(JSON.parse((await handler(put(), context)).body!)).toEqual({ version: 1 });
+    expect(JSON.parse((await handler(put(), context)).body!)).toEqual({ version: 1 });
+    expect(calls).toHaveLength(1);
+  });
+
   it('without the header, two requests are two requests', async () => {
     const { calls, router } = counting(() => noContent());
     const handler = controlled(router);
@@ -101,7 +110,7 @@ describe('Idempotency-Key', () => {
     expect((await first).statusCode).toBe(204);
   });
 
-  it('refuses a key that is not 1 to 255 visible ASCII characters, and ignores the header on other methods', async () => {
+  it('refuses a key that is not 1 to 255 visible ASCII characters, and ignores the header on GET and DELETE', async () => {
     const { calls, router } = counting();
     const handler = controlled(router);
     for (const key of ['', 'a b', 'x'.repeat(256), 'clé']) expect((await handler(post('/a', { key }), context)).statusCode).toBe(400);
