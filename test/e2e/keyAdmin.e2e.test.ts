@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ROUTES } from '@keyledger/http';
 import type { EncryptionKeyView } from '@keyledger/key-admin';
 import { SERVER_BUNDLE, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
@@ -74,6 +75,18 @@ describe('key-admin over HTTP against the local server', () => {
     const response = await fetch(`${server.url}/openapi.json`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8'));
+  });
+
+  it('refuses a token without the scopes on every route of the route table (API Gateway leaves scopes to the handlers)', async () => {
+    const noScopes = await token('acme', 'openid');
+    const oneShort = await token('acme', 'create:encryption_keys');
+    for (const route of ROUTES) {
+      const path = route.path.replace(/\{(\w+)\}/g, 'x1');
+      for (const bearer of route.scopes.length > 1 ? [noScopes, oneShort] : [noScopes]) {
+        const answer = await api(path, { method: route.method, token: bearer });
+        expect([`${route.method} ${route.path}`, answer.status, (answer.body as { errorCode?: string }).errorCode]).toEqual([`${route.method} ${route.path}`, 403, 'insufficient_scope']);
+      }
+    }
   });
 
   it('refuses, in one line, a second server on a data dir in use', async () => {
