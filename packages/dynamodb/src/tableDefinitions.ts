@@ -161,7 +161,7 @@ export const REQUEST_CONTROLS_ATTR = {
   state: 'state',
   leaseUntil: 'lease_until',
   response: 'response',
-  /** GCRA's theoretical arrival time, in epoch milliseconds. */
+  /** GCRA's theoretical arrival time, in epoch microseconds. */
   tat: 'tat',
   /** Epoch seconds: DynamoDB's time to live, also checked on read (TTL deletion lags). */
   expiresAt: 'expires_at',

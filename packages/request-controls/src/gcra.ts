@@ -1,7 +1,9 @@
 /**
  * The generic cell rate algorithm: a token bucket of `burst` requests refilled at `rate` per
  * second, kept as one number per tenant, the theoretical arrival time (TAT) of the next request.
- * The in-process limiter and the DynamoDB one share this arithmetic.
+ * The in-process limiter and the DynamoDB one share this arithmetic. Times are whole
+ * microseconds since the epoch (exact in a double until the year 2255), so that rounding never
+ * costs a request of the burst.
  */
 export interface RateLimit {
   /** Requests per second. */
@@ -22,28 +24,34 @@ export interface RateLimitDecision {
   retryAfter: number;
 }
 
-export const emissionIntervalMs = (limit: RateLimit) => 1000 / limit.rate;
+const MICROS_PER_SECOND = 1_000_000;
+
+/** Microseconds since the epoch of a clock reading. */
+export const microsOf = (date: Date) => date.getTime() * 1000;
+
+/** The time one request takes to refill, in whole microseconds. */
+export const emissionInterval = (limit: RateLimit) => Math.max(1, Math.round(MICROS_PER_SECOND / limit.rate));
 
 /** How far ahead of now the TAT may be for a request to pass. */
-export const toleranceMs = (limit: RateLimit) => limit.burst * emissionIntervalMs(limit);
+export const tolerance = (limit: RateLimit) => limit.burst * emissionInterval(limit);
 
 /** The TAT after admitting one request at `now`, or undefined if the request must wait. */
 export function admit(limit: RateLimit, tat: number | undefined, now: number): number | undefined {
-  const next = Math.max(tat ?? now, now) + emissionIntervalMs(limit);
-  return next - now <= toleranceMs(limit) ? next : undefined;
+  const next = Math.max(tat ?? now, now) + emissionInterval(limit);
+  return next - now <= tolerance(limit) ? next : undefined;
 }
 
 /** The decision for a request at `now`, given the TAT after it (allowed) or the current TAT (refused). */
 export function decision(limit: RateLimit, tat: number, now: number, allowed: boolean): RateLimitDecision {
-  const interval = emissionIntervalMs(limit);
+  const interval = emissionInterval(limit);
   const ahead = Math.max(tat, now) - now;
-  const remaining = Math.max(0, Math.floor((toleranceMs(limit) - ahead) / interval));
-  const waitMs = allowed ? 0 : ahead + interval - toleranceMs(limit);
+  const remaining = Math.max(0, Math.floor((tolerance(limit) - ahead) / interval));
+  const wait = allowed ? 0 : ahead + interval - tolerance(limit);
   return {
     allowed,
     limit: limit.burst,
     remaining,
-    reset: Math.ceil(Math.max(tat, now) / 1000),
-    retryAfter: allowed ? 0 : Math.max(1, Math.ceil(waitMs / 1000)),
+    reset: Math.ceil(Math.max(tat, now) / MICROS_PER_SECOND),
+    retryAfter: allowed ? 0 : Math.max(1, Math.ceil(wait / MICROS_PER_SECOND)),
   };
 }

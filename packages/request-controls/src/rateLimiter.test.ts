@@ -52,7 +52,43 @@ describe.each(limiters)('%s rate limiter', (_name, make) => {
   });
 });
 
+describe.each(limiters)('%s rate limiter arithmetic', (_name, make) => {
+  it('admits exactly the burst at one instant, whatever the rate (no rounding loses a request)', async () => {
+    for (const [rate, burst] of [[7, 1], [7, 7], [3, 3], [13, 5], [199, 20], [300, 300]] as const) {
+      const limiter = make({ rate, burst }, () => new Date(T0 + 123));
+      const tenant = `r${rate}b${burst}${Math.random().toString(36).slice(2, 6)}`;
+      const taken = [];
+      for (let i = 0; i <= burst; i += 1) taken.push(await limiter.take(tenant));
+      expect([rate, burst, taken.filter((d) => d.allowed).length]).toEqual([rate, burst, burst]);
+      expect(taken[0]!.remaining).toBe(burst - 1);
+    }
+  });
+});
+
 describe('DynamoDB rate limiter shared by several instances', () => {
+  it('refuses by itself, without a write, until the bucket has a request again; and refuses when DynamoDB throttles', async () => {
+    let now = T0 + 120_000;
+    const limiter = new DynamoDbRateLimiter({ rate: 10, burst: 1 }, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock: () => new Date(now) });
+    const send = jest.spyOn(dynamo.client, 'send');
+    try {
+      expect((await limiter.take('flood')).allowed).toBe(true);
+      expect((await limiter.take('flood')).allowed).toBe(false);
+      const calls = send.mock.calls.length;
+      for (let i = 0; i < 50; i += 1) expect(await limiter.take('flood')).toMatchObject({ allowed: false, retryAfter: 1, remaining: 0 });
+      expect(send.mock.calls.length).toBe(calls);
+      now += 100;
+      expect((await limiter.take('flood')).allowed).toBe(true);
+      send.mockImplementationOnce(async () => {
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' });
+      });
+      now += 1_000;
+      expect(await limiter.take('flood')).toMatchObject({ allowed: false, retryAfter: 1 });
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+
   it('admits exactly the burst across instances taking at once', async () => {
     const clock = () => new Date(T0 + 60_000);
     const instances = [1, 2, 3, 4].map(() => new DynamoDbRateLimiter({ rate: 5, burst: 10 }, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock }));

@@ -1,4 +1,4 @@
-import { admit, decision, type RateLimit, type RateLimitDecision } from './gcra';
+import { admit, decision, microsOf, type RateLimit, type RateLimitDecision } from './gcra';
 
 /** Takes one request from a tenant's bucket. */
 export interface RateLimiter {
@@ -19,7 +19,7 @@ export class MemoryRateLimiter implements RateLimiter {
   ) {}
 
   async take(tenant: string): Promise<RateLimitDecision> {
-    const now = this.clock().getTime();
+    const now = microsOf(this.clock());
     if (this.tats.size > 10_000) this.dropFullBuckets(now);
     const tat = this.tats.get(tenant);
     const next = admit(this.limit, tat, now);
