@@ -159,6 +159,8 @@ export const REQUEST_CONTROLS_ATTR = {
   controlKey: 'control_key',
   requestHash: 'request_hash',
   state: 'state',
+  /** Each claim attempt's own id: a put the SDK retried after it succeeded is recognised. */
+  claimId: 'claim_id',
   leaseUntil: 'lease_until',
   response: 'response',
   /** GCRA's theoretical arrival time, in epoch microseconds. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { silentLogger, type Logger } from '@keyledger/domain';
-import { errorBody, json, toErrorBody, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
+import { errorBody, json, ROUTES, routeKey, toErrorBody, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { IdempotencyStore, StoredResponse } from './idempotencyStore';
 
 /**
@@ -30,6 +30,7 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** POST, and PUT (a secret put makes a new version each time); GET and DELETE repeat safely anyway. */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const SCOPES_BY_ROUTE = new Map<string, readonly string[]>(ROUTES.map((route) => [routeKey(route), route.scopes]));
 /** Response headers a replay repeats (the rest, like rate-limit headers, belong to the new request). */
 const REPEATED_HEADERS = ['content-type', 'cache-control', 'location'];
 
@@ -46,8 +47,9 @@ export function requestHash(event: HttpEvent, tenant: string): string {
 }
 
 /**
- * Idempotency-Key on POST and PUT requests: the first request with a key runs and its response is kept;
- * a retry with the same key and the same request gets that response again (with
+ * Idempotency-Key on POST and PUT requests, per caller (tenant and token subject): the first
+ * request with a key runs and its response is kept; a retry with the same key and the same
+ * request, from a token that still has the route's scopes, gets that response again (with
  * `idempotent-replayed: true`), one with another request gets 422, one while the first is still
  * running gets 409. A request that fails changes nothing, so its key is freed for the retry. A
  * failure to keep the response after the request succeeded is logged, never answered as a 5xx.
@@ -55,14 +57,19 @@ export function requestHash(event: HttpEvent, tenant: string): string {
 export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger ?? silentLogger;
-  return async function idempotentHandler(event: HttpEvent, context: Context, tenant: string): Promise<HttpResult> {
+  return async function idempotentHandler(event: HttpEvent, context: Context, auth: AuthContext): Promise<HttpResult> {
     const key = event.headers?.[IDEMPOTENCY_HEADER];
     if (key === undefined || !IDEMPOTENT_METHODS.has(event.requestContext.http.method)) return handler(event, context);
     if (!KEY_PATTERN.test(key)) {
       return problem(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'invalid_request');
     }
+    // A caller without the route's scopes never reaches a record: the handler refuses it (403).
+    const scopes = SCOPES_BY_ROUTE.get(event.routeKey) ?? [];
+    if (scopes.some((scope) => !auth.scopes.has(scope))) return handler(event, context);
+    const { tenant } = auth;
     const policy = options.policies?.[event.routeKey] ?? 'store';
-    const id = `idem#${tenant}#${createHash('sha256').update(key).digest('hex')}`;
+    // Keys are the caller's own (tenant and token subject): one client cannot replay another's response.
+    const id = `idem#${tenant}#${createHash('sha256').update(`${auth.actor}\n${key}`).digest('hex')}`;
     const hash = requestHash(event, tenant);
     let claim;
     try {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { REQUEST_CONTROLS_ATTR as A } from '@keyledger/dynamodb';
 
@@ -35,38 +36,40 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
 
   async claim(id: string, requestHash: string, now: Date): Promise<ClaimResult> {
     const at = now.getTime();
-    try {
-      await this.options.client.send(
-        new PutItemCommand({
-          TableName: this.options.tableName,
-          Item: {
-            [A.controlKey]: { S: id },
-            [A.requestHash]: { S: requestHash },
-            [A.state]: { S: 'in_progress' },
-            [A.leaseUntil]: { N: String(at + IDEMPOTENCY_LEASE_MS) },
-            [A.expiresAt]: { N: epochSeconds(at + IDEMPOTENCY_TTL_MS) },
-          },
-          // Free, expired, or abandoned by a process that died while running the same request.
-          ConditionExpression:
-            'attribute_not_exists(#key) OR #expires <= :nowSeconds OR (#state = :inProgress AND #lease < :now AND #hash = :hash)',
-          ExpressionAttributeNames: { '#key': A.controlKey, '#expires': A.expiresAt, '#state': A.state, '#lease': A.leaseUntil, '#hash': A.requestHash },
-          ExpressionAttributeValues: {
-            ':nowSeconds': { N: epochSeconds(at) },
-            ':inProgress': { S: 'in_progress' },
-            ':now': { N: String(at) },
-            ':hash': { S: requestHash },
-          },
-        }),
-      );
-      return { kind: 'claimed' };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // This attempt's own mark: if the SDK retried a put that had succeeded, the record is ours.
+    const attempt = randomUUID();
+    for (let tries = 1; ; tries += 1) {
+      try {
+        await this.options.client.send(
+          new PutItemCommand({
+            TableName: this.options.tableName,
+            Item: {
+              [A.controlKey]: { S: id },
+              [A.requestHash]: { S: requestHash },
+              [A.state]: { S: 'in_progress' },
+              [A.claimId]: { S: attempt },
+              [A.leaseUntil]: { N: String(at + IDEMPOTENCY_LEASE_MS) },
+              [A.expiresAt]: { N: epochSeconds(at + IDEMPOTENCY_TTL_MS) },
+            },
+            // Free, expired, or abandoned by a process that died while running its request.
+            ConditionExpression: 'attribute_not_exists(#key) OR #expires <= :nowSeconds OR (#state = :inProgress AND #lease < :now)',
+            ExpressionAttributeNames: { '#key': A.controlKey, '#expires': A.expiresAt, '#state': A.state, '#lease': A.leaseUntil },
+            ExpressionAttributeValues: { ':nowSeconds': { N: epochSeconds(at) }, ':inProgress': { S: 'in_progress' }, ':now': { N: String(at) } },
+          }),
+        );
+        return { kind: 'claimed' };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      const { Item } = await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: { [A.controlKey]: { S: id } }, ConsistentRead: true }));
+      // Released between the put and the read: try the put again (twice at most).
+      if (!Item && tries < 2) continue;
+      if (Item?.[A.claimId]?.S === attempt) return { kind: 'claimed' };
+      const hash = Item?.[A.requestHash]?.S ?? requestHash;
+      const response = Item?.[A.response]?.S;
+      if (Item?.[A.state]?.S === 'completed' && response) return { kind: 'completed', requestHash: hash, response: JSON.parse(response) as StoredResponse };
+      return { kind: 'in-progress', requestHash: hash };
     }
-    const { Item } = await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: { [A.controlKey]: { S: id } }, ConsistentRead: true }));
-    const hash = Item?.[A.requestHash]?.S ?? '';
-    const response = Item?.[A.response]?.S;
-    if (Item?.[A.state]?.S === 'completed' && response) return { kind: 'completed', requestHash: hash, response: JSON.parse(response) as StoredResponse };
-    return { kind: 'in-progress', requestHash: hash };
   }
 
   async complete(id: string, requestHash: string, response: StoredResponse): Promise<void> {

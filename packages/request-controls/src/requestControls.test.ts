@@ -80,6 +80,24 @@ describe('Idempotency-Key', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('keeps keys per caller, and lets no caller without the route\'s scopes near a record', async () => {
+    const { calls, router } = counting(() => json(201, { kid: 'cprk-1' }));
+    const handler = controlled(router);
+    const create = (claims: Record<string, string>) => ({
+      ...httpEvent('POST /api/v2/keys/encryption', { claims: { tenant_id: 'acme', ...claims }, headers: { 'idempotency-key': 'k-callers' } }),
+      body: '{"type":"customer-provided-root-key"}',
+    });
+    await handler(create({ sub: 'alice', scope: 'create:encryption_keys' }), context);
+    // Without create:encryption_keys the request goes to the router (which answers 403), never to the replay.
+    await handler(create({ sub: 'alice', scope: 'read:encryption_keys' }), context);
+    expect(calls).toHaveLength(2);
+    // Another subject of the same tenant has keys of its own: the same key is a new request for it.
+    await handler(create({ sub: 'bob', scope: 'create:encryption_keys' }), context);
+    expect(calls).toHaveLength(3);
+    expect((await handler(create({ sub: 'alice', scope: 'create:encryption_keys' }), context)).headers).toMatchObject({ 'idempotent-replayed': 'true' });
+    expect(calls).toHaveLength(3);
+  });
+
   it('without the header, two requests are two requests', async () => {
     const { calls, router } = counting(() => noContent());
     const handler = controlled(router);

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { silentLogger, type Logger } from '@keyledger/domain';
-import { authContextFromClaims, errorBody, json, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
+import { authContextFromClaims, errorBody, json, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { RateLimitDecision } from './gcra';
 import { idempotent, type IdempotencyOptions } from './idempotency';
 import type { RateLimiter } from './rateLimiter';
@@ -32,12 +32,13 @@ export function withRequestControls(router: RouteHandler, options: RequestContro
   const logger = options.logger ?? silentLogger;
   const run = options.idempotency ? idempotent(router, options.idempotency) : (event: HttpEvent, context: Context) => router(event, context);
   return async function requestControls(event: HttpEvent, context: Context): Promise<HttpResult> {
-    let tenant: string;
+    let auth: AuthContext;
     try {
-      tenant = authContextFromClaims(event.requestContext?.authorizer?.jwt?.claims, options.tenantClaim).tenant;
+      auth = authContextFromClaims(event.requestContext?.authorizer?.jwt?.claims, options.tenantClaim);
     } catch {
       return router(event, context);
     }
+    const { tenant } = auth;
     let headers: Record<string, string> = {};
     if (options.rateLimiter) {
       let decision: RateLimitDecision | undefined;
@@ -54,7 +55,7 @@ export function withRequestControls(router: RouteHandler, options: RequestContro
         }
       }
     }
-    const result = await run(event, context, tenant);
+    const result = await run(event, context, auth);
     return Object.keys(headers).length === 0 ? result : { ...result, headers: { ...result.headers, ...headers } };
   };
 }
