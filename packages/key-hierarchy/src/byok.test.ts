@@ -154,6 +154,37 @@ describe('BYOK with the software root key store (dynalite over HTTP)', () => {
       });
     });
 
+    it('two concurrent retries of one import: the key ends active with its material, whichever way the race goes', async () => {
+      // Both imports reach the store before either commits (as two Lambda instances would).
+      let arrived = 0;
+      let bothArrived!: () => void;
+      const gate = new Promise<void>((resolve) => (bothArrived = resolve));
+      const meeting = new (class extends DelegatingRootKeyStore {
+        override async importKeyMaterial(input: Parameters<DelegatingRootKeyStore['importKeyMaterial']>[0]) {
+          await this.inner.importKeyMaterial(input);
+          arrived += 1;
+          if (arrived % 2 === 0) bothArrived();
+          await Promise.race([gate, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+        }
+      })(fixture.rootKeyStore);
+      for (let round = 0; round < 2; round += 1) {
+        const { h, tenant, cprk } = await pending(harness({ rootKeys: meeting }));
+        const other = harness({ rootKeys: meeting });
+        const wrapping = await wrappingKeyFor(h.service, tenant, cprk.kid);
+        const wrapped = rsaAesKeyWrap(wrapping.publicKey, generateAes256Key(), 'sha256');
+        const answers = await Promise.allSettled([h.service.importCustomerKey(tenant, cprk.kid, wrapped), other.service.importCustomerKey(tenant, cprk.kid, wrapped)]);
+        for (const answer of answers) {
+          if (answer.status === 'fulfilled') expect(answer.value).toMatchObject({ kid: cprk.kid, state: 'active' });
+          else expect(answer.reason).toMatchObject({ code: 'concurrency_conflict' });
+        }
+        expect(answers.some((answer) => answer.status === 'fulfilled')).toBe(true);
+        // A retry after the race answers the key; the store still has the material (a rekey unwraps through it).
+        expect(await h.service.importCustomerKey(tenant, cprk.kid, wrapped)).toMatchObject({ kid: cprk.kid, state: 'active' });
+        expect(await customerFiles(cprk.kid)).toEqual([`${cprk.kid}.key.json`]);
+        await expect(harness().service.rekey(tenant)).resolves.toMatchObject({ tmkKid: expect.any(String) });
+      }
+    });
+
     it('an already-used wrapping key, a second import, and a second CPRK', async () => {
       const { h, tenant, cprk } = await pending();
       const wrapping = await wrappingKeyFor(h.service, tenant, cprk.kid);

@@ -14,6 +14,7 @@ import type { KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyMaterialStore } from '@keyledger/key-material';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import { supersededMaterial } from './material/wrapping';
+import { sweep } from './sweep';
 import type { TenantRepository } from './tenantRepository';
 
 /** What depends on a namespace key, as the stores that know it report it (wired by each composition root). */
@@ -148,13 +149,20 @@ export class HierarchyContext {
       return decision;
     });
     const superseded = before ? supersededMaterial(tenant, before, outcome.state) : [];
-    const materialDeleted = superseded.length === 0 || (await this.afterCommit('deleting superseded key material', { tenant }, () => this.keyMaterial.deleteMany(superseded)));
+    const materialDeleted =
+      superseded.length === 0 ||
+      (await this.afterCommit('deleting superseded key material', { tenant }, () => this.keyMaterial.deleteMany(superseded), () => this.sweepLatest(tenant)));
     if (destroyed.length > 0) this.notify({ tenant, destroyed });
     return { ...outcome, materialDeleted };
   }
 
-  /** Work that follows a commit: retried a few times, then logged and left to the next sweep. Never throws; says whether it finished. */
-  async afterCommit(what: string, details: Record<string, unknown>, work: () => Promise<unknown>): Promise<boolean> {
+  /**
+   * Work that follows a commit: retried a few times, then logged and retried in the background
+   * with `later` (by default the same work), and by the next sweep. Never throws; says whether it
+   * finished. Work whose list of targets may go stale (material to delete) retries later with a
+   * sweep of the state as it is then, never with the list.
+   */
+  async afterCommit(what: string, details: Record<string, unknown>, work: () => Promise<unknown>, later: () => Promise<unknown> = work): Promise<boolean> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await work();
@@ -162,7 +170,7 @@ export class HierarchyContext {
       } catch (error) {
         if (attempt >= FOLLOW_UP_ATTEMPTS) {
           this.logger.warn(`${what} did not finish after the commit; retried in the background (and by the next sweep)`, { ...details, error: String(error) });
-          this.retryLater(what, details, work, 0);
+          this.retryLater(what, details, later, 0);
           return false;
         }
         await sleep(backoffDelay(attempt, 50, 1_000));
@@ -187,6 +195,12 @@ export class HierarchyContext {
       );
     }, delay);
     timer.unref?.();
+  }
+
+  /** Sweeps the tenant's material against its hierarchy as it is now. */
+  async sweepLatest(tenant: string): Promise<void> {
+    const { state } = await this.load(tenant);
+    await sweep(this, tenant, state);
   }
 
   notify(change: HierarchyChange): void {

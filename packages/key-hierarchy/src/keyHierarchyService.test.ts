@@ -173,6 +173,24 @@ describe('KeyHierarchyService against dynalite and the software root key store',
     expect(await keyMaterial.list(tenant)).toHaveLength(3);
   });
 
+  it('keeps a fresh entry under another live parent (a command of another process staged it), and sweeps it once old', async () => {
+    let now = new Date('2030-01-01T00:00:00.000Z');
+    const { service, keyMaterial, repository } = harness({ clock: () => now });
+    const tenant = newTenant();
+    await service.ensureProvisioned(tenant);
+    const keys = await fixture.listAll(service, tenant);
+    const tmk = activeOf(keys, 'tenant-master-key')[0]!;
+    const namespaceKey = activeOf(keys, 'tenant-encryption-key')[0]!;
+    // The namespace key staged under the (live) ERK, as a re-wrap in flight elsewhere might stage it.
+    await keyMaterial.put({ tenant, kid: namespaceKey.kid, parentKid: tmk.parentKid!, wrappedKey: Buffer.alloc(40, 5), algorithm: 'AES_256_GCM', createdAt: now.toISOString() });
+    const { state } = await repository.load(tenantStreamId(tenant));
+    expect(await service.sweep(tenant, state)).toBe(0);
+    now = new Date(now.getTime() + 16 * 60_000);
+    expect(await service.sweep(tenant, state)).toBe(1);
+    expect(await keyMaterial.get({ tenant, kid: namespaceKey.kid, parentKid: tmk.parentKid! })).toBeUndefined();
+    expect(await keyMaterial.get({ tenant, kid: namespaceKey.kid, parentKid: tmk.kid })).toBeDefined();
+  });
+
   it('answers IntegrityError, not a retry loop, when material is missing and the stream has not moved', async () => {
     const { service, keyMaterial } = harness();
     const tenant = newTenant();

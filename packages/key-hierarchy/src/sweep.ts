@@ -4,9 +4,9 @@ import type { HierarchyContext } from './context';
 
 /**
  * Deletes material that no live key needs, which a crash between a commit and its follow-up can
- * leave behind: entries of destroyed keys, entries under a parent the key no longer has, and
- * (after a grace period, since another process may be about to commit them) entries of keys or
- * parents the state does not know; and has the root key store destroy destroyed customer keys
+ * leave behind: entries of destroyed keys or under a destroyed parent, and (after a grace
+ * period, since another process may be about to commit them) entries under a live parent the
+ * key no longer has and entries of keys or parents the state does not know; and has the root key store destroy destroyed customer keys
  * it still holds. Destroyed keys are known from the catalog (they are no longer in the state).
  */
 export async function sweep(ctx: HierarchyContext, tenant: string, state: TenantKeyHierarchy): Promise<number> {
@@ -27,7 +27,9 @@ export async function sweep(ctx: HierarchyContext, tenant: string, state: Tenant
     const key = findKey(state, entry.kid);
     const parent = findKey(state, entry.parentKid);
     if (key && parent) {
-      if (key.parentKid !== entry.parentKid) obsolete.push(entry);
+      // Under another live parent than the key has: superseded by a re-wrap, or staged by a
+      // command of another process that has not committed yet (so only once it is old enough).
+      if (key.parentKid !== entry.parentKid && now - Date.parse(entry.createdAt) > ctx.orphanGraceMs) obsolete.push(entry);
       continue;
     }
     if ((!key && (await isDestroyed(entry.kid))) || (!parent && (await isDestroyed(entry.parentKid)))) obsolete.push(entry);
@@ -53,5 +55,5 @@ export async function destroyCustomerKeyMaterial(ctx: HierarchyContext, tenant: 
 
 /** Sweeps and remembers the version, so the next call at that version does not sweep again. */
 export async function sweepAt(ctx: HierarchyContext, tenant: string, state: TenantKeyHierarchy, version: number): Promise<void> {
-  if (await ctx.afterCommit('sweep', { tenant, version }, () => sweep(ctx, tenant, state))) ctx.sweptAt.set(tenant, version);
+  if (await ctx.afterCommit('sweep', { tenant, version }, () => sweep(ctx, tenant, state), () => ctx.sweepLatest(tenant))) ctx.sweptAt.set(tenant, version);
 }

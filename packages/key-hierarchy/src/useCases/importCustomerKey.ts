@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, IllegalKeyStateError, importableWrappingKey, isRepeatedImport, type KeyRecord } from '@keyledger/domain';
+import { asProvisioned, ConcurrencyError, customerKeyOf, IllegalKeyStateError, importableWrappingKey, isRepeatedImport, type KeyRecord } from '@keyledger/domain';
+import { KeyMaterialExistsError } from '@keyledger/key-material';
 import type { HierarchyContext } from '../context';
 import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { ensureProvisioned } from './provision';
@@ -17,12 +18,17 @@ export async function importCustomerKey(ctx: HierarchyContext, tenant: string, k
   if (isRepeatedImport(before, kid, wrappedKeyDigest)) return customerKeyOf(before, kid).key;
   const store = ctx.rootKeyStore;
   let importedWith: string | undefined;
+  let repeated = false;
   let outcome;
   try {
     outcome = await ctx.execute(tenant, async ({ state, version }) => {
       const now = ctx.now();
-      // A concurrent retry of this very import committed first.
-      if (importedWith === undefined && isRepeatedImport(state, kid, wrappedKeyDigest)) return { events: [], result: null };
+      // A concurrent retry of this very import committed first: its material is this material, and
+      // must not be reverted (that would destroy the active key's material in the store).
+      if (isRepeatedImport(state, kid, wrappedKeyDigest)) {
+        repeated = true;
+        return { events: [], result: null };
+      }
       const wrappingKey = importableWrappingKey(state, kid, now);
       const current = asProvisioned(state);
       if (importedWith === undefined) {
@@ -42,13 +48,19 @@ export async function importCustomerKey(ctx: HierarchyContext, tenant: string, k
       });
     });
   } catch (error) {
-    if (importedWith !== undefined) {
+    // Another import of this key staged the same entry and may be committing right now: reverting
+    // would take the material from under it. Ask for a retry (which finds the import done, or not).
+    if (error instanceof KeyMaterialExistsError) {
+      throw new ConcurrencyError(`Another import of ${kid} is in progress; send the request again.`, { cause: error });
+    }
+    if (importedWith !== undefined && !repeated) {
       await store.revertImport({ tenant, kid }).catch((cleanupError: unknown) =>
         ctx.logger.warn('imported key material not reverted', { tenant, kid, error: String(cleanupError) }),
       );
     }
     throw error;
   }
+  if (repeated) return customerKeyOf(outcome.state, kid).key;
   ctx.logger.info('customer-provided root key imported', { tenant, kid, tmkKid: asProvisioned(outcome.state).activeTmkKid });
   await ctx.afterCommit('discarding the used wrapping key', { tenant, kid }, () => store.discardWrappingKeys({ tenant, kid }));
   return customerKeyOf(outcome.state, kid).key;
