@@ -11,6 +11,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // `import { z }` pulls all of zod (every locale) into each Lambda bundle; the namespace import tree-shakes.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']",
+          message: "Import zod as `import * as z from 'zod'` (zod's advice): `import { z }` bundles all of zod, every locale included.",
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,5 @@
 import { DEFAULT_TENANT_CLAIM, namespaceListSchema, SETTINGS, type SettingName } from '@keyledger/settings';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;

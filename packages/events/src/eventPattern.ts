@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * EventBridge event patterns, for the in-process bus: the subset keyledger's local rules need,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DETAIL_SCHEMAS, DETAIL_TYPES, EVENT_SOURCE, SCHEMA_VERSION, type DetailType } from './schemas';
 
 /** The whole event as an EventBridge rule target receives it, for one detail-type. */

@@ -1,5 +1,5 @@
 import { KEY_CHANGE_CAUSES, KEY_STATES, KEY_TYPES } from '@keyledger/domain';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * keyledger's public event contract (DESIGN.md, Events). Each event is published on the bus

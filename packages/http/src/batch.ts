@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { toErrorBody, type ErrorBody } from './errorResponse';
 import { RequestValidationError } from './errors';
 import { describeIssue } from './httpHandler';

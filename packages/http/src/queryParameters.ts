@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A whole-number query parameter, e.g. `page` or `per_page`; the messages name the parameter. */
 export function wholeNumberParameter(name: string, { min, max }: { min: number; max?: number }) {

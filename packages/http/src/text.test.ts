@@ -1,7 +1,7 @@
 import { httpEvent } from './testing';
 import { createRouteHandler, json } from './httpHandler';
 import { decodeUtf8Strictly, describePath, findIllFormedText, isWellFormedText } from './text';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Context } from 'aws-lambda';
 
 describe('strict text', () => {

@@ -2,7 +2,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Logger } from '@keyledger/domain';
 import { parseEventPattern, type BusEvent, type InProcessBus } from '@keyledger/events';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Local rules, the stand-in for EventBridge rules and targets: each matching event is appended

@@ -11,7 +11,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkCloudHsmCluster } from './cloudHsmCheck';
 
 /**

@@ -1,5 +1,5 @@
 import { parse, pattern, type Duration } from 'iso8601-duration';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MAX_DURATION_TEXT = 32;
 /** The library's grammar, anchored: its own pattern also matches inside longer texts. */

@@ -1,5 +1,5 @@
 import { NAMESPACE_PATTERN } from '@keyledger/domain';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A whole number within [min, max], from its decimal text. */
 export function wholeNumber(unit: string, { min, max }: { min: number; max: number }) {

@@ -1,5 +1,5 @@
 import { TABLES, type TableKey } from '@keyledger/dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDuration } from './duration';
 import { namespaceListSchema, nonEmpty, port, wholeNumber } from './schemas';
 

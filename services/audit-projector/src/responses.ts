@@ -1,6 +1,6 @@
 import { DETAIL_TYPES } from '@keyledger/events';
 import { responsesOf } from '@keyledger/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AUDIT_PROJECTOR_CONTRACT } from './contract';
 
 const logId = z.string().regex(/^\d{20}[0-9a-f]{32}$/);

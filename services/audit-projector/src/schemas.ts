@@ -1,5 +1,5 @@
 import { booleanParameter, wholeNumberParameter } from '@keyledger/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SORTABLE_FIELDS } from './logSearch';
 
 export { noQuery } from '@keyledger/http';

@@ -1,6 +1,6 @@
 import { MAX_BATCH_ITEMS } from '@keyledger/data-plane';
 import { contracts, noQuery } from '@keyledger/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   dataKeyBody,
   decryptBody,

@@ -1,6 +1,6 @@
 import { errorBodySchema, responsesOf } from '@keyledger/http';
 import { JOB_STATES } from '@keyledger/jobs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CRYPTO_DATA_PLANE_CONTRACT } from './contract';
 
 const timestamp = z.string().meta({ format: 'date-time' });

@@ -14,7 +14,7 @@ import { NAMESPACE_PATTERN } from '@keyledger/domain';
 import { JOB_ID_PATTERN } from '@keyledger/jobs';
 import { base64Bytes, batchable, describePath, isWellFormedText, wholeNumberParameter } from '@keyledger/http';
 import type { EncryptionContext } from '@keyledger/crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export { noQuery } from '@keyledger/http';
 

@@ -1,6 +1,6 @@
 import { KEY_STATES, KEY_TYPES } from '@keyledger/domain';
 import { responsesOf } from '@keyledger/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KEY_ADMIN_CONTRACT } from './contract';
 
 const timestamp = z.string().meta({ format: 'date-time' });

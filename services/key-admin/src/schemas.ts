@@ -1,7 +1,7 @@
 import { base64Bytes, booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import { OAEP_HASHES } from '@keyledger/crypto';
 import { formatDuration, isoDuration } from '@keyledger/settings';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export { noQuery } from '@keyledger/http';
 
