@@ -32,9 +32,9 @@ export type SortableField = (typeof SORTABLE_FIELDS)[number];
 
 /**
  * One page of a search, newest first unless `sort` says otherwise. By date, entries stream in
- * log order and the read stops once the page is full. By any other field every match is read
- * (within the search budget) and only the best `(page + 1) × per_page` are kept, so memory stays
- * bounded by the 1,000-result window; ties keep log order.
+ * log order and the read stops once the page is full. By any other field the newest
+ * SEARCH_BUDGET.entries entries are read and only the best `(page + 1) × per_page` matches kept,
+ * so memory stays bounded by the 1,000-result window; ties keep log order.
  */
 export async function searchPage(store: DynamoDbAuditLogStore, tenant: string, query: ListLogsQuery): Promise<HttpResult> {
   const page = query.page ?? 0;
@@ -63,6 +63,8 @@ export async function searchPage(store: DynamoDbAuditLogStore, tenant: string, q
     const order = compareBy(field, direction === '1' ? 1 : -1);
     let best: Array<{ entry: LogEntry; position: number }> = [];
     for await (const entry of entries) {
+      // Past the budget of entries read, the sort covers the newest SEARCH_BUDGET.entries (and the total is a lower bound).
+      if (search.entries >= SEARCH_BUDGET.entries) break;
       if (!search.matches(entry)) continue;
       best.push({ entry, position: total });
       total += 1;
