@@ -3,3 +3,4 @@ export * from './createTables';
 export * from './dynalite';
 export * from './localDynamoDb';
 export * from './batchWrite';
+export * from './timeToLive';

@@ -5,7 +5,7 @@ import type { Logger } from '@keyledger/domain';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createAuditEventHandler } from '@keyledger/audit-projector';
 import { upgradeSecretItem } from '@keyledger/data-plane';
-import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { deleteExpiredItems, startLocalDynamoDb, TABLES, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { EVENT_SOURCE, InProcessBus } from '@keyledger/events';
 import { ALL_SCOPES } from '@keyledger/http';
@@ -93,7 +93,13 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promis
   });
   const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });
   const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger });
-  const schedulers = new LocalSchedulers({ runner: services.runner, keyHierarchy: services.keyHierarchy, runJobs: !config.faults.includes('jobs-paused'), logger });
+  const schedulers = new LocalSchedulers({
+    runner: services.runner,
+    keyHierarchy: services.keyHierarchy,
+    runJobs: !config.faults.includes('jobs-paused'),
+    expireItems: () => deleteExpiredItems(dynamo.client, dynamo.tables.requestControls, TABLES.requestControls, clock()),
+    logger,
+  });
 
   const server: Server = createLocalServer({
     services: services.routers,

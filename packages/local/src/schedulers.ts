@@ -5,17 +5,28 @@ import { durationMs } from '@keyledger/settings';
 
 const JOB_RESUME_MS = 30_000;
 const RETENTION_PASS_MS = 5 * 60_000;
+const EXPIRY_PASS_MS = 10 * 60_000;
 
 /**
  * What runs on its own in the local stack (in AWS: EventBridge schedules): jobs left by a crash
  * resume at start (this process is the only one on its data dir, so their leases are taken
- * over), failed job steps are retried, and tenants' retention settings are applied.
+ * over), failed job steps are retried, tenants' retention settings are applied, and items past
+ * their time to live (idempotency records, rate-limit buckets) are deleted, as DynamoDB would.
  */
 export class LocalSchedulers {
   private timers: NodeJS.Timeout[] = [];
   private readonly logger: Logger;
 
-  constructor(private readonly options: { runner: JobRunner; keyHierarchy: KeyHierarchyService; runJobs: boolean; logger?: Logger }) {
+  constructor(
+    private readonly options: {
+      runner: JobRunner;
+      keyHierarchy: KeyHierarchyService;
+      runJobs: boolean;
+      /** DynamoDB's time to live, which dynalite lacks: deletes expired items, says how many. */
+      expireItems?: () => Promise<number>;
+      logger?: Logger;
+    },
+  ) {
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -26,12 +37,19 @@ export class LocalSchedulers {
       this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
     }
     this.every(RETENTION_PASS_MS, () => this.retention());
+    this.every(EXPIRY_PASS_MS, () => this.expire());
   }
 
   /** Every scheduler, now (after the dev clock moved). */
   async runAll(): Promise<void> {
     await this.retention();
+    await this.expire();
     if (this.options.runJobs) await this.options.runner.resumeAll();
+  }
+
+  private async expire(): Promise<void> {
+    const deleted = (await this.options.expireItems?.()) ?? 0;
+    if (deleted > 0) this.logger.info('expired items deleted (DynamoDB time to live, emulated)', { items: deleted });
   }
 
   async stop(): Promise<void> {
