@@ -3,7 +3,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { silentLogger, type Logger } from '@keyledger/domain';
 import type { z } from 'zod';
 import { assertScopes, authContextFromClaims, type AuthContext } from './auth';
-import { toErrorBody } from './errorResponse';
+import type { ErrorCode } from './errorCodes';
+import { errorBody, toErrorBody } from './errorResponse';
 import { RequestValidationError, UnsupportedMediaTypeError } from './errors';
 import type { RouteDefinition } from './routes';
 import { decodeUtf8Strictly, describePath, findIllFormedText, hasStrictPercentEncoding, isWellFormedText } from './text';
@@ -38,6 +39,12 @@ export const json = (statusCode: number, body: unknown): HttpResult => ({
   headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   body: JSON.stringify(body),
 });
+
+/** An error answer in Auth0's shape, with any extra headers (`retry-after`, `allow`, ...). */
+export function errorResult(statusCode: number, message: string, errorCode: ErrorCode, headers: Record<string, string> = {}): HttpResult {
+  const result = json(statusCode, errorBody(statusCode, message, errorCode));
+  return { ...result, headers: { ...result.headers, ...headers } };
+}
 
 export const noContent = (): HttpResult => ({ statusCode: 204, headers: { 'cache-control': 'no-store' } });
 

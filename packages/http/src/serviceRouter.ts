@@ -1,5 +1,4 @@
-import { errorBody } from './errorResponse';
-import { json, type HttpEvent, type HttpResult, type RouteHandler } from './httpHandler';
+import { errorResult, type HttpEvent, type HttpResult, type RouteHandler } from './httpHandler';
 import { ROUTES, routeKey } from './routes';
 import type { Context } from 'aws-lambda';
 
@@ -17,7 +16,7 @@ export function createServiceRouter(service: string, handlers: Record<string, Ro
   }
   return async function route(event: HttpEvent, context: Context): Promise<HttpResult> {
     const handler = byRouteKey.get(event.routeKey);
-    if (!handler) return json(404, errorBody(404, `No route ${event.routeKey} in ${service}.`, 'route_not_found'));
+    if (!handler) return errorResult(404, `No route ${event.routeKey} in ${service}.`, 'route_not_found');
     return handler(event, context);
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import { errorBody, matchRoute, type ErrorCode, type HttpResult, type RouteHandler, type ServiceName } from '@keyledger/http';
+import { errorResult, matchRoute, type HttpResult, type RouteHandler, type ServiceName } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import { toApiGatewayEvent } from './apiGatewayEvent';
 import { answerClientError, BodyBudget, DEFAULT_LIMITS, PayloadTooLargeError, readBody, ServerBusyError, type ConnectionLimits } from './connectionLimits';
@@ -32,11 +32,7 @@ function send(response: ServerResponse, result: HttpResult, requestId: string): 
   response.end(body);
 }
 
-const error = (statusCode: number, message: string, errorCode: ErrorCode, headers: Record<string, string> = {}): HttpResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  body: JSON.stringify(errorBody(statusCode, message, errorCode)),
-});
+const error = errorResult;
 
 function lambdaContext(requestId: string, service: string): Context {
   return {

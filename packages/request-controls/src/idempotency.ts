@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { silentLogger, type Logger } from '@keyledger/domain';
-import { errorBody, json, ROUTES, routeKey, toErrorBody, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
+import { backoffDelay, silentLogger, sleep, type Logger } from '@keyledger/domain';
+import { errorResult, ROUTES, routeKey, toErrorBody, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { IdempotencyStore, StoredResponse } from './idempotencyStore';
 
 /**
@@ -34,11 +34,6 @@ const SCOPES_BY_ROUTE = new Map<string, readonly string[]>(ROUTES.map((route) =>
 /** Response headers a replay repeats (the rest, like rate-limit headers, belong to the new request). */
 const REPEATED_HEADERS = ['content-type', 'cache-control', 'location'];
 
-const problem = (statusCode: number, message: string, errorCode: Parameters<typeof errorBody>[2], headers: Record<string, string> = {}): HttpResult => {
-  const result = json(statusCode, errorBody(statusCode, message, errorCode));
-  return { ...result, headers: { ...result.headers, ...headers } };
-};
-
 /** The request as the key binds it: method, path and query, tenant, and the body's bytes. */
 export function requestHash(event: HttpEvent, tenant: string): string {
   const body = event.body === undefined ? '' : event.isBase64Encoded ? event.body : Buffer.from(event.body, 'utf8').toString('base64');
@@ -61,7 +56,7 @@ export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
     const key = event.headers?.[IDEMPOTENCY_HEADER];
     if (key === undefined || !IDEMPOTENT_METHODS.has(event.requestContext.http.method)) return handler(event, context);
     if (!KEY_PATTERN.test(key)) {
-      return problem(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'invalid_request');
+      return errorResult(400, 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'invalid_request');
     }
     // A caller without the route's scopes never reaches a record: the handler refuses it (403).
     const scopes = SCOPES_BY_ROUTE.get(event.routeKey) ?? [];
@@ -76,13 +71,13 @@ export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
       claim = await options.store.claim(id, hash, clock());
     } catch (error) {
       logger.error('idempotency store unavailable', { error: String(error) });
-      return problem(503, 'The idempotency store is unavailable; nothing was done. Retry later.', 'temporarily_unavailable', { 'retry-after': '1' });
+      return errorResult(503, 'The idempotency store is unavailable; nothing was done. Retry later.', 'temporarily_unavailable', { 'retry-after': '1' });
     }
     if (claim.kind !== 'claimed' && claim.requestHash !== hash) {
-      return problem(422, 'This Idempotency-Key was used for a different request (method, path, tenant or body) in the last 24 hours; use a new key.', 'idempotency_key_reused');
+      return errorResult(422, 'This Idempotency-Key was used for a different request (method, path, tenant or body) in the last 24 hours; use a new key.', 'idempotency_key_reused');
     }
     if (claim.kind === 'in-progress') {
-      return problem(409, 'A request with this Idempotency-Key is still in progress; retry after it finishes.', 'idempotency_key_in_use', { 'retry-after': '1' });
+      return errorResult(409, 'A request with this Idempotency-Key is still in progress; retry after it finishes.', 'idempotency_key_in_use', { 'retry-after': '1' });
     }
     if (claim.kind === 'completed') return replay(claim.response, policy, event, tenant, handler, context);
 
@@ -111,7 +106,7 @@ export function idempotent(handler: RouteHandler, options: IdempotencyOptions) {
         return await options.store.complete(id, hash, response);
       } catch (error) {
         if (attempt >= 3) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        await sleep(backoffDelay(attempt, 50, 500));
       }
     }
   }
@@ -138,8 +133,8 @@ async function replay(response: StoredResponse, policy: ReplayPolicy, event: Htt
       body = JSON.stringify(await policy.restore(JSON.parse(body), event, tenant));
     } catch (error) {
       // What the first response carried is gone (the secret version was deleted since): say so.
-      const answer = json(toErrorBody(error).body.statusCode, toErrorBody(error).body);
-      return { ...answer, headers: { ...answer.headers, ...replayed } };
+      const { body: problem } = toErrorBody(error);
+      return errorResult(problem.statusCode, problem.message, problem.errorCode, replayed);
     }
   }
   return { statusCode: response.statusCode, headers: { ...response.headers, ...replayed }, ...(body === undefined ? {} : { body }) };

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { silentLogger, type Logger } from '@keyledger/domain';
-import { authContextFromClaims, errorBody, json, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
+import { authContextFromClaims, errorResult, type AuthContext, type HttpEvent, type HttpResult, type RouteHandler } from '@keyledger/http';
 import type { RateLimitDecision } from './gcra';
 import { idempotent, type IdempotencyOptions } from './idempotency';
 import type { RateLimiter } from './rateLimiter';
@@ -50,8 +50,8 @@ export function withRequestControls(router: RouteHandler, options: RequestContro
       if (decision) {
         headers = rateLimitHeaders(decision);
         if (!decision.allowed) {
-          const refused = json(429, errorBody(429, `Too many requests: tenant ${tenant} is limited to ${options.rateLimiter.limit.rate} requests per second (bursts of ${decision.limit}). Retry after ${decision.retryAfter} s.`, 'too_many_requests'));
-          return { ...refused, headers: { ...refused.headers, ...headers, 'retry-after': String(decision.retryAfter) } };
+          const message = `Too many requests: tenant ${tenant} is limited to ${options.rateLimiter.limit.rate} requests per second (bursts of ${decision.limit}). Retry after ${decision.retryAfter} s.`;
+          return errorResult(429, message, 'too_many_requests', { ...headers, 'retry-after': String(decision.retryAfter) });
         }
       }
     }
