@@ -66,6 +66,30 @@ describe.each(limiters)('%s rate limiter arithmetic', (_name, make) => {
 });
 
 describe('DynamoDB rate limiter shared by several instances', () => {
+  it('takes grants from the table (one write for a tenth of the bucket) and still admits exactly the burst over instances', async () => {
+    const clock = () => new Date(T0 + 180_000);
+    const instances = [1, 2, 3].map(() => new DynamoDbRateLimiter({ rate: 200, burst: 200 }, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock }));
+    // Each Lambda instance serves one request at a time; the instances run side by side.
+    const serve = async (count: number) =>
+      (await Promise.all(instances.map(async (instance) => {
+        const answers = [];
+        for (let i = 0; i < count; i += 1) answers.push(await instance.take('granted'));
+        return answers;
+      }))).flat();
+    const send = jest.spyOn(dynamo.client, 'send');
+    try {
+      const first = await serve(50);
+      expect(first.every((d) => d.allowed)).toBe(true);
+      // 20 requests per write while the bucket has room (a few more where a grant meets an idle bucket), not one per request.
+      expect(send.mock.calls.length).toBeLessThanOrEqual(2 * Math.ceil(50 / 20) * 3);
+      const rest = await serve(50);
+      expect(first.length + rest.filter((d) => d.allowed).length).toBe(200);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+
   it('refuses by itself, without a write, until the bucket has a request again; and refuses when DynamoDB throttles', async () => {
     let now = T0 + 120_000;
     const limiter = new DynamoDbRateLimiter({ rate: 10, burst: 1 }, { client: dynamo.client, tableName: dynamo.tables.requestControls, clock: () => new Date(now) });
