@@ -33,6 +33,8 @@ export interface LogEntry {
 
 export const GENESIS_HASH = '0'.repeat(64);
 const LOG_ID = /^(\d{20})[0-9a-f]{32}$/;
+/** What a log_id looks like: its 20-digit sequence, then the event id in hex. */
+export const LOG_ID_PATTERN = LOG_ID;
 
 /** Log ids sort like the chain: a zero-padded sequence, then the event id (hex). */
 export function logIdFor(sequence: number, eventId: string): string {

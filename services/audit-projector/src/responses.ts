@@ -1,9 +1,10 @@
+import { LOG_ID_PATTERN } from '@keyledger/audit-log';
 import { DETAIL_TYPES } from '@keyledger/events';
 import { responsesOf } from '@keyledger/http';
 import * as z from 'zod';
 import type { AUDIT_PROJECTOR_CONTRACT } from './contract';
 
-const logId = z.string().regex(/^\d{20}[0-9a-f]{32}$/);
+const logId = z.string().regex(LOG_ID_PATTERN);
 
 /** A tenant log event: Auth0's fields plus its link in the hash chain. */
 const logEntry = z.strictObject({

@@ -1,3 +1,4 @@
+import { LOG_ID_PATTERN } from '@keyledger/audit-log';
 import { booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import * as z from 'zod';
 import { SORTABLE_FIELDS } from './logSearch';
@@ -25,12 +26,12 @@ export const listLogsQuery = z
       .regex(/^[a-z_]+(,[a-z_]+)*$/, 'fields must be a comma-separated list of field names')
       .optional(),
     include_fields: booleanParameter('include_fields').optional(),
-    from: z.string().regex(/^\d{20}[0-9a-f]{32}$/, 'from must be a log_id').optional(),
+    from: z.string().regex(LOG_ID_PATTERN, 'from must be a log_id').optional(),
     take: wholeNumberParameter('take', { min: 1, max: 100 }).optional(),
   })
   .strict()
   .refine((query) => query.q === undefined || query.search === undefined, { message: 'send the search as q or as search, not both', path: ['search'] });
 
 export const logIdPath = z.object({
-  id: z.string().regex(/^\d{20}[0-9a-f]{32}$/, 'id must be a log_id'),
+  id: z.string().regex(LOG_ID_PATTERN, 'id must be a log_id'),
 });
