@@ -5,7 +5,7 @@ import type { IntegrationEvent } from '@keyledger/events';
 import { AuditLogProjector, ProjectionInProgressError } from './auditLogProjector';
 import { DynamoDbAuditLogStore } from './auditLogStore';
 import { logIdFor, sequenceOfLogId, type LogEntry } from './logEntry';
-import { verifyChain } from './verifyChain';
+import { verifyChain } from './logEntry';
 
 let dynamo: LocalDynamoDb;
 beforeAll(async () => {

@@ -1,37 +1,10 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import type { DetailType, IntegrationEvent } from '@keyledger/events';
+import type { IntegrationEvent } from '@keyledger/events';
+import { canonicalEntry, GENESIS_HASH, type HashableEntry, type LogEntry } from './chainRule';
+import { verifyChainWith, type ChainHead, type ChainVerification } from './verifyChain';
 
-/** Links an entry to its predecessor in the tenant's chain. */
-export interface LogIntegrity {
-  /** 1, 2, 3, ... per tenant, without gaps. */
-  sequence: number;
-  /** log_id of the entry before this one; null for the first entry. */
-  previous_log_id: string | null;
-  /** `hash` of the entry before this one; GENESIS_HASH for the first entry. */
-  previous_hash: string;
-  /** SHA-256 (hex) of the RFC 8785 canonical JSON of this entry without `integrity.hash`. */
-  hash: string;
-}
+export * from './chainRule';
 
-/** A tenant log entry, shaped like an Auth0 log event, plus its link in the hash chain. */
-export interface LogEntry {
-  log_id: string;
-  date: string;
-  type: DetailType;
-  description: string;
-  details: Record<string, unknown>;
-  client_id?: string;
-  /** API calls: the token subject. */
-  user_id?: string;
-  ip?: string;
-  user_agent?: string;
-  tenant_name: string;
-  environment_name: string;
-  integrity: LogIntegrity;
-}
-
-export const GENESIS_HASH = '0'.repeat(64);
 const LOG_ID = /^(\d{20})[0-9a-f]{32}$/;
 /** What a log_id looks like: its 20-digit sequence, then the event id in hex. */
 export const LOG_ID_PATTERN = LOG_ID;
@@ -50,17 +23,14 @@ export function sequenceOfLogId(logId: string): number | undefined {
 export const withAuth0Id = <E extends { log_id?: string }>(entry: E): E & { _id?: string } =>
   entry.log_id === undefined ? entry : { _id: entry.log_id, ...entry };
 
-/**
- * SHA-256 of the entry's canonical JSON without `integrity.hash`. The API's `_id` is not part of
- * it when it repeats `log_id` (so served entries verify as they are); any other `_id` is, so an
- * altered one breaks the chain.
- */
-export function entryHash(entry: Omit<LogEntry, 'integrity'> & { integrity: Omit<LogIntegrity, 'hash'> | LogIntegrity }): string {
-  const { hash: _hash, ...link } = entry.integrity as LogIntegrity;
-  const { _id: id, ...rest } = entry as typeof entry & { _id?: unknown };
-  const canonical = canonicalize({ ...(id === undefined || id === entry.log_id ? rest : entry), integrity: link });
-  if (canonical === undefined) throw new Error('A log entry must be canonicalizable JSON.');
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+/** SHA-256 (hex) of the entry's canonical form (chainRule.ts): the rule `keyledger logs verify` and the dashboard check. */
+export function entryHash(entry: HashableEntry): string {
+  return createHash('sha256').update(canonicalEntry(entry), 'utf8').digest('hex');
+}
+
+/** verifyChainWith, hashing with node:crypto. */
+export function verifyChain(entries: readonly LogEntry[], head?: ChainHead | null): ChainVerification {
+  return verifyChainWith(entries, head, entryHash);
 }
 
 function describe(event: IntegrationEvent): string {

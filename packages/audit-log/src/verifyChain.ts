@@ -1,4 +1,4 @@
-import { entryHash, GENESIS_HASH, type LogEntry } from './logEntry';
+import { GENESIS_HASH, type LogEntry } from './chainRule';
 
 export interface ChainHead {
   sequence: number;
@@ -14,9 +14,11 @@ export type ChainVerification =
  * Walks a tenant's chain from its first entry and reports the first broken link: an entry whose
  * content no longer matches its hash (edited), a missing sequence number or a head beyond the
  * last entry (deleted), or an entry that does not point at its predecessor (broken link).
- * `entries` must be the whole chain in sequence order; `head` is the chain head as last written.
+ * `entries` must be the whole chain in sequence order; `head` is the chain head as last written;
+ * `hashOf` is SHA-256 (hex) of an entry's canonical form (entryHash in Node.js; the dashboard
+ * computes them with Web Crypto first).
  */
-export function verifyChain(entries: readonly LogEntry[], head?: ChainHead | null): ChainVerification {
+export function verifyChainWith(entries: readonly LogEntry[], head: ChainHead | null | undefined, hashOf: (entry: LogEntry) => string): ChainVerification {
   let previous: LogEntry | null = null;
   for (const entry of entries) {
     const expected = (previous?.integrity.sequence ?? 0) + 1;
@@ -38,7 +40,7 @@ export function verifyChain(entries: readonly LogEntry[], head?: ChainHead | nul
     if (sequence < expected) {
       return broken(entries, entry, `Entry ${entry.log_id} has sequence ${sequence} where ${expected} was expected.`);
     }
-    if (entryHash(entry) !== entry.integrity.hash) {
+    if (hashOf(entry) !== entry.integrity.hash) {
       return {
         ok: false,
         entries: entries.length,
