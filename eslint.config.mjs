@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser: no Node.js globals.
+    files: ['packages/dashboard/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

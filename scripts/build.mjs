@@ -1,4 +1,4 @@
-// Bundles the runnable entry points with esbuild: the local server and the CLI (dependencies
+// Builds the dashboard (Vite, packages/dashboard/build.mjs) and bundles the runnable entry points with esbuild: the local server and the CLI (dependencies
 // stay external, loaded from node_modules; fast enough to run on every `npm start`), and the
 // Lambda functions as the CDK app bundles them (infra/functions.json), printing their sizes.
 import { build } from 'esbuild';
@@ -91,6 +91,7 @@ export async function buildLambdas({ quiet = false } = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildAll();
+  const { buildDashboard } = await import('../packages/dashboard/build.mjs');
+  await Promise.all([buildAll(), buildDashboard()]);
   if (!process.argv.includes('--local')) await buildLambdas();
 }

@@ -6,6 +6,13 @@ export interface ChainHead {
   hash: string;
 }
 
+/** The chain head as the logs API sends it in `x-keyledger-chain-head`: `<sequence>;<log_id>;<hash>`. */
+export function parseChainHead(value: string | null | undefined): ChainHead | null {
+  if (!value) return null;
+  const [sequence, logId, hash] = value.split(';');
+  return { sequence: Number(sequence), log_id: logId ?? '', hash: hash ?? '' };
+}
+
 export type ChainVerification =
   | { ok: true; entries: number }
   | { ok: false; entries: number; problem: 'edited' | 'deleted' | 'broken_link'; sequence: number; log_id: string | null; message: string };

@@ -1,4 +1,4 @@
-import { verifyChain, type ChainHead, type LogEntry } from '@keyledger/audit-log';
+import { parseChainHead, verifyChain, type ChainHead, type LogEntry } from '@keyledger/audit-log';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import type { ApiClient } from './apiClient';
@@ -20,12 +20,6 @@ function logTable(logs: LogEntry[]): string {
   const table = new Table({ head: ['DATE', 'TYPE', 'DESCRIPTION', 'LOG ID'], style: { head: [], border: [] } });
   for (const log of logs) table.push([log.date, log.type, log.description, log.log_id]);
   return table.toString();
-}
-
-function parseHead(value: string | null): ChainHead | null {
-  if (!value) return null;
-  const [sequence, logId, hash] = value.split(';');
-  return { sequence: Number(sequence), log_id: logId ?? '', hash: hash ?? '' };
 }
 
 /** `keyledger logs list|tail|verify` over GET /api/v2/logs. */
@@ -83,7 +77,7 @@ export function addLogsCommands(program: Command, context: LogsCommandContext): 
         const query = new URLSearchParams({ take: String(PAGE) });
         if (from) query.set('from', from);
         const { body, headers } = await api.exchange<LogEntry[]>('GET', `/api/v2/logs?${query}`);
-        head ??= parseHead(headers.get('x-keyledger-chain-head'));
+        head ??= parseChainHead(headers.get('x-keyledger-chain-head'));
         entries.push(...body);
         if (body.length < PAGE) break;
         from = body.at(-1)!.log_id;
