@@ -6,6 +6,7 @@ import type { Logger } from '@keyledger/domain';
 import { toApiGatewayEvent } from './apiGatewayEvent';
 import { answerClientError, BodyBudget, DEFAULT_LIMITS, PayloadTooLargeError, readBody, ServerBusyError, type ConnectionLimits } from './connectionLimits';
 import type { DevIssuer } from './devIssuer';
+import { SECURITY_HEADERS, type WebPages } from './webPages';
 
 export interface LocalServerOptions {
   /** One handler per service, as one Lambda per service in AWS. */
@@ -21,10 +22,14 @@ export interface LocalServerOptions {
   openApiJson?: string;
   /** KEYLEDGER_DEV_CLOCK=1 only: `POST /dev/clock {"advance": "<ISO 8601 duration>"}` moves the stack's clock and runs its schedulers. */
   devClock?: (advance: unknown) => Promise<Date>;
+  /** The dashboard, its config and the dev sign-in (webPages.ts); the API keeps its paths. */
+  web?: WebPages;
 }
 
+const FORM_LIMIT = 16 * 1024;
+
 function send(response: ServerResponse, result: HttpResult, requestId: string): void {
-  const headers: Record<string, string> = { 'x-request-id': requestId };
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   if (body) headers['content-length'] = String(body.length);
@@ -120,6 +125,24 @@ export function createLocalServer(options: LocalServerOptions): Server {
       return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }, body: options.openApiJson };
     }
     if (method === 'POST' && url.pathname === '/dev/clock' && options.devClock) return advanceDevClock(request, options, budget, charged);
+    if (options.web) {
+      let refused: HttpResult | undefined;
+      const readForm = async () => {
+        try {
+          return new URLSearchParams((await readBody(request, FORM_LIMIT, budget, charged)).toString('utf8'));
+        } catch (failure) {
+          if (failure instanceof PayloadTooLargeError || failure instanceof ServerBusyError) refused = refusedBody(failure, FORM_LIMIT);
+          throw failure;
+        }
+      };
+      try {
+        const answer = await options.web(request, url, readForm);
+        if (answer) return answer;
+      } catch (failure) {
+        if (refused) return refused;
+        throw failure;
+      }
+    }
     const match = matchRoute(method, url.pathname);
     if (match.kind === 'not-found') return error(404, `No route ${method} ${url.pathname}.`, 'route_not_found');
     if (match.kind === 'method-not-allowed') {

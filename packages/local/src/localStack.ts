@@ -22,6 +22,8 @@ import { loadEventRules, subscribeRules } from './eventRules';
 import { observeCommits } from './faults';
 import { createLocalServer } from './localServer';
 import { createLocalServices } from './localServices';
+import { DevSignIn } from './devSignIn';
+import { createWebPages } from './webPages';
 import { DevClock, LocalSchedulers } from './schedulers';
 
 export const ROOT_KEY_FILE = 'root-key.json';
@@ -36,15 +38,25 @@ export interface RunningLocalStack {
   /** The in-process bus: subscribe to it like to an EventBridge rule. */
   bus: InProcessBus;
   adminToken: string;
+  /** The dashboard's URL (on the loopback address), and the dev sign-in that prints its one-time codes. */
+  dashboardUrl: string;
+  signIn: DevSignIn;
   stop(): Promise<void>;
 }
 
+export interface LocalStackOptions {
+  /** packages/dashboard/dist: the built dashboard served at /. */
+  dashboardDir?: string;
+  /** Each new one-time code of the dev sign-in (npm start prints them). */
+  onSignInCode?: (code: string, reason: 'start' | 'used' | 'too-many-wrong') => void;
+}
+
 /** The local stack on a data dir no other server uses (one-line refusal otherwise). */
-export async function startLocalStack(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
+export async function startLocalStack(config: LocalConfig, logger: Logger, options: LocalStackOptions = {}): Promise<RunningLocalStack> {
   const release = await lockDataDir(config.dataDir);
   let stack: RunningLocalStack;
   try {
-    stack = await startOnLockedDataDir(config, logger);
+    stack = await startOnLockedDataDir(config, logger, options);
   } catch (error) {
     await release();
     throw error;
@@ -59,7 +71,7 @@ export async function startLocalStack(config: LocalConfig, logger: Logger): Prom
 }
 
 /** The local composition root: every adapter the local stack uses is chosen and wired here. */
-async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promise<RunningLocalStack> {
+async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options: LocalStackOptions): Promise<RunningLocalStack> {
   let ready = false;
   await secureDataDir(config.dataDir, logger);
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {
@@ -101,7 +113,16 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promis
     logger,
   });
 
+  // The dashboard and its dev sign-in answer on the loopback address only.
+  let listeningPort = config.port;
+  const origin = () => `http://${config.host === '::1' ? '[::1]' : '127.0.0.1'}:${listeningPort}`;
+  const signIn = new DevSignIn({ issuer, scopes: ALL_SCOPES, defaultTenant: config.devTenant, onCode: (code, reason) => options.onSignInCode?.(code, reason) });
+  const web = options.dashboardDir
+    ? createWebPages({ distDir: options.dashboardDir, signIn, origin, port: () => listeningPort, audience: config.jwtAudience, scopes: ALL_SCOPES })
+    : undefined;
+
   const server: Server = createLocalServer({
+    web,
     services: services.routers,
     issuer,
     logger,
@@ -142,6 +163,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promis
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+  listeningPort = port;
   services.usage.start();
   await schedulers.start();
   ready = true;
@@ -161,6 +183,8 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger): Promis
     rootKeyStoreSummary,
     bus,
     adminToken,
+    dashboardUrl: `${origin()}/`,
+    signIn,
     async stop() {
       ready = false;
       await new Promise<void>((resolve) => {

@@ -1,13 +1,25 @@
 /** `npm start`: the whole keyledger stack on this machine, with no AWS account. */
 import { jsonLogger } from '@keyledger/http';
 import { SOFTWARE_ROOT_KEY_WARNING } from '@keyledger/root-key-store';
+import { dirname, resolve } from 'node:path';
 import { readLocalConfig } from './config';
 import { startLocalStack } from './localStack';
 
 async function main(): Promise<void> {
   const config = readLocalConfig(process.env);
   const logger = jsonLogger({ service: 'keyledger-local' });
-  const stack = await startLocalStack(config, logger);
+  // The bundle runs from packages/local/dist; the dashboard is built into packages/dashboard/dist.
+  const dashboardDir = resolve(dirname(process.argv[1] ?? '.'), '..', '..', 'dashboard', 'dist');
+  let started = false;
+  const stack = await startLocalStack(config, logger, {
+    dashboardDir,
+    onSignInCode: (code, reason) => {
+      if (!started) return;
+      const why = reason === 'used' ? 'the last one was used' : 'too many wrong codes';
+      process.stdout.write(`dashboard sign-in code (one use; ${why}): ${code}\n`);
+    },
+  });
+  started = true;
 
   const line = '!'.repeat(78);
   if (stack.rootKeyStore.developmentOnly) {
@@ -23,6 +35,7 @@ async function main(): Promise<void> {
       `  dynamodb:        ${stack.dynamo.endpoint} (dynalite)`,
       `  root key store:  ${stack.rootKeyStoreSummary}`,
       `  JWT issuer:      ${stack.issuer.issuer} (JWKS at ${stack.url}/.well-known/jwks.json)`,
+      `  dashboard:       ${stack.dashboardUrl}  (dev sign-in code: ${stack.signIn.currentCode}, one use; each next one is printed here)`,
       `  admin token for tenant '${config.devTenant}' (12 h):`,
       stack.adminToken,
       '',
