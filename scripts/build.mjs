@@ -91,7 +91,7 @@ export async function buildLambdas({ quiet = false } = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { buildDashboard } = await import('../packages/dashboard/build.mjs');
+  const { buildDashboard } = await import('@keyledger/dashboard/build');
   await Promise.all([buildAll(), buildDashboard()]);
   if (!process.argv.includes('--local')) await buildLambdas();
 }

@@ -11,7 +11,10 @@ export const DASHBOARD_ROOT = dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_DIST = join(DASHBOARD_ROOT, 'dist');
 
 export async function buildDashboard({ quiet = false } = {}) {
+  // A production build whatever NODE_ENV the caller has (jest sets it to "test", which would make Vite keep development code).
+  process.env.NODE_ENV = 'production';
   await build({
+    mode: 'production',
     root: DASHBOARD_ROOT,
     configFile: false,
     logLevel: 'warn',

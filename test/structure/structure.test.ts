@@ -14,7 +14,7 @@ function walk(dir: string, found: string[] = []): string[] {
     if (name === 'node_modules' || name === 'dist' || name === 'bench-dist' || name === 'cdk.out' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path, found);
-    else if (/\.(ts|mts|js|mjs|cjs)$/.test(name)) found.push(path);
+    else if (/\.(ts|tsx|mts|js|mjs|cjs)$/.test(name)) found.push(path);
   }
   return found;
 }

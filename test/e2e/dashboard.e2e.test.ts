@@ -1,0 +1,223 @@
+/**
+ * The dashboard in a real Chromium against `npm start`'s server: dev sign-in with the printed
+ * one-time code, the hierarchy of the signed-in tenant only, rekey, the BYOK wizard with key
+ * material wrapped by openssl and uploaded as a file, the audit timeline and its chain badge
+ * (intact, then broken by an entry edited in dynalite), secrets, time travel, and axe on every view.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Browser, Page } from 'playwright-core';
+import { accessibilityProblems, findChromium, launchChromium, screenshot } from '../support/browser';
+import { freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+
+jest.setTimeout(120_000);
+
+interface Key {
+  kid: string;
+  type: string;
+  state: string;
+  parent_kid: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const TENANT = 'dash-acme';
+const chromiumPath = findChromium();
+const describeInBrowser = chromiumPath ? describe : describe.skip;
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let server: ServerProcess;
+let dynamoPort: number;
+let browser: Browser;
+let page: Page;
+let token: string;
+const cspViolations: string[] = [];
+
+async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+const listing = () => api<Key[]>('/api/v2/keys/encryption?per_page=100');
+const shownKeys = async () =>
+  page.locator('[data-kid]').evaluateAll((items) => items.map((item) => `${item.getAttribute('data-kid')} ${item.getAttribute('data-state')}`).sort());
+const asShown = (keys: Key[]) => keys.map((key) => `${key.kid} ${key.state}`).sort();
+
+async function expectAccessible(name: string) {
+  expect(await accessibilityProblems(page)).toEqual([]);
+  await screenshot(page, name);
+}
+
+describeInBrowser('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'keyledger-dashboard-'));
+    dynamoPort = await freePort();
+    env = { ...stackEnv(await freePort(), dataDir), KEYLEDGER_DYNAMODB_PORT: String(dynamoPort), KEYLEDGER_OUTBOX_POLL_MS: '200' };
+    server = await startServer(env);
+    token = (await runCli(['token', '--tenant', TENANT, '--scope', 'read:encryption_keys read:logs create:secrets read:secrets'], env)).stdout.trim();
+    browser = await launchChromium(chromiumPath!);
+    // axe-core/playwright opens a page of its own in the context: a context, not browser.newPage().
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(() => expect(cspViolations).toEqual([]));
+
+  it('npm start prints the dashboard URL; signing in with the one-time code shows this tenant’s hierarchy, and only it', async () => {
+    const printed = /dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/)\s+\(dev sign-in code: ([A-Z0-9-]+),/.exec(server.output());
+    expect(printed?.[1]).toBe(`${server.url}/`);
+    // Another tenant's keys exist; they must not show.
+    const otherToken = (await runCli(['token', '--tenant', 'dash-other', '--scope', 'read:encryption_keys'], env)).stdout.trim();
+    const other = (await (await fetch(`${server.url}/api/v2/keys/encryption`, { headers: { authorization: `Bearer ${otherToken}` } })).json()) as Key[];
+
+    await page.goto(printed![1]!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/dev\/authorize/);
+    await expectAccessible('sign-in');
+    await page.getByLabel('Tenant').fill(TENANT);
+    await page.getByLabel(/One-time code/).fill(printed![2]!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-type="tenant-master-key"]').first().waitFor();
+
+    expect(await shownKeys()).toEqual(asShown(await listing()));
+    const shownKids = await page.locator('[data-kid]').evaluateAll((items) => items.map((item) => item.getAttribute('data-kid')));
+    for (const key of other.filter((key) => key.type !== 'environment-root-key')) expect(shownKids).not.toContain(key.kid);
+    // The token lives in memory only.
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).toBe('{}{}');
+    await expectAccessible('keys');
+  });
+
+  let beforeRekey: { keys: Key[]; at: string };
+  it('rekeys after a confirmation that says what will happen, and shows the new TMK', async () => {
+    beforeRekey = { keys: await listing(), at: new Date().toISOString() };
+    const oldTmk = beforeRekey.keys.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!;
+    await page.getByRole('button', { name: 'Rekey…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rekey this tenant?' });
+    await expect(dialog.textContent()).resolves.toMatch(/new tenant master key.*deactivated.*destroyed/s);
+    await expectAccessible('rekey-confirmation');
+    await dialog.getByRole('button', { name: 'Rekey now' }).click();
+    await page.locator(`[data-kid="${oldTmk.kid}"][data-state="destroyed"]`).waitFor();
+    const after = await listing();
+    const newTmk = after.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!;
+    expect(newTmk.kid).not.toBe(oldTmk.kid);
+    await page.locator(`[data-kid="${newTmk.kid}"][data-state="active"]`).waitFor();
+    expect(await shownKeys()).toEqual(asShown(after));
+  });
+
+  it('runs the BYOK wizard with key material wrapped by openssl and uploaded as a file; a refusal shows its message', async () => {
+    await page.getByRole('link', { name: 'Bring your own key' }).click();
+    await page.getByRole('button', { name: 'Create CPRK' }).click();
+    await page.getByRole('button', { name: 'Get wrapping key' }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download wrapping.pem' }).click();
+    const work = await mkdtemp(join(tmpdir(), 'keyledger-byok-'));
+    try {
+      await (await download).saveAs(join(work, 'wrapping.pem'));
+      const commands = await page.getByTestId('openssl-commands').textContent();
+      expect(commands).toContain('HASH=sha256');
+      await expectAccessible('byok');
+      await writeFile(join(work, 'wrap.sh'), commands!);
+      await promisify(execFile)('bash', ['-euo', 'pipefail', 'wrap.sh'], { cwd: work });
+      // A refusal of the API shows its message, and changes nothing.
+      await writeFile(join(work, 'short.b64'), 'AAAA');
+      await page.getByLabel(/Wrapped key file/).setInputFiles(join(work, 'short.b64'));
+      await page.getByRole('button', { name: 'Import' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^400 Bad Request: .*wrapped/i);
+      await page.getByLabel(/Wrapped key file/).setInputFiles(join(work, 'wrapped.b64'));
+      await page.getByRole('button', { name: 'Import' }).click();
+      const active = page.getByTestId('byok-active');
+      await active.waitFor();
+      const keys = await listing();
+      const cprk = keys.find((key) => key.type === 'customer-provided-root-key')!;
+      const tmk = keys.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!;
+      expect(cprk.state).toBe('active');
+      expect(tmk.parent_kid).toBe(cprk.kid);
+      await expect(active.textContent()).resolves.toContain(`wraps the tenant master key ${tmk.kid}.`);
+      await expectAccessible('byok-active');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it('shows the audit timeline of those actions with an intact badge, then broken after an entry is edited in dynalite', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const badge = page.getByTestId('chain-badge');
+    await badge.waitFor();
+    await expect(badge.getAttribute('data-chain')).resolves.toBe('intact');
+    const descriptions = await page.locator('.timeline summary').allTextContents();
+    expect(descriptions.join('\n')).toMatch(/rekey/i);
+    expect(descriptions.join('\n')).toMatch(/customer-provided-root-key/);
+    await page.locator('.timeline summary').first().click();
+    await expectAccessible('audit');
+
+    await page.getByLabel('Type').selectOption('kms_key_state_changed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction("[...document.querySelectorAll('.timeline [data-type]')].every((item) => item.dataset.type === 'kms_key_state_changed')");
+
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const key = { tenant: { S: TENANT }, entry_key: { S: `log#${String(2).padStart(20, '0')}` } };
+    const { Item: original } = await client.send(new GetItemCommand({ TableName: 'keyledger-local-AuditLog', Key: key }));
+    const entry = JSON.parse(original!['entry']!.S!) as { log_id: string };
+    await client.send(new PutItemCommand({ TableName: 'keyledger-local-AuditLog', Item: { ...original!, entry: { S: JSON.stringify({ ...entry, description: 'nothing happened' }) } } }));
+    client.destroy();
+    await page.getByRole('button', { name: 'Verify again' }).click();
+    await page.locator('[data-chain="broken"]').waitFor();
+    await expect(badge.textContent()).resolves.toContain(`Chain broken at entry ${entry.log_id} (sequence 2)`);
+    await expectAccessible('audit-broken');
+  });
+
+  it('lists secrets with versions and dates, and reveals a value only on request', async () => {
+    await api('/v1/secrets/db.password', { method: 'PUT', body: { value: 'hunter2' } });
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    const row = page.locator('[data-secret="db.password"]');
+    await row.waitFor();
+    expect(await page.content()).not.toContain('hunter2');
+    await row.getByRole('button', { name: 'Show versions' }).click();
+    await row.getByRole('button', { name: 'Reveal v1' }).click();
+    await expect(row.locator('.secret-value').textContent()).resolves.toBe('hunter2');
+    await expectAccessible('secrets');
+  });
+
+  it('time travel: the slider shows the hierarchy as the listing showed it before the rekey, as GET /v1/keys/as-of does', async () => {
+    const asOf = await api<Key[]>(`/v1/keys/as-of?at=${encodeURIComponent(beforeRekey.at)}&per_page=100`);
+    expect(asOf).toEqual(beforeRekey.keys);
+
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.locator('[data-type="customer-provided-root-key"]').first().waitFor();
+    // The slider's stops are the listing's change instants; the last one at or before the saved time.
+    const now = await listing();
+    const instants = [...new Set(now.flatMap((key) => [key.created_at, key.updated_at]))].sort();
+    const stop = instants.filter((instant) => instant <= beforeRekey.at).length - 1;
+    await page.getByLabel(/Time travel/).fill(String(stop));
+    await page.getByTestId('key-summary').filter({ hasText: 'as of' }).waitFor();
+    expect(await shownKeys()).toEqual(asShown(beforeRekey.keys));
+    await expectAccessible('time-travel');
+  });
+
+  it('the accessibility check itself finds serious violations on a page that has them', async () => {
+    const scratch = await page.context().newPage();
+    await scratch.setContent('<html><body><img src="data:image/png;base64,iVBORw0KGgo="><input type="text"><button></button></body></html>');
+    const problems = await accessibilityProblems(scratch);
+    await scratch.close();
+    expect(problems.join('\n')).toMatch(/image-alt|label|button-name/);
+  });
+});
