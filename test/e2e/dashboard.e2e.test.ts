@@ -203,6 +203,7 @@ describeInBrowser('dashboard in Chromium', () => {
 
     await page.getByRole('link', { name: 'Keys' }).click();
     await page.locator('[data-type="customer-provided-root-key"]').first().waitFor();
+    await screenshot(page, 'keys-after-rekey-and-byok');
     // The slider's stops are the listing's change instants; the last one at or before the saved time.
     const now = await listing();
     const instants = [...new Set(now.flatMap((key) => [key.created_at, key.updated_at]))].sort();
