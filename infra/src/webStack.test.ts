@@ -106,7 +106,8 @@ describe('the web stack (admin dashboard hosting)', () => {
   });
 
   it('prints the dashboard\'s URL, its OIDC callback and logout URL', () => {
-    withClient.web.hasOutput('DashboardUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Distribution'), 'DomainName'] }]] } });
+    // The dashboard's redirect_uri is `${location.origin}/`, which the OIDC app must list exactly.
+    withClient.web.hasOutput('DashboardUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Distribution'), 'DomainName'] }, '/']] } });
   });
 });
 

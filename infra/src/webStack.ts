@@ -58,7 +58,7 @@ export const PERMISSIONS_POLICY = 'accelerometer=(), camera=(), geolocation=(), 
 export class WebStack extends Stack {
   readonly bucket: Bucket;
   readonly distribution: Distribution;
-  /** `https://<distribution domain>`: the dashboard's origin, its OIDC callback and logout URL. */
+  /** `https://<distribution domain>`: the dashboard's origin (CORS); `DashboardUrl` is it with a `/`, the OIDC callback and logout URL. */
   readonly origin: string;
 
   constructor(scope: Construct, id: string, props: WebStackProps) {
@@ -140,9 +140,10 @@ export class WebStack extends Stack {
     ]);
 
     this.origin = `https://${this.distribution.distributionDomainName}`;
+    // With the slash: the dashboard's redirect_uri is exactly `${location.origin}/`.
     new CfnOutput(this, 'DashboardUrl', {
-      value: this.origin,
-      description: "The admin dashboard; add it to the OIDC app's allowed callback, logout and web origins.",
+      value: `${this.origin}/`,
+      description: "The admin dashboard; add it to the OIDC app's allowed callback and logout URLs, and its origin (no slash) to the allowed web origins.",
     });
   }
 }
