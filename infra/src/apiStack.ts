@@ -1,6 +1,6 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination, type CorsPreflightOptions } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -13,6 +13,8 @@ export interface ApiStackProps extends StackProps {
   context: KeyledgerContext;
   functions: Record<ServiceName, KeyledgerFunction>;
   logRetention: RetentionDays;
+  /** The admin dashboard's origin (`https://<distribution domain>`): the only origin CORS allows. */
+  dashboardOrigin?: string;
 }
 
 /** What each access log line records: who called what, how it went; never bodies or tokens. */
@@ -30,12 +32,31 @@ const ACCESS_LOG_FIELDS = {
 };
 
 /**
+ * CORS for the admin dashboard, a browser app on another origin: only that origin, the methods
+ * of the route table, the request headers the API reads, and the response headers it sends
+ * that a script may read. No credentials: the dashboard sends a bearer token, never cookies.
+ * API Gateway answers the preflight itself (before the authorizer) and adds the headers to
+ * every response.
+ */
+export function dashboardCors(origin: string): CorsPreflightOptions {
+  return {
+    allowOrigins: [origin],
+    allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+    allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+    exposeHeaders: ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after', 'idempotent-replayed', 'x-keyledger-chain-head', 'x-request-id'],
+    allowCredentials: false,
+    maxAge: Duration.hours(1),
+  };
+}
+
+/**
  * The HTTP API: one route per entry of the route table (packages/http), each behind the JWT
  * authorizer, integrated with its service's function. The authorizer verifies the token
  * (signature, issuer, audience, expiry) and sets no route scopes: API Gateway reads scopes only
  * from `scope`/`scp`, so it would refuse an Auth0 RBAC token that carries them in `permissions`.
  * The handler checks the route's scopes, all of them, from `scope`, `scp` and `permissions`, so
- * both layers accept the same tokens. The stage throttles and writes JSON access logs.
+ * both layers accept the same tokens. The stage throttles and writes JSON access logs. With a
+ * `dashboardOrigin`, the API sends CORS headers for that origin only (`dashboardCors`).
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -52,6 +73,7 @@ export class ApiStack extends Stack {
       apiName: `keyledger-${context.stage}`,
       description: 'keyledger Management API, crypto data plane and tenant logs',
       createDefaultStage: false,
+      ...(props.dashboardOrigin ? { corsPreflight: dashboardCors(props.dashboardOrigin) } : {}),
     });
     this.api.addStage('DefaultStage', {
       stageName: '$default',

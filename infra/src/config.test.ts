@@ -24,6 +24,11 @@ describe('CDK context', () => {
     expect(() => parse({ ...base, tenantRateLimitBurst: '0' })).toThrow(/-c tenantRateLimitBurst:/);
   });
 
+  it('takes the dashboard\'s OIDC client id as written', () => {
+    expect(parse({ ...base, dashboardClientId: 'aBc123XyZ_dashboard-spa' })).toMatchObject({ dashboardClientId: 'aBc123XyZ_dashboard-spa' });
+    expect(parse(base).dashboardClientId).toBeUndefined();
+  });
+
   it.each(['stage', 'jwtIssuer', 'jwtAudience', 'rootKeyMode'])('fails naming %s when it is missing', (key) => {
     const { [key]: _missing, ...rest } = base as Record<string, unknown>;
     expect(() => parse(rest)).toThrow(new RegExp(`-c ${key}: is required`));
@@ -48,6 +53,8 @@ describe('CDK context', () => {
     [{ retireQuietPeriod: '7 days' }, '-c retireQuietPeriod: must be an ISO 8601 duration'],
     [{ retireQuietPeriod: 'P20000D' }, '-c retireQuietPeriod: must be between PT0S and P3650D'],
     [{ usageFlushInterval: 'PT0S' }, '-c usageFlushInterval: must be between PT1S and P1D'],
+    [{ dashboardClientId: 'my client' }, '-c dashboardClientId: must be an OIDC client id'],
+    [{ dashboardClientId: '' }, '-c dashboardClientId: must be an OIDC client id'],
   ])('refuses %j with a message naming the key', (override, message) => {
     expect(() => parse({ ...base, ...override })).toThrow(message);
   });

@@ -68,6 +68,15 @@ export const contextSchema = z
     tenantRateLimitBurst: positiveInt.optional(),
     apiThrottleRateLimit: positiveInt.default(500),
     apiThrottleBurstLimit: positiveInt.default(1000),
+    /**
+     * The admin dashboard's OIDC client: a Single Page Application (e.g. an Auth0 SPA app) whose
+     * allowed callback, logout and web origins include the DashboardUrl output. Unset, the
+     * dashboard's config.json has `"oidc": null` and the dashboard says how to set it.
+     */
+    dashboardClientId: z
+      .string()
+      .regex(/^[A-Za-z0-9._~:@-]{1,255}$/, "must be an OIDC client id: 1-255 letters, digits or '.', '_', '~', ':', '@', '-' (e.g. an Auth0 SPA app's Client ID)")
+      .optional(),
   })
   .superRefine((context, issues) => {
     if (context.rootKeyMode !== 'kms' && !context.cloudHsmClusterId) {

@@ -3,6 +3,8 @@ export * from './dataStack';
 export * from './keysStack';
 export * from './servicesStack';
 export * from './eventsStack';
+export * from './webStack';
 export * from './apiStack';
+export * from './webContentStack';
 export * from './observabilityStack';
 export * from './keyledgerApp';

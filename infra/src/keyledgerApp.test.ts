@@ -4,8 +4,10 @@ import { ROUTES } from '@keyledger/http';
 import { readSettings } from '@keyledger/settings';
 import { parseContext, type RootKeyMode } from './config';
 import { createKeyledgerStacks } from './keyledgerApp';
+import { fakeDashboardDist } from './testing/fakeDashboard';
 
 const ROOT_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const dashboardDist = fakeDashboardDist();
 
 /** Synthesizes every stack of one deployment; bundling is skipped (the build and `cdk synth` bundle for real). */
 function synth(rootKeyMode: RootKeyMode, extra: Record<string, string> = {}) {
@@ -21,7 +23,7 @@ function synth(rootKeyMode: RootKeyMode, extra: Record<string, string> = {}) {
         ...extra,
       })[key],
   );
-  const stacks = createKeyledgerStacks(app, context);
+  const stacks = createKeyledgerStacks(app, context, undefined, { dashboardDist });
   const all: Stack[] = Object.values(stacks);
   const templates = new Map(all.map((stack) => [stack, Template.fromStack(stack)]));
   return { app, stacks, all, templates, template: (stack: Stack) => templates.get(stack)! };
@@ -64,6 +66,12 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
       ];
       expect(findings.map((finding) => `${finding.id}: ${String(finding.entry.data).slice(0, 120)}`)).toEqual([]);
     }
+  });
+
+  it('includes the dashboard\'s stacks: hosting before the API (CORS), content after it (config.json)', () => {
+    expect(deployment.all.map((stack) => stack.stackName)).toEqual(expect.arrayContaining(['keyledger-test-web', 'keyledger-test-api', 'keyledger-test-web-content']));
+    expect(deployment.stacks.api.dependencies).toContain(deployment.stacks.web);
+    expect(deployment.stacks.webContent.dependencies).toEqual(expect.arrayContaining([deployment.stacks.web, deployment.stacks.api]));
   });
 
   it('gives a reason with every cdk-nag acknowledgement', () => {
