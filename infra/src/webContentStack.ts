@@ -7,11 +7,16 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { ALL_SCOPES } from '@keyledger/http';
 import type { KeyledgerContext } from './config';
 import { repositoryRoot } from './keyledgerFunction';
 
-/** The scopes the dashboard asks the issuer for (its API permissions come with the audience). */
-export const DASHBOARD_SCOPE = 'openid profile email';
+/**
+ * The scopes the dashboard asks the issuer for: OpenID's, and every API scope a route needs. With
+ * Auth0 RBAC the token gets only those of them the user's roles grant (in `scope` and, with
+ * "Add Permissions in the Access Token", `permissions`); the dashboard shows the rest disabled.
+ */
+export const DASHBOARD_SCOPE = ['openid', 'profile', 'email', ...ALL_SCOPES].join(' ');
 
 /** The dashboard's `/config.json`: where the API is, and how to sign in (null without a client id). */
 export interface DashboardConfig {

@@ -1,3 +1,4 @@
+import { ALL_SCOPES } from '@keyledger/http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +135,7 @@ describe('the web-content stack (dashboard files and config.json)', () => {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { api_url: string };
     expect(config).toEqual({
       api_url: expect.stringMatching(/^<<marker:0xbaba:\d+>>$/),
-      oidc: { issuer: 'https://issuer.example.com/', client_id: 'DashboardSpaClient123', audience: 'keyledger', scope: 'openid profile email' },
+      oidc: { issuer: 'https://issuer.example.com/', client_id: 'DashboardSpaClient123', audience: 'keyledger', scope: `openid profile email ${ALL_SCOPES.join(' ')}` },
     });
     // The marker becomes the API's endpoint at deploy time.
     const markers = (site.resource.Properties['SourceMarkers'] as Array<Record<string, unknown>>).find((entry) => config.api_url in entry)!;
