@@ -72,7 +72,16 @@ export function App() {
           </p>
         )}
         {!session && config && <SignIn config={config} onError={setFailure} />}
-        {session && config && <CurrentView route={route} api={createApi(config.api_url, session.accessToken)} scopes={grantedScopes(session.accessToken)} />}
+        {session && config && (
+          <CurrentView
+            route={route}
+            api={createApi(config.api_url, session.accessToken, (message) => {
+              setSession(null);
+              setFailure(message);
+            })}
+            scopes={grantedScopes(session.accessToken)}
+          />
+        )}
       </main>
     </>
   );

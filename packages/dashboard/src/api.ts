@@ -15,7 +15,8 @@ export interface Api {
   exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }>;
 }
 
-export function createApi(baseUrl: string, token: string): Api {
+/** `onUnauthorized`: the token expired or was refused (the dashboard then asks to sign in again). */
+export function createApi(baseUrl: string, token: string, onUnauthorized?: (message: string) => void): Api {
   async function exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -24,6 +25,7 @@ export function createApi(baseUrl: string, token: string): Api {
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
       const error = (parsed ?? {}) as { message?: string; errorCode?: string; error?: string };
+      if (response.status === 401) onUnauthorized?.(`Signed out: ${error.message ?? 'the API refused the token'}`);
       throw new ApiError(response.status, error.errorCode, `${response.status} ${error.error ?? response.statusText}: ${error.message ?? 'the API refused the request.'}`);
     }
     return { body: parsed as T, headers: response.headers };

@@ -47,6 +47,14 @@ export function KeysView({ api, scopes }: ViewProps) {
       const at = stops[index]?.at ?? null;
       setShown({ ...(await loadKeys(api, at)), at });
     });
+  const [instant, setInstant] = useState('');
+  const travelTo = (value: string) =>
+    run(async () => {
+      const at = new Date(`${value}Z`);
+      if (Number.isNaN(at.getTime())) throw new Error('Enter a date and time (UTC).');
+      setStop(null);
+      setShown({ ...(await loadKeys(api, at.toISOString())), at: at.toISOString() });
+    });
 
   const rekey = () =>
     run(async () => {
@@ -92,6 +100,21 @@ export function KeysView({ api, scopes }: ViewProps) {
           <span class="hint">
             {stops.length} changes; {shown?.at ? <button type="button" onClick={() => void refresh()}>back to now</button> : 'move the slider back to see earlier states'}
           </span>
+          <form
+            class="toolbar"
+            onSubmit={(event) => {
+              event.preventDefault();
+              void travelTo(instant);
+            }}
+          >
+            <label>
+              Or at an instant (UTC){' '}
+              <input type="datetime-local" step={1} value={instant} onInput={(event) => setInstant((event.target as HTMLInputElement).value)} required />
+            </label>
+            <button type="submit" disabled={busy}>
+              Show
+            </button>
+          </form>
         </div>
       )}
       <Legend />
