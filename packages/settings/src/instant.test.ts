@@ -17,7 +17,7 @@ describe('ISO 8601 instants', () => {
     ['2026-06-30', /not a date alone/],
     ['2026-06-30T00:00:00', /has no time zone: add Z \(UTC\) or an offset/],
     ['2026-06-30T00:00', /has no time zone/],
-    ['2026-06-30T02:00:00 02:00', /send an offset's \+ as %2B/],
+    ['2026-06-30T02:00:00 02:00', /has a space where its offset's sign should be: in a query string a \+ means a space, so send it as %2B/],
     ['2026-02-29T00:00:00Z', /must be an ISO 8601 date-time with a time zone/],
     ['2026-06-30T24:00:00Z', /must be an ISO 8601 date-time/],
     ['30 June 2026', /must be an ISO 8601 date-time/],

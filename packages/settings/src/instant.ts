@@ -21,7 +21,7 @@ export function parseInstant(text: string): { instant: Date } | { error: string 
     return { error: `has no time zone: add Z (UTC) or an offset such as +02:00 (${ISO_INSTANT_FORMAT})` };
   }
   if (/^\d{4}-\d{2}-\d{2}T[\d:.]+ \d{2}:\d{2}$/.test(text)) {
-    return { error: `must be ${ISO_INSTANT_FORMAT}; a + in a query string means a space, so send an offset's + as %2B` };
+    return { error: `has a space where its offset's sign should be: in a query string a + means a space, so send it as %2B (${ISO_INSTANT_FORMAT})` };
   }
   return { error: `must be ${ISO_INSTANT_FORMAT}` };
 }

@@ -78,7 +78,7 @@ describe('GET /v1/keys/as-of', () => {
     [{ at: 'yesterday' }, 'Query parameter at: must be an ISO 8601 date-time with a time zone, e.g. 2026-06-30T00:00:00Z'],
     [{ at: '2026-06-30' }, 'Query parameter at: must be an ISO 8601 date-time with a time zone, e.g. 2026-06-30T00:00:00Z or 2026-06-30T02:00:00+02:00, not a date alone'],
     [{ at: '2026-06-30T00:00:00' }, 'Query parameter at: has no time zone: add Z (UTC) or an offset such as +02:00'],
-    [{ at: '2026-06-30T02:00:00 02:00' }, "send an offset's + as %2B"],
+    [{ at: '2026-06-30T02:00:00 02:00' }, 'Query parameter at: has a space where its offset\'s sign should be: in a query string a + means a space, so send it as %2B'],
     [{ at: '2026-02-30T00:00:00Z' }, 'Query parameter at: must be an ISO 8601 date-time'],
     [{ at: '2026-07-01T12:00:00.001Z' }, "Query parameter at: is in the future (2026-07-01T12:00:00.001Z is after the server's clock, 2026-07-01T12:00:00.000Z)"],
     [{ at: '2026-06-30T00:00:00Z', per_page: '101' }, 'Query parameter per_page: per_page must be at most 100'],
