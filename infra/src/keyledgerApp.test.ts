@@ -317,6 +317,10 @@ describe('the environment root key', () => {
         .flatMap(actions)
         .sort();
     expect(tableActions(/CryptoDataPlaneRole/, 'KeyCatalog')).toEqual(['dynamodb:GetItem']);
+    // Every function that commits to a hierarchy adds its snapshots to the history; only key-admin's API reads it (GET /v1/keys/as-of).
+    expect(tableActions(/KeyAdminRole/, 'SnapshotHistory')).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    for (const role of [/KeyAdminRetentionRole/, /CryptoDataPlaneRole/, /CryptoDataPlaneJobsRole/]) expect(tableActions(role, 'SnapshotHistory')).toEqual(['dynamodb:PutItem']);
+    for (const role of [/AuditProjectorRole/, /AuditProjectorEventsRole/]) expect(tableActions(role, 'SnapshotHistory')).toEqual([]);
     // key-admin reads what depends on a key (a count, and an older tenant's marker), and never writes a secret.
     expect([...new Set(tableActions(/KeyAdminRole/, 'Secrets'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // The logs API only reads the log; what it writes is its rate-limit buckets and idempotency records.

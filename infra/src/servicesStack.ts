@@ -18,10 +18,12 @@ export interface ServicesStackProps extends StackProps {
 
 type TableGrants = Partial<Record<keyof DataStack['tables'], TableAction[]>>;
 
-/** What every function on the key hierarchy does with the tables: load and commit, read and stage material. */
+/** What every function on the key hierarchy does with the tables: load and commit (and snapshot), read and stage material. */
 const HIERARCHY_GRANTS: TableGrants = {
   events: ['Query', 'PutItem'],
   snapshots: ['GetItem', 'PutItem'],
+  // Every snapshot is also added to the history; only key-admin's API reads it (hierarchies as they were).
+  snapshotHistory: ['PutItem'],
   keyMaterial: ['GetItem', 'PutItem', 'Query', 'DeleteItem', 'BatchWriteItem'],
 };
 
@@ -56,6 +58,7 @@ export class ServicesStack extends Stack {
     const hierarchySettings: Partial<Record<SettingName, string>> = {
       eventsTable: tableName('events'),
       snapshotsTable: tableName('snapshots'),
+      snapshotHistoryTable: tableName('snapshotHistory'),
       keyMaterialTable: tableName('keyMaterial'),
       keyCatalogTable: tableName('keyCatalog'),
       secretsTable: tableName('secrets'),
@@ -98,7 +101,8 @@ export class ServicesStack extends Stack {
       timeout: Duration.minutes(5),
       deadLetterQueue: this.maintenanceDeadLetters,
     });
-    for (const fn of [this.keyAdmin, this.keyAdminRetention]) grant(fn, keyAdminGrants);
+    grant(this.keyAdmin, { ...keyAdminGrants, snapshotHistory: ['PutItem', 'Query'] });
+    grant(this.keyAdminRetention, keyAdminGrants);
     data.grantTable(this.keyAdmin.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     keys.attachRootKeyStore(this.keyAdmin, 'manage');
     keys.attachRootKeyStore(this.keyAdminRetention, 'use');

@@ -56,7 +56,7 @@ export function rawAesGcm(): Contender {
 export async function keyledgerInProcess(): Promise<Contender & { dataPlane: CryptoDataPlane; keyHierarchy: KeyHierarchyService; tenant: string; stop(): Promise<void> }> {
   const dynamo: LocalDynamoDb = await startLocalDynamoDb();
   const dir = await mkdtemp(join(tmpdir(), 'keyledger-bench-'));
-  const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+  const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory });
   const stores = createDataPlaneStores(dynamo.client, dynamo.tables, { usageFlushIntervalMs: 60_000 });
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore),

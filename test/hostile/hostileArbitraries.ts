@@ -70,7 +70,7 @@ export const hostilePathValue = fc.oneof(
   { weight: 1, arbitrary: fc.array(rawEscape, { minLength: 1, maxLength: 3 }).map((parts) => `a${parts.join('')}`) },
 );
 
-const QUERY_KEYS = ['q', 'page', 'per_page', 'include_totals', 'sort', 'fields', 'include_fields', 'from', 'take', 'namespace', 'version', 'encryption_context', '__proto__', 'constructor', 'search'];
+const QUERY_KEYS = ['q', 'page', 'per_page', 'include_totals', 'at', 'sort', 'fields', 'include_fields', 'from', 'take', 'namespace', 'version', 'encryption_context', '__proto__', 'constructor', 'search'];
 
 const queryValue = fc.oneof(
   { weight: 4, arbitrary: hostileString.map((text) => percentEncode(text.slice(0, 2_100))) },

@@ -21,7 +21,7 @@ async function withFreshStore(run: (fresh: Fresh) => Promise<void>): Promise<voi
   const local = await startLocalDynamoDb({ tablePrefix: `activity-${(prefixCounter += 1)}`, port: 0 });
   try {
     await run({
-      store: new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots }),
+      store: new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots, snapshotHistoryTable: local.tables.snapshotHistory }),
     });
   } finally {
     await local.stop();

@@ -12,6 +12,7 @@ import { createAwsRootKeyStore, readAwsRootKeySettings, type AwsClients, type Aw
 const HIERARCHY_SETTINGS = [
   'eventsTable',
   'snapshotsTable',
+  'snapshotHistoryTable',
   'keyMaterialTable',
   'keyCatalogTable',
   'secretsTable',
@@ -54,7 +55,12 @@ export async function createAwsKeyHierarchy(
   onChange?: (change: HierarchyChange) => void,
 ): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
-  const eventStore = new DynamoDbEventStore({ client: dynamodb, eventsTable: settings.eventsTable, snapshotsTable: settings.snapshotsTable });
+  const eventStore = new DynamoDbEventStore({
+    client: dynamodb,
+    eventsTable: settings.eventsTable,
+    snapshotsTable: settings.snapshotsTable,
+    snapshotHistoryTable: settings.snapshotHistoryTable,
+  });
   const activity = new ActivityRecorder({ eventStore, logger });
   const stores = createDataPlaneStores(
     dynamodb,

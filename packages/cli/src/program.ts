@@ -3,13 +3,13 @@ import type { EncryptionKeyView } from '@keyledger/key-admin';
 import Table from 'cli-table3';
 import { DevIssuer } from '@keyledger/local/dev';
 import { readLocalConfig } from '@keyledger/local/dev';
-import { readSettings } from '@keyledger/settings';
+import { ISO_INSTANT_FORMAT, readSettings } from '@keyledger/settings';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
 import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
-import { wholeNumber } from './options';
+import { instant, wholeNumber } from './options';
 import { version } from '../package.json';
 
 export interface CliIo {
@@ -73,19 +73,21 @@ export function createProgram(io: CliIo): Command {
       .option('--json', 'print JSON for scripts');
   const client = (options: { url: string; token?: string }) => new ApiClient({ url: options.url, token: options.token ?? settings.token, fetch: io.fetch });
 
-  withApi(keys.command('list').description('List keys.'))
+  withApi(keys.command('list').description('List keys, newest first; with --at, as they were at that instant (GET /v1/keys/as-of).'))
     .option('--page <n>', 'page, from 0', wholeNumber)
     .option('--per-page <n>', 'keys per page (1-100)', wholeNumber)
-    .action(async (options: { url: string; token?: string; json?: boolean; page?: number; perPage?: number }) => {
+    .option('--at <time>', `list the keys as they were then, not after the server's clock: ${ISO_INSTANT_FORMAT} (no other format is taken)`, instant)
+    .action(async (options: { url: string; token?: string; json?: boolean; page?: number; perPage?: number; at?: Date }) => {
       const query = new URLSearchParams({ include_totals: 'true' });
       if (options.page !== undefined) query.set('page', String(options.page));
       if (options.perPage !== undefined) query.set('per_page', String(options.perPage));
+      if (options.at) query.set('at', options.at.toISOString());
       const result = await client(options).request<{ keys: EncryptionKeyView[]; total: number; start: number }>(
         'GET',
-        `/api/v2/keys/encryption?${query}`,
+        `${options.at ? '/v1/keys/as-of' : '/api/v2/keys/encryption'}?${query}`,
       );
       if (options.json) io.out(`${JSON.stringify(result.keys, null, 2)}\n`);
-      else io.out(`${keyTable(result.keys)}\n${result.keys.length} of ${result.total} keys\n`);
+      else io.out(`${keyTable(result.keys)}\n${result.keys.length} of ${result.total} keys${options.at ? ` as of ${options.at.toISOString()}` : ''}\n`);
     });
 
   withApi(keys.command('get').description('Show one key.').argument('<kid>', 'key id')).action(

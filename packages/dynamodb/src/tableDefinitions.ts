@@ -49,6 +49,20 @@ export const SNAPSHOTS_ATTR = {
   takenAt: 'taken_at',
 } as const;
 
+/**
+ * Every snapshot ever taken of a stream (the Snapshots table keeps only the newest): what a read
+ * of a stream as it was at an instant starts from. Sorted by the time of the snapshot's commit.
+ */
+export const SNAPSHOT_HISTORY_ATTR = {
+  streamId: 'stream_id',
+  /** `<committed_at of the snapshot's commit>#<12-digit version>`: a descending range read finds the newest at or before an instant. */
+  position: 'position',
+  version: 'version',
+  schemaVersion: 'schema_version',
+  state: 'state',
+  takenAt: 'taken_at',
+} as const;
+
 export const KEY_MATERIAL_ATTR = {
   tenant: 'tenant',
   materialId: 'material_id',
@@ -190,6 +204,13 @@ export const TABLES = {
     id: 'Snapshots',
     description: 'Latest aggregate snapshot per stream (state only, never key material).',
     partitionKey: { name: SNAPSHOTS_ATTR.streamId, type: 'S' },
+    holdsKeyMaterial: false,
+  },
+  snapshotHistory: {
+    id: 'SnapshotHistory',
+    description: 'Every aggregate snapshot, by stream and the time of its commit (state only, never key material): reads of a hierarchy as it was at an instant.',
+    partitionKey: { name: SNAPSHOT_HISTORY_ATTR.streamId, type: 'S' },
+    sortKey: { name: SNAPSHOT_HISTORY_ATTR.position, type: 'S' },
     holdsKeyMaterial: false,
   },
   keyMaterial: {

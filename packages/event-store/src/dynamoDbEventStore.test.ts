@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const store = (pageSize?: number) =>
-  new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, pageSize });
+  new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, pageSize });
 const added = (amount: number): CounterEvent => ({ type: 'Added', data: { amount } });
 
 describe('DynamoDbEventStore against dynalite', () => {
@@ -136,6 +136,7 @@ describe('EventSourcedRepository against dynalite', () => {
       client: dynamo.client,
       eventsTable: dynamo.tables.events,
       snapshotsTable: dynamo.tables.snapshots,
+      snapshotHistoryTable: dynamo.tables.snapshotHistory,
       clock: () => new Date((tick += 1000)),
       pageSize: 2,
     });

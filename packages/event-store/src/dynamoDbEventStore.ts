@@ -7,9 +7,19 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { COMMIT_LOG_INDEX, COMMIT_LOG_PARTITION, EVENTS_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
+import { COMMIT_LOG_INDEX, COMMIT_LOG_PARTITION, EVENTS_ATTR, SNAPSHOT_HISTORY_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
 import { CommitTooLargeError, StreamVersionConflictError } from './errors';
-import { commitPosition, type Commit, type DomainEvent, type EventStore, type Snapshot, type StoredEvent } from './eventStore';
+import {
+  commitPosition,
+  snapshotPosition,
+  snapshotPositionBound,
+  type Commit,
+  type DomainEvent,
+  type EventStore,
+  type ReadStreamOptions,
+  type Snapshot,
+  type StoredEvent,
+} from './eventStore';
 
 /** DynamoDB's item limit is 400 KB; stay clear of it with the key and bookkeeping attributes. */
 const MAX_COMMIT_BYTES = 380_000;
@@ -18,6 +28,8 @@ export interface DynamoDbEventStoreOptions {
   client: DynamoDBClient;
   eventsTable: string;
   snapshotsTable: string;
+  /** Every snapshot taken, by stream and commit time (reads at an instant). */
+  snapshotHistoryTable: string;
   clock?: () => Date;
   newEventId?: () => string;
   /** Query page size; DynamoDB pages at 1 MB anyway. Small values exercise pagination in tests. */
@@ -40,10 +52,11 @@ export class DynamoDbEventStore implements EventStore {
     this.newEventId = options.newEventId ?? randomUUID;
   }
 
-  async readStream<E extends DomainEvent>(streamId: string, { afterVersion = 0 } = {}): Promise<Commit<E>[]> {
+  async readStream<E extends DomainEvent>(streamId: string, { afterVersion = 0, limit }: ReadStreamOptions = {}): Promise<Commit<E>[]> {
     const commits: Commit<E>[] = [];
     let exclusiveStartKey: Item | undefined;
     do {
+      const left = limit === undefined ? undefined : limit - commits.length;
       const page = await this.options.client.send(
         new QueryCommand({
           TableName: this.options.eventsTable,
@@ -52,12 +65,12 @@ export class DynamoDbEventStore implements EventStore {
           ExpressionAttributeValues: { ':stream': { S: streamId }, ':after': { N: String(afterVersion) } },
           ConsistentRead: true,
           ExclusiveStartKey: exclusiveStartKey,
-          Limit: this.options.pageSize,
+          Limit: smallest(this.options.pageSize, left),
         }),
       );
       for (const item of page.Items ?? []) commits.push(commitFromItem<E>(item));
       exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    } while (exclusiveStartKey && (limit === undefined || commits.length < limit));
     return commits;
   }
 
@@ -132,16 +145,44 @@ export class DynamoDbEventStore implements EventStore {
       }),
     );
     if (!Item) return undefined;
-    return {
-      streamId,
-      version: Number(Item[SNAPSHOTS_ATTR.version]?.N),
-      schemaVersion: Number(Item[SNAPSHOTS_ATTR.schemaVersion]?.N),
-      state: JSON.parse(Item[SNAPSHOTS_ATTR.state]?.S ?? 'null') as S,
-      takenAt: Item[SNAPSHOTS_ATTR.takenAt]?.S ?? '',
-    };
+    return snapshotFromItem<S>(streamId, Item);
+  }
+
+  async readSnapshotAt<S>(streamId: string, at: string): Promise<Snapshot<S> | undefined> {
+    const { Items } = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.snapshotHistoryTable,
+        KeyConditionExpression: '#stream = :stream AND #position <= :bound',
+        ExpressionAttributeNames: { '#stream': SNAPSHOT_HISTORY_ATTR.streamId, '#position': SNAPSHOT_HISTORY_ATTR.position },
+        ExpressionAttributeValues: { ':stream': { S: streamId }, ':bound': { S: snapshotPositionBound(at) } },
+        ScanIndexForward: false,
+        Limit: 1,
+        // Eventually consistent: missing a snapshot just written only means starting from the one before.
+      }),
+    );
+    const item = Items?.[0];
+    if (!item) return undefined;
+    const committedAt = item[SNAPSHOT_HISTORY_ATTR.position]?.S?.split('#')[0];
+    return { ...snapshotFromItem<S>(streamId, item), committedAt };
   }
 
   async writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
+    if (snapshot.committedAt !== undefined) {
+      // Unconditional: the snapshot of one version is the same state whoever writes it.
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.snapshotHistoryTable,
+          Item: {
+            [SNAPSHOT_HISTORY_ATTR.streamId]: { S: snapshot.streamId },
+            [SNAPSHOT_HISTORY_ATTR.position]: { S: snapshotPosition(snapshot.committedAt, snapshot.version) },
+            [SNAPSHOT_HISTORY_ATTR.version]: { N: String(snapshot.version) },
+            [SNAPSHOT_HISTORY_ATTR.schemaVersion]: { N: String(snapshot.schemaVersion) },
+            [SNAPSHOT_HISTORY_ATTR.state]: { S: JSON.stringify(snapshot.state) },
+            [SNAPSHOT_HISTORY_ATTR.takenAt]: { S: snapshot.takenAt },
+          },
+        }),
+      );
+    }
     try {
       await this.options.client.send(
         new PutItemCommand({
@@ -164,6 +205,22 @@ export class DynamoDbEventStore implements EventStore {
     }
   }
 }
+
+/** The two snapshot tables share the names of these attributes. */
+function snapshotFromItem<S>(streamId: string, item: Item): Snapshot<S> {
+  return {
+    streamId,
+    version: Number(item[SNAPSHOTS_ATTR.version]?.N),
+    schemaVersion: Number(item[SNAPSHOTS_ATTR.schemaVersion]?.N),
+    state: JSON.parse(item[SNAPSHOTS_ATTR.state]?.S ?? 'null') as S,
+    takenAt: item[SNAPSHOTS_ATTR.takenAt]?.S ?? '',
+  };
+}
+
+const smallest = (...values: Array<number | undefined>): number | undefined => {
+  const given = values.filter((value): value is number => value !== undefined);
+  return given.length > 0 ? Math.min(...given) : undefined;
+};
 
 /** A commit from its item: a table read, or a DynamoDB Streams NEW_IMAGE (same attribute shape). */
 export function commitFromItem<E extends DomainEvent = DomainEvent>(item: Item): Commit<E> {

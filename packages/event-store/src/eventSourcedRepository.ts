@@ -6,6 +6,14 @@ export interface Loaded<S> {
   version: number;
 }
 
+/** A stream as it was at an instant, and what reading it took. */
+export interface LoadedAt<S> extends Loaded<S> {
+  /** The version of the history snapshot the read started from (0: the start of the stream). */
+  snapshotVersion: number;
+  /** Commits read after the snapshot, in pages of `snapshotEvery + 1` (the last page may go past the instant). */
+  commitsRead: number;
+}
+
 /** What one attempt of a command decided. */
 export interface Decision<E extends DomainEvent, R> {
   events: E[];
@@ -59,6 +67,35 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
     return { state, version, snapshotVersion: usable?.version ?? 0 };
   }
 
+  /**
+   * The stream as it was at `at`: the state after every commit committed at or before it, in
+   * version order up to the first commit committed later. Starts from the newest history
+   * snapshot at or before `at`, so it reads at most about `snapshotEvery` commits however long
+   * the stream is. From the start of the stream when there is none: an instant before the
+   * stream's first history snapshot, or a history snapshot of another schema version (until a
+   * snapshot of the current one has been taken after that instant).
+   */
+  async loadAt(streamId: string, at: Date): Promise<LoadedAt<S>> {
+    const instant = at.toISOString();
+    const snapshot = await this.options.eventStore.readSnapshotAt<S>(streamId, instant);
+    const usable = snapshot && snapshot.schemaVersion === this.options.snapshotSchemaVersion ? snapshot : undefined;
+    let state = usable ? usable.state : this.options.initialState();
+    let version = usable?.version ?? 0;
+    let commitsRead = 0;
+    // A page one longer than the snapshots' spacing usually ends the read at the next history snapshot.
+    const pageSize = this.snapshotEvery + 1;
+    for (;;) {
+      const commits = await this.options.eventStore.readStream<E>(streamId, { afterVersion: version, limit: pageSize });
+      commitsRead += commits.length;
+      for (const commit of commits) {
+        if (commit.committedAt > instant) return { state, version, snapshotVersion: usable?.version ?? 0, commitsRead };
+        for (const event of commit.events) state = this.options.evolve(state, event);
+        version = commit.version;
+      }
+      if (commits.length < pageSize) return { state, version, snapshotVersion: usable?.version ?? 0, commitsRead };
+    }
+  }
+
   /** Every event of the stream from its start, ignoring snapshots (one-off migrations only: this grows with the stream). */
   async history(streamId: string): Promise<E[]> {
     const commits = await this.options.eventStore.readStream<E>(streamId);
@@ -91,7 +128,7 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
         continue;
       }
       const state = decision.events.reduce(this.options.evolve, loaded.state);
-      await this.maybeSnapshot(streamId, commit.version, state, loaded);
+      await this.maybeSnapshot(streamId, commit, state, loaded);
       return { result: decision.result, version: commit.version, state, commit };
     }
   }
@@ -106,7 +143,9 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
     }
   }
 
-  private async maybeSnapshot(streamId: string, version: number, state: S, loaded: Loaded<S> & { snapshotVersion: number }) {
+  /** Every `snapshotEvery` commits: the newest snapshot, and the same in the stream's snapshot history. */
+  private async maybeSnapshot(streamId: string, commit: Commit<E>, state: S, loaded: Loaded<S> & { snapshotVersion: number }) {
+    const { version, committedAt } = commit;
     if (version - loaded.snapshotVersion < this.snapshotEvery) return;
     try {
       await this.options.eventStore.writeSnapshot({
@@ -115,6 +154,7 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
         schemaVersion: this.options.snapshotSchemaVersion,
         state,
         takenAt: this.clock().toISOString(),
+        committedAt,
       });
     } catch (error) {
       // A missing snapshot only costs a longer read next time.

@@ -5,7 +5,7 @@
  */
 export const ERROR_CODES = {
   invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode; or what it asks cannot be done (wrapped key material that does not unwrap, an unsupported key type).' },
-  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search (`q` or `search`) that does not parse or is over the query limits, and a search page beyond the first 1,000 results.' },
+  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search (`q` or `search`) that does not parse or is over the query limits, a search page beyond the first 1,000 results, and an `at` of `GET /v1/keys/as-of` that is not an ISO 8601 date-time with a time zone or is in the future.' },
   invalid_uri: { status: 400, auth0: true, when: 'A path parameter (key id, namespace, secret name, log id) is malformed.' },
   invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable: a request target that is not an ASCII path, malformed HTTP, an `Expect` other than 100-continue, an `Idempotency-Key` that is not 1 to 255 visible ASCII characters.' },
   invalid_ciphertext: { status: 400, auth0: false, when: 'The bytes sent for decryption are not a keyledger envelope.' },

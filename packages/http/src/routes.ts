@@ -82,6 +82,14 @@ export const ROUTES = [
   },
   {
     method: 'GET',
+    path: '/v1/keys/as-of',
+    service: 'key-admin',
+    operation: 'listEncryptionKeysAsOf',
+    scopes: ['read:encryption_keys'],
+    summary: "The tenant's encryption keys as they were at an instant (`at`, ISO 8601): each key's state, parent and root key then, paged like the listing.",
+  },
+  {
+    method: 'GET',
     path: '/v1/keys/retention',
     service: 'key-admin',
     operation: 'getKeyRetention',

@@ -3,7 +3,7 @@ import type { KeyRecord, ProvisionedTenant, RetentionPolicy, TenantKeyHierarchy 
 import type { Loaded } from '@keyledger/event-store';
 import { HierarchyContext, type KeyHierarchyOptions } from './context';
 import { unwrapNamespaceKeys } from './namespaceKeys';
-import { getKey, keyUsage, listKeys, type KeyPage, type KeyUsage } from './queries';
+import { getKey, keyUsage, listKeys, listKeysAsOf, type KeyPage, type KeyPageAsOf, type KeyUsage } from './queries';
 import { sweep } from './sweep';
 import { createCustomerKey } from './useCases/createCustomerKey';
 import { deleteCustomerKey } from './useCases/deleteCustomerKey';
@@ -44,6 +44,16 @@ export class KeyHierarchyService {
 
   listKeys(tenant: string, page: { page: number; perPage: number }): Promise<KeyPage> {
     return listKeys(this.ctx, tenant, page);
+  }
+
+  /** The listing as it was at `at` (read-only: nothing is provisioned). */
+  listKeysAsOf(tenant: string, at: Date, page: { page: number; perPage: number }): Promise<KeyPageAsOf> {
+    return listKeysAsOf(this.ctx, tenant, at, page);
+  }
+
+  /** The service's clock (the local stack's dev clock, if it has one). */
+  now(): Date {
+    return this.ctx.clock();
   }
 
   getKey(tenant: string, kid: string): Promise<KeyRecord> {
@@ -98,4 +108,4 @@ export class KeyHierarchyService {
   }
 }
 
-export type { KeyPage, KeyUsage, RekeyResult, WrappingKeyResult };
+export type { KeyPage, KeyPageAsOf, KeyUsage, RekeyResult, WrappingKeyResult };

@@ -59,6 +59,7 @@ export function observeCommits(
     readStream: (streamId, readOptions) => eventStore.readStream(streamId, readOptions),
     readCommitLog: (readOptions) => eventStore.readCommitLog(readOptions),
     readSnapshot: (streamId) => eventStore.readSnapshot(streamId),
+    readSnapshotAt: (streamId, at) => eventStore.readSnapshotAt(streamId, at),
     writeSnapshot: (snapshot) => eventStore.writeSnapshot(snapshot),
     async append<E extends DomainEvent>(streamId: string, expectedVersion: number, events: E[]): Promise<Commit<E>> {
       const commit = await eventStore.append(streamId, expectedVersion, events);

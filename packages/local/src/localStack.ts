@@ -94,7 +94,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   subscribeRules(bus, rules, logger);
 
   // The outbox: commits reach the bus only through the catch-up publisher, woken by each commit.
-  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, clock });
+  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, clock });
   const outbox = new CatchUpPublisher({
     eventStore: storedEvents,
     commits: new CommitPublisher({ publisher: bus, logger }),

@@ -32,7 +32,7 @@ async function withFreshStore(run: (fresh: Fresh) => Promise<void>): Promise<voi
   const local = await startLocalDynamoDb({ tablePrefix: `outbox-${(prefixCounter += 1)}`, port: 0 });
   try {
     await run({
-      store: new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots }),
+      store: new DynamoDbEventStore({ client: local.client, eventsTable: local.tables.events, snapshotsTable: local.tables.snapshots, snapshotHistoryTable: local.tables.snapshotHistory }),
       checkpoints: new DynamoDbCheckpointStore({ client: local.client, tableName: local.tables.checkpoints }),
     });
   } finally {
@@ -235,7 +235,7 @@ describe('outbox stream handler (DynamoDB Streams → EventBridge)', () => {
   afterAll(() => eventBridge.restore());
 
   it('publishes the commits of INSERT records and reports only the records whose events failed', async () => {
-    const store = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+    const store = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory });
     const commits: Commit[] = [
       await store.append(tenantStreamId('acme'), 0, rekeyEvents('a1', 'a2')),
       await store.append(tenantStreamId('globex'), 0, rekeyEvents('g1', 'g2')),

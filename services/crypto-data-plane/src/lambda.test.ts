@@ -14,6 +14,7 @@ const valid = {
   AWS_REGION: 'eu-west-1',
   KEYLEDGER_EVENTS_TABLE: 'test-Events',
   KEYLEDGER_SNAPSHOTS_TABLE: 'test-Snapshots',
+  KEYLEDGER_SNAPSHOT_HISTORY_TABLE: 'test-SnapshotHistory',
   KEYLEDGER_KEY_MATERIAL_TABLE: 'test-KeyMaterial',
   KEYLEDGER_SECRETS_TABLE: 'test-Secrets',
   KEYLEDGER_KEY_CATALOG_TABLE: 'test-KeyCatalog',
@@ -91,6 +92,7 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     ...valid,
     KEYLEDGER_EVENTS_TABLE: dynamo.tables.events,
     KEYLEDGER_SNAPSHOTS_TABLE: dynamo.tables.snapshots,
+    KEYLEDGER_SNAPSHOT_HISTORY_TABLE: dynamo.tables.snapshotHistory,
     KEYLEDGER_KEY_MATERIAL_TABLE: dynamo.tables.keyMaterial,
     KEYLEDGER_SECRETS_TABLE: dynamo.tables.secrets,
     KEYLEDGER_KEY_CATALOG_TABLE: dynamo.tables.keyCatalog,
@@ -154,7 +156,7 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
       const response = await api(event, {} as Context);
       return { status: response.statusCode, body: JSON.parse(response.body ?? 'null') as Record<string, unknown> };
     };
-    const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots });
+    const eventStore = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory });
     const logBefore = (await eventStore.readCommitLog({ limit: 10_000 })).at(-1)?.position;
     expect((await call('PUT /v1/secrets/{name}', { path: { name: 'db' }, body: { value: 'pw' } })).status).toBe(201);
 

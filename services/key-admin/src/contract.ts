@@ -1,11 +1,12 @@
 import { contracts, noQuery } from '@keyledger/http';
-import { createKeyBody, importKeyBody, kidPath, listKeysQuery, retentionBody, wrappingKeyBody } from './schemas';
+import { createKeyBody, importKeyBody, kidPath, listKeysAsOfQuery, listKeysQuery, retentionBody, wrappingKeyBody } from './schemas';
 
 const kid = { pathParameters: kidPath, queryStringParameters: noQuery };
 
 /** What each key-admin operation takes; the handlers validate with it (responses.ts says what they answer). */
 export const KEY_ADMIN_CONTRACT = contracts({
   listEncryptionKeys: { input: { queryStringParameters: listKeysQuery } },
+  listEncryptionKeysAsOf: { input: { queryStringParameters: listKeysAsOfQuery } },
   getEncryptionKey: { input: kid },
   rekey: { input: { queryStringParameters: noQuery } },
   createEncryptionKey: { input: { queryStringParameters: noQuery, body: createKeyBody } },

@@ -1,6 +1,6 @@
-import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
+import { createRouteHandler, json, noContent, RequestValidationError, routeFor, type RouteHandler } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
-import type { KeyHierarchyService } from '@keyledger/key-hierarchy';
+import type { KeyHierarchyService, KeyPage } from '@keyledger/key-hierarchy';
 import { toEncryptionKeyView, toKeyUsageView, type WrappingKeyView } from './keyView';
 import { KEY_ADMIN_CONTRACT } from './contract';
 
@@ -13,6 +13,7 @@ export interface KeyAdminDependencies {
 
 export type KeyAdminOperation =
   | 'listEncryptionKeys'
+  | 'listEncryptionKeysAsOf'
   | 'getEncryptionKey'
   | 'rekey'
   | 'createEncryptionKey'
@@ -23,6 +24,12 @@ export type KeyAdminOperation =
   | 'getKeyRetention'
   | 'setKeyRetention';
 
+/** A page of keys as Auth0 answers it: an array, or with include_totals `{start, limit, total, keys}`. */
+function listing({ keys, total }: KeyPage, { page, perPage, includeTotals }: { page: number; perPage: number; includeTotals: boolean }) {
+  const views = keys.map(toEncryptionKeyView);
+  return json(200, includeTotals ? { start: page * perPage, limit: perPage, total, keys: views } : views);
+}
+
 export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAdminOperation, RouteHandler> {
   const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
   return {
@@ -32,9 +39,23 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       input: KEY_ADMIN_CONTRACT.listEncryptionKeys.input,
       handle: async ({ auth, input }) => {
         const { page, per_page: perPage, include_totals: includeTotals } = input.queryStringParameters;
-        const { keys, total } = await deps.keyHierarchy.listKeys(auth.tenant, { page, perPage });
-        const views = keys.map(toEncryptionKeyView);
-        return json(200, includeTotals ? { start: page * perPage, limit: perPage, total, keys: views } : views);
+        return listing(await deps.keyHierarchy.listKeys(auth.tenant, { page, perPage }), { page, perPage, includeTotals });
+      },
+    }),
+    listEncryptionKeysAsOf: createRouteHandler({
+      ...common,
+      route: routeFor('listEncryptionKeysAsOf'),
+      input: KEY_ADMIN_CONTRACT.listEncryptionKeysAsOf.input,
+      handle: async ({ auth, input }) => {
+        const { at, page, per_page: perPage, include_totals: includeTotals } = input.queryStringParameters;
+        const now = deps.keyHierarchy.now();
+        if (at.getTime() > now.getTime()) {
+          throw new RequestValidationError(
+            `Query parameter at: is in the future (${at.toISOString()} is after the server's clock, ${now.toISOString()}); the hierarchy is known up to now.`,
+            'invalid_query_string',
+          );
+        }
+        return listing(await deps.keyHierarchy.listKeysAsOf(auth.tenant, at, { page, perPage }), { page, perPage, includeTotals });
       },
     }),
     getEncryptionKey: createRouteHandler({

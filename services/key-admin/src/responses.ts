@@ -44,6 +44,12 @@ const retention = z.strictObject({ auto_retire_after: z.string().nullable() });
 /** What each key-admin operation answers (the OpenAPI document; not bundled into the Lambda). */
 export const KEY_ADMIN_RESPONSES = responsesOf<typeof KEY_ADMIN_CONTRACT>()({
   listEncryptionKeys: { 200: { description: 'The tenant\'s keys, newest first (with include_totals: `{start, limit, total, keys}`).', schema: keyList } },
+  listEncryptionKeysAsOf: {
+    200: {
+      description: 'The tenant\'s keys as the listing showed them at `at` (each key\'s state, parent and root key then), newest first, paged like the listing; an empty list before the tenant\'s first key.',
+      schema: keyList,
+    },
+  },
   getEncryptionKey: { 200: { description: 'The key, live or destroyed.', schema: encryptionKeySchema } },
   rekey: { 204: { description: 'Rekeyed: a new TMK and namespace keys; the old TMK destroyed.' } },
   createEncryptionKey: { 201: { description: 'A customer-provided root key in pre-activation.', schema: encryptionKeySchema } },

@@ -1,16 +1,26 @@
 import { base64Bytes, booleanParameter, wholeNumberParameter } from '@keyledger/http';
 import { OAEP_HASHES } from '@keyledger/crypto';
-import { formatDuration, isoDuration } from '@keyledger/settings';
+import { formatDuration, isoDuration, isoInstant } from '@keyledger/settings';
 import * as z from 'zod';
 
 export { noQuery } from '@keyledger/http';
 
 /** Auth0 pagination: page from 0, per_page 1..100 (default 50), include_totals. */
-export const listKeysQuery = z
+const paging = {
+  page: wholeNumberParameter('page', { min: 0 }).default(0),
+  per_page: wholeNumberParameter('per_page', { min: 1, max: 100 }).default(50),
+  include_totals: booleanParameter('include_totals').default(false),
+};
+export const listKeysQuery = z.object(paging).strict();
+
+/** The listing's paging, and `at`: the instant to list the hierarchy as of (not in the future: the handler checks it by the service's clock). */
+export const listKeysAsOfQuery = z
   .object({
-    page: wholeNumberParameter('page', { min: 0 }).default(0),
-    per_page: wholeNumberParameter('per_page', { min: 1, max: 100 }).default(50),
-    include_totals: booleanParameter('include_totals').default(false),
+    ...paging,
+    at: isoInstant('the instant to list the keys as of').meta({
+      format: 'date-time',
+      description: 'The instant: an ISO 8601 date-time with Z or an offset, e.g. 2026-06-30T00:00:00Z (an offset\'s + sent as %2B); not in the future.',
+    }),
   })
   .strict();
 

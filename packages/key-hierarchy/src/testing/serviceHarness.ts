@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
-import { DynamoDbEventStore } from '@keyledger/event-store';
+import { DynamoDbEventStore, type EventStore } from '@keyledger/event-store';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 import type { KeyRecord } from '@keyledger/domain';
@@ -65,13 +65,15 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         retireQuietPeriodMs?: number;
         deactivationGraceMs?: number;
         onChange?: KeyHierarchyOptions['onChange'];
+        /** Wraps the event store the repository uses (e.g. to count what it reads). */
+        wrapEventStore?: (store: EventStore) => EventStore;
       } = {},
     ) {
       const db = ready(dynamo);
-      const eventStore = new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots });
+      const eventStore = new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots, snapshotHistoryTable: db.tables.snapshotHistory });
       const keyMaterial = new DynamoDbKeyMaterialStore({ client: db.client, tableName: db.tables.keyMaterial });
       const catalog = new DynamoDbKeyCatalog({ client: db.client, tableName: db.tables.keyCatalog });
-      const repository = createTenantRepository(eventStore, { snapshotEvery: defaults.snapshotEvery });
+      const repository = createTenantRepository(options.wrapEventStore ? options.wrapEventStore(eventStore) : eventStore, { snapshotEvery: defaults.snapshotEvery });
       const usage = { secretVersions: new Map<string, number>(), lastDecryptAt: new Map<string, string>(), unindexedNamespaces: new Set<string>() };
       const fakeDependents: KeyDependents = {
         secretVersions: async (_tenant, kid) => usage.secretVersions.get(kid) ?? 0,

@@ -14,7 +14,7 @@ function setup() {
   const db = fixture.dynamo;
   const stores = createDataPlaneStores(db.client, db.tables, { usageFlushIntervalMs: 60_000 });
   const { service: keySource } = fixture.harness({ dependents: stores.dependents });
-  const activity = new ActivityRecorder({ eventStore: new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots }) });
+  const activity = new ActivityRecorder({ eventStore: new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots, snapshotHistoryTable: db.tables.snapshotHistory }) });
   const { router } = createCryptoDataPlaneService({ keySource, stores, namespaces: ['default'], activity, tenantClaim: 'tenant_id', logger: silentLogger });
   const tenant = fixture.newTenant();
   const call = async (operation: 'encrypt' | 'decrypt' | 'rewrap', body: unknown) => {
