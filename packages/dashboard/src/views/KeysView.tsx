@@ -87,7 +87,7 @@ export function KeysView({ api, scopes }: ViewProps) {
       <ErrorNote error={error} />
       {stops.length > 0 && (
         <div class="time-travel">
-          <label for="time-slider">Time travel: the hierarchy as it was {shown?.at ? `at ${formatTime(shown.at)}` : 'now'}</label>
+          <label for="time-slider">Time travel: the hierarchy as it was {shown?.at ? `at ${shown.at}` : 'now'}</label>
           <input
             id="time-slider"
             type="range"
@@ -121,7 +121,7 @@ export function KeysView({ api, scopes }: ViewProps) {
       {shown && (
         <>
           <p class="summary" data-testid="key-summary">
-            {shown.total} keys{shown.at ? ` as of ${formatTime(shown.at)}` : ''}
+            {shown.total} keys{shown.at ? ` as of ${shown.at}` : ''}
             {shown.keys.length < shown.total ? ` (the newest ${shown.keys.length} shown)` : ''}
           </p>
           <ul class="tree" aria-label="Key hierarchy">
