@@ -66,6 +66,8 @@ describe('DevSignIn', () => {
       expect(String(answer.body)).toContain(attempt < 5 ? 'not the one-time code' : 'Too many wrong codes');
     }
     expect(signIn.currentCode).not.toBe(first);
+    // A code of other bytes and length is just wrong, never a failure of the comparison.
+    expect(signIn.authorize(form({ ...request, tenant: 'acme', scopes: 'read:logs', code: 'éAAA-AAAA-AAAA' }), ORIGIN).statusCode).toBe(400);
     expect(codes.at(-1)).toEqual([signIn.currentCode, 'too-many-wrong']);
     expect(signIn.authorize(form({ ...request, tenant: 'acme', scopes: 'read:logs', code: first }), ORIGIN).statusCode).toBe(400);
   });
@@ -75,7 +77,9 @@ describe('DevSignIn', () => {
     const page = (params: Record<string, string>) => signIn.authorizePage(new URL(`${ORIGIN}/dev/authorize?${new URLSearchParams(params)}`), ORIGIN);
     expect(page(request).statusCode).toBe(200);
     expect(String(page(request).body)).toContain('DEVELOPMENT ONLY');
-    expect(page({ ...request, redirect_uri: 'http://evil.example/' }).statusCode).toBe(400);
+    for (const redirect of ['http://evil.example/', `${ORIGIN}/elsewhere`, `${ORIGIN}//evil.example`, `${ORIGIN}@evil.example/`, `${ORIGIN}0/`]) {
+      expect(page({ ...request, redirect_uri: redirect }).statusCode).toBe(400);
+    }
     expect(page({ ...request, client_id: 'other' }).statusCode).toBe(400);
     expect(page({ ...request, code_challenge_method: 'plain' }).statusCode).toBe(400);
     expect(String(page({ ...request, state: '"><script>' }).body)).not.toContain('"><script>');

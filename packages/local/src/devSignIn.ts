@@ -49,7 +49,8 @@ const newCode = () => {
   const chars = Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]);
   return `${chars.slice(0, 4).join('')}-${chars.slice(4).join('')}`;
 };
-const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Constant-time equality of any two strings (their digests have one length, whatever the input's bytes). */
+const sameText = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 export class DevSignIn {
@@ -165,16 +166,29 @@ export class DevSignIn {
     };
     if (fields.client_id !== DASHBOARD_CLIENT_ID) return `Unknown client_id: this page signs in only the dashboard (${DASHBOARD_CLIENT_ID}).`;
     if (fields.response_type !== 'code') return 'response_type must be code.';
-    if (!fields.redirect_uri.startsWith(`${origin}/`)) return `redirect_uri must be on ${origin}.`;
+    // Exact match (RFC 9700): the dashboard's redirect_uri is its origin and "/".
+    if (fields.redirect_uri !== `${origin}/`) return `redirect_uri must be ${origin}/ (the dashboard).`;
     if (fields.code_challenge_method !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(fields.code_challenge)) return 'A PKCE code_challenge (S256) is required.';
     if (fields.state.length > 512) return 'state is too long.';
     return { fields, redirectUri: fields.redirect_uri, challenge: fields.code_challenge };
   }
 }
 
-/** Only the loopback address the stack listens on may sign in: the Host header and the peer both. */
-export function isLoopbackRequest(request: IncomingMessage, port: number): boolean {
-  const peer = request.socket.remoteAddress ?? '';
-  const host = request.headers.host ?? '';
-  return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(peer) && (host === `127.0.0.1:${port}` || host === `[::1]:${port}`);
+/** The peer addresses of the loopback interface. */
+export const LOOPBACK_PEERS: readonly string[] = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
+
+export const isLoopbackPeer = (request: IncomingMessage) => LOOPBACK_PEERS.includes(request.socket.remoteAddress ?? '');
+
+/**
+ * Only the loopback address the stack listens on may sign in: a loopback peer, the Host of
+ * `origin` exactly (a DNS-rebound name is refused), and for a browser's form post no other
+ * site's Origin (so another page cannot post wrong codes to make the code change).
+ */
+export function isOwnLoopbackRequest(request: IncomingMessage, origin: string): boolean {
+  const own = new URL(origin);
+  if (!isLoopbackPeer(request) || request.headers.host !== own.host) return false;
+  const from = request.headers.origin;
+  if (from !== undefined && from !== own.origin) return false;
+  const site = request.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
 }

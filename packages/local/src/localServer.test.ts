@@ -21,6 +21,7 @@ async function serve(limits: Partial<ConnectionLimits>) {
     services: {
       'crypto-data-plane': async (event): Promise<HttpResult> => {
         if ((event.body?.length ?? 0) > 50_000) await new Promise<void>((resolve) => held.push(resolve));
+        if (event.body === 'fail') throw new Error('a failure after the whole body was read');
         return { statusCode: 200, body: String(event.body?.length ?? 0) };
       },
     },
@@ -46,6 +47,19 @@ async function serve(limits: Partial<ConnectionLimits>) {
 }
 
 const connections = (server: Server) => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+
+describe('local server failures', () => {
+  it('answers 500 when a handler fails after reading the whole body (not a dropped connection)', async () => {
+    const stack = await serve({});
+    try {
+      const response = await fetch(stack.url, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: 'fail' });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ errorCode: 'internal_error' });
+    } finally {
+      await stack.close();
+    }
+  });
+});
 
 describe('local server limits', () => {
   it('answers 503 server_busy while the bodies in flight fill the budget, and takes requests again once they are done', async () => {

@@ -6,6 +6,7 @@ import type { Logger } from '@keyledger/domain';
 import { toApiGatewayEvent } from './apiGatewayEvent';
 import { answerClientError, BodyBudget, DEFAULT_LIMITS, PayloadTooLargeError, readBody, ServerBusyError, type ConnectionLimits } from './connectionLimits';
 import type { DevIssuer } from './devIssuer';
+import { isLoopbackPeer } from './devSignIn';
 import { SECURITY_HEADERS, type WebPages } from './webPages';
 
 export interface LocalServerOptions {
@@ -66,8 +67,7 @@ const busy = () => error(503, 'The server is handling as many requests as it may
 
 /** The dev clock's route: any token of the dev issuer, from the loopback interface only. */
 async function advanceDevClock(request: IncomingMessage, options: LocalServerOptions, budget: BodyBudget, charged: { bytes: number }): Promise<HttpResult> {
-  const from = request.socket.remoteAddress ?? '';
-  if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(from)) return error(403, 'The dev clock answers only on the loopback interface.', 'forbidden');
+  if (!isLoopbackPeer(request)) return error(403, 'The dev clock answers only on the loopback interface.', 'forbidden');
   const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   try {
     if (!token) throw new Error('missing');
@@ -196,7 +196,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
         .then((result) => send(response, result, requestId))
         .catch((failure: unknown) => {
           // A client that went away mid-body is not a server failure.
-          if (request.destroyed || (failure as { code?: string }).code === 'ECONNRESET') return response.destroy();
+          // (A request read to its end is destroyed too, by Node: that is no reason to drop the answer.)
+          if ((request.destroyed && !request.complete) || (failure as { code?: string }).code === 'ECONNRESET') return response.destroy();
           options.logger.error('local server failed a request', { requestId, error: String(failure) });
           if (!response.headersSent) send(response, error(500, 'An internal error occurred.', 'internal_error'), requestId);
           else response.destroy();

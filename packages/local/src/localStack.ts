@@ -118,7 +118,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const origin = () => `http://${config.host === '::1' ? '[::1]' : '127.0.0.1'}:${listeningPort}`;
   const signIn = new DevSignIn({ issuer, scopes: ALL_SCOPES, defaultTenant: config.devTenant, onCode: (code, reason) => options.onSignInCode?.(code, reason) });
   const web = options.dashboardDir
-    ? createWebPages({ distDir: options.dashboardDir, signIn, origin, port: () => listeningPort, audience: config.jwtAudience, scopes: ALL_SCOPES })
+    ? createWebPages({ distDir: options.dashboardDir, signIn, origin, audience: config.jwtAudience, scopes: ALL_SCOPES })
     : undefined;
 
   const server: Server = createLocalServer({

@@ -19,10 +19,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const pages = (distDir = join(dir, 'dist')) =>
-  createWebPages({ distDir, signIn, origin: () => 'http://127.0.0.1:8787', port: () => 8787, audience: 'keyledger', scopes: ['read:logs'] });
-const request = (method: string, host = '127.0.0.1:8787', peer = '127.0.0.1') => ({ method, headers: { host }, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
-const get = (path: string, host?: string, peer?: string) =>
-  pages()(request('GET', host, peer), new URL(path, 'http://127.0.0.1:8787'), async () => new URLSearchParams());
+  createWebPages({ distDir, signIn, origin: () => 'http://127.0.0.1:8787', audience: 'keyledger', scopes: ['read:logs'] });
+const request = (method: string, host = '127.0.0.1:8787', peer = '127.0.0.1', headers: Record<string, string> = {}) =>
+  ({ method, headers: { host, ...headers }, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
+const get = (path: string, host?: string, peer?: string, headers?: Record<string, string>) =>
+  pages()(request('GET', host, peer, headers), new URL(path, 'http://127.0.0.1:8787'), async () => new URLSearchParams());
 
 describe('the local web pages', () => {
   it('serve the dashboard with its Content-Security-Policy, hashed assets as immutable, and the API paths untouched', async () => {
@@ -53,10 +54,26 @@ describe('the local web pages', () => {
       ['localhost:8787', '127.0.0.1'],
       ['127.0.0.1:9999', '127.0.0.1'],
       ['127.0.0.1:8787', '192.168.1.20'],
+      ['[::1]:8787', '::1'],
     ] as const) {
       const answer = await get(query, host, peer);
       expect(answer?.statusCode).toBe(403);
       expect(String(answer?.body)).toContain('answers only at http://127.0.0.1:8787');
     }
+  });
+
+  it('refuse a form posted by another site before it counts as a try (no forced code changes)', async () => {
+    let posted = 0;
+    const post = (headers: Record<string, string>) =>
+      pages()(request('POST', '127.0.0.1:8787', '127.0.0.1', { 'content-type': 'application/x-www-form-urlencoded', ...headers }), new URL('http://127.0.0.1:8787/dev/authorize'), async () => {
+        posted += 1;
+        return new URLSearchParams();
+      });
+    expect((await post({ origin: 'https://evil.example' }))?.statusCode).toBe(403);
+    expect((await post({ 'sec-fetch-site': 'cross-site' }))?.statusCode).toBe(403);
+    expect(posted).toBe(0);
+    expect((await post({ 'content-type': 'application/x-www-form-urlencodedjunk' }))?.statusCode).toBe(415);
+    expect((await post({ origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' }))?.statusCode).toBe(400);
+    expect(posted).toBe(1);
   });
 });

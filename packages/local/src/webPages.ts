@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { extname, join } from 'node:path';
 import { errorResult, type HttpResult } from '@keyledger/http';
-import { DASHBOARD_CLIENT_ID, isLoopbackRequest, type DevSignIn } from './devSignIn';
+import { DASHBOARD_CLIENT_ID, isOwnLoopbackRequest, type DevSignIn } from './devSignIn';
 import { signInPage } from './signInPage';
 
 /** The dashboard's Content-Security-Policy: its own scripts and styles only, the API on its own origin, no framing. */
@@ -58,7 +58,6 @@ export interface WebPagesOptions {
   signIn: DevSignIn;
   /** The stack's origin, e.g. http://127.0.0.1:8787 (known once it listens). */
   origin: () => string;
-  port: () => number;
   audience: string;
   scopes: readonly string[];
 }
@@ -95,14 +94,18 @@ export function createWebPages(options: WebPagesOptions): WebPages {
       };
       return page(JSON.stringify(config), TYPES['.json']!, { 'cache-control': 'no-cache' });
     }
+    if (method === 'GET' && path === '/favicon.ico') return { statusCode: 204, headers: { 'cache-control': 'public, max-age=86400' }, body: '' };
     if (method === 'GET' && path === '/.well-known/oauth-authorization-server') return options.signIn.metadata(options.origin());
     if (path !== '/dev/authorize' && path !== '/dev/token') return undefined;
-    if (!isLoopbackRequest(request, options.port())) {
-      return signInPage({ status: 403, problem: `The dev sign-in answers only at ${options.origin()}: open the dashboard there (requests for any other host name are refused).` });
+    if (!isOwnLoopbackRequest(request, options.origin())) {
+      return signInPage({
+        status: 403,
+        problem: `The dev sign-in answers only at ${options.origin()}, from its own pages: open the dashboard there (requests for any other host name or from another site are refused).`,
+      });
     }
     if (path === '/dev/authorize' && method === 'GET') return options.signIn.authorizePage(url, options.origin());
     if (method !== 'POST') return { ...errorResult(405, `Method ${method} is not allowed here.`, 'method_not_allowed'), headers: { allow: path === '/dev/token' ? 'POST' : 'GET, POST' } };
-    if (!(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    if ((request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded') {
       return errorResult(415, 'Send the form as application/x-www-form-urlencoded.', 'unsupported_media_type');
     }
     const form = await readForm();
