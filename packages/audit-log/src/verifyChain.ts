@@ -13,6 +13,35 @@ export function parseChainHead(value: string | null | undefined): ChainHead | nu
   return { sequence: Number(sequence), log_id: logId ?? '', hash: hash ?? '' };
 }
 
+/** One page of the logs API by checkpoint (`from`/`take`), with its chain-head header. */
+export type ChainPageReader = (from: string | undefined, take: number) => Promise<{ entries: LogEntry[]; headHeader: string | null }>;
+
+/**
+ * The whole chain, oldest first, as `keyledger logs verify` and the dashboard read it before
+ * verifying: checkpoint pages from the first entry, the head from the first page. Stops with an
+ * error past `maxEntries` (a browser should not hold an unbounded log).
+ */
+export async function readWholeChain(
+  readPage: ChainPageReader,
+  options: { pageSize?: number; maxEntries?: number; onProgress?: (entries: number) => void } = {},
+): Promise<{ entries: LogEntry[]; head: ChainHead | null }> {
+  const pageSize = options.pageSize ?? 100;
+  const entries: LogEntry[] = [];
+  let head: ChainHead | null = null;
+  let from: string | undefined;
+  for (let first = true; ; first = false) {
+    const page = await readPage(from, pageSize);
+    if (first) head = parseChainHead(page.headHeader);
+    entries.push(...page.entries);
+    options.onProgress?.(entries.length);
+    if (page.entries.length < pageSize) return { entries, head };
+    if (options.maxEntries !== undefined && entries.length >= options.maxEntries) {
+      throw new Error(`The log has more than ${options.maxEntries} entries: verify it with \`keyledger logs verify\`.`);
+    }
+    from = page.entries.at(-1)!.log_id;
+  }
+}
+
 export type ChainVerification =
   | { ok: true; entries: number }
   | { ok: false; entries: number; problem: 'edited' | 'deleted' | 'broken_link'; sequence: number; log_id: string | null; message: string };

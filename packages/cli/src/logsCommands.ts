@@ -1,4 +1,4 @@
-import { parseChainHead, verifyChain, type ChainHead, type LogEntry } from '@keyledger/audit-log';
+import { readWholeChain, verifyChain, type LogEntry } from '@keyledger/audit-log';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import type { ApiClient } from './apiClient';
@@ -70,18 +70,12 @@ export function addLogsCommands(program: Command, context: LogsCommandContext): 
   tenantOption(context.withApi(logs.command('verify').description("Walk the tenant's hash chain; exit 1 at the first broken link.")))
     .action(async (options: ApiOptions) => {
       const api = await context.client(options);
-      const entries: LogEntry[] = [];
-      let head: ChainHead | null = null;
-      let from: string | undefined;
-      for (;;) {
-        const query = new URLSearchParams({ take: String(PAGE) });
+      const { entries, head } = await readWholeChain(async (from, take) => {
+        const query = new URLSearchParams({ take: String(take) });
         if (from) query.set('from', from);
         const { body, headers } = await api.exchange<LogEntry[]>('GET', `/api/v2/logs?${query}`);
-        head ??= parseChainHead(headers.get('x-keyledger-chain-head'));
-        entries.push(...body);
-        if (body.length < PAGE) break;
-        from = body.at(-1)!.log_id;
-      }
+        return { entries: body, headHeader: headers.get('x-keyledger-chain-head') };
+      }, { pageSize: PAGE });
       const result = verifyChain(entries, head);
       if (options.json) context.out(`${JSON.stringify(result, null, 2)}\n`);
       else if (result.ok) context.out(`Chain intact: ${result.entries} entries, every hash and link checks out.\n`);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { createApi, errorMessage, type Api } from './api';
-import { completeSignIn, grantedScopes, signIn, tokenClaims, type Session } from './auth';
+import { completeSignIn, grantedScopes, signIn, signOut, tokenClaims, type Session } from './auth';
 import { loadConfig, type DashboardConfig } from './config';
 import { AuditView } from './views/AuditView';
 import { ByokWizard } from './views/ByokWizard';
@@ -40,6 +40,16 @@ export function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
+  // The token lives in memory until it expires; then the dashboard asks to sign in again.
+  useEffect(() => {
+    if (!session) return;
+    const timer = setTimeout(() => {
+      setSession(null);
+      setFailure('Your session expired: sign in again.');
+    }, Math.max(0, session.expiresAt - Date.now() - 5_000));
+    return () => clearTimeout(timer);
+  }, [session]);
+
   const claims = session ? tokenClaims(session.accessToken) : {};
   const tenant = Object.entries(claims).find(([name]) => name === 'tenant_id' || name.endsWith('/tenant_id'))?.[1];
   return (
@@ -59,7 +69,13 @@ export function App() {
         {session && (
           <span class="who">
             {typeof tenant === 'string' ? `tenant ${tenant}` : ''} · {String(claims['sub'] ?? '')}{' '}
-            <button type="button" onClick={() => setSession(null)}>
+            <button
+              type="button"
+              onClick={() => {
+                setSession(null);
+                if (config?.oidc) void signOut(config.oidc);
+              }}
+            >
               Sign out
             </button>
           </span>

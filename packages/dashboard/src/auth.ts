@@ -58,25 +58,32 @@ export async function completeSignIn(settings: OidcSettings): Promise<Session | 
   return { accessToken: result.access_token, expiresAt: Date.now() + (result.expires_in ?? 3600) * 1000 };
 }
 
-/** What the token may do: its `scope` / `scp` / `permissions`, read as the API reads them. */
-export function grantedScopes(token: string): Set<string> {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const claims = JSON.parse(json) as { scope?: unknown; scp?: unknown; permissions?: unknown };
-    const words = (value: unknown): string[] =>
-      typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-    return new Set([...words(claims.scope), ...words(claims.scp), ...words(claims.permissions)].filter(Boolean));
-  } catch {
-    return new Set();
-  }
+/**
+ * Signs out: forgets the token, and where the issuer offers RP-initiated logout
+ * (`end_session_endpoint`) ends its session too, coming back to the dashboard.
+ */
+export async function signOut(settings: OidcSettings): Promise<void> {
+  const server = await authorizationServer(settings).catch(() => undefined);
+  if (!server?.end_session_endpoint) return;
+  const url = new URL(server.end_session_endpoint);
+  url.searchParams.set('client_id', settings.client_id);
+  url.searchParams.set('post_logout_redirect_uri', redirectUri());
+  location.assign(url.href);
 }
 
-/** The token's tenant and subject, for the header (display only: the API decides). */
+/** The token's claims, unverified: for display and for disabling what it may not do (the API decides). */
 export function tokenClaims(token: string): Record<string, unknown> {
   try {
     return JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
   } catch {
     return {};
   }
+}
+
+/** What the token may do: its `scope` / `scp` / `permissions`, read as the API reads them. */
+export function grantedScopes(token: string): Set<string> {
+  const claims = tokenClaims(token);
+  const words = (value: unknown): string[] =>
+    typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  return new Set([...words(claims['scope']), ...words(claims['scp']), ...words(claims['permissions'])].filter(Boolean));
 }

@@ -3,7 +3,7 @@
  * (@keyledger/audit-log/chain): every entry from the first, page by page, and the chain head the
  * API reports. Only SHA-256 comes from elsewhere: Web Crypto, computed before the walk.
  */
-import { canonicalEntry, parseChainHead, verifyChainWith, type ChainHead, type ChainVerification, type LogEntry } from '@keyledger/audit-log/chain';
+import { canonicalEntry, readWholeChain, verifyChainWith, type ChainVerification, type LogEntry } from '@keyledger/audit-log/chain';
 import type { Api } from './api';
 
 const PAGE = 100;
@@ -13,20 +13,19 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** Beyond this many entries the browser stops and points at `keyledger logs verify`. */
+export const MAX_CHAIN_ENTRIES = 50_000;
+
 export async function verifyTenantChain(api: Api, onProgress?: (entries: number) => void): Promise<ChainVerification> {
-  const entries: LogEntry[] = [];
-  let head: ChainHead | null = null;
-  let from: string | undefined;
-  for (;;) {
-    const query = new URLSearchParams({ take: String(PAGE) });
-    if (from) query.set('from', from);
-    const { body, headers } = await api.exchange<LogEntry[]>('GET', `/api/v2/logs?${query}`);
-    head ??= parseChainHead(headers.get('x-keyledger-chain-head'));
-    entries.push(...body);
-    onProgress?.(entries.length);
-    if (body.length < PAGE) break;
-    from = body.at(-1)!.log_id;
-  }
+  const { entries, head } = await readWholeChain(
+    async (from, take) => {
+      const query = new URLSearchParams({ take: String(take) });
+      if (from) query.set('from', from);
+      const { body, headers } = await api.exchange<LogEntry[]>('GET', `/api/v2/logs?${query}`);
+      return { entries: body, headHeader: headers.get('x-keyledger-chain-head') };
+    },
+    { pageSize: PAGE, maxEntries: MAX_CHAIN_ENTRIES, onProgress },
+  );
   const hashes = new Map<LogEntry, string>();
   await Promise.all(entries.map(async (entry) => hashes.set(entry, await sha256Hex(canonicalEntry(entry)))));
   return verifyChainWith(entries, head, (entry) => hashes.get(entry) ?? '');

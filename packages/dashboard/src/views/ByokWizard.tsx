@@ -22,7 +22,11 @@ export function ByokWizard({ api, scopes }: ViewProps) {
   const [error, busy, run] = useAction();
 
   const reload = async () => setKeys((await loadKeys(api, null)).keys);
-  useEffect(() => void run(reload), []);
+  const canRead = scopes.has('read:encryption_keys');
+  useEffect(() => {
+    if (canRead) void run(reload);
+  }, []);
+  if (!canRead) return <p class="missing-scope">The wizard reads the hierarchy first: it needs read:encryption_keys.</p>;
 
   const cprk = keys.find((key) => key.type === 'customer-provided-root-key' && key.state !== 'destroyed');
   const tmk = keys.find((key) => key.type === 'tenant-master-key' && key.state === 'active');

@@ -38,7 +38,10 @@ export function KeysView({ api, scopes }: ViewProps) {
       setShown({ ...listing, at: null });
       setStop(null);
     });
-  useEffect(() => void refresh(), []);
+  const canRead = scopes.has('read:encryption_keys');
+  useEffect(() => {
+    if (canRead) void refresh();
+  }, []);
 
   const stops = current ? timeStops(current) : [];
   const travel = (index: number) =>
@@ -66,7 +69,6 @@ export function KeysView({ api, scopes }: ViewProps) {
       setStop(null);
     });
 
-  const canRead = scopes.has('read:encryption_keys');
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">Key hierarchy</h1>
@@ -94,7 +96,7 @@ export function KeysView({ api, scopes }: ViewProps) {
             min={0}
             max={stops.length - 1}
             value={stop ?? stops.length - 1}
-            aria-valuetext={stop === null || stops[stop]?.at === null ? 'now' : `after the change of ${formatTime(stops[stop]!.label)}`}
+            aria-valuetext={shown?.at ? `as of ${shown.at}` : 'now'}
             onChange={(event) => travel(Number((event.target as HTMLInputElement).value))}
           />
           <span class="hint">
