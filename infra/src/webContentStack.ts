@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
@@ -44,6 +44,19 @@ export function builtDashboard(dist = defaultDashboardDist()): string {
   return dist;
 }
 
+/**
+ * index.html with a second Content-Security-Policy (a `<meta>` before its scripts) that names the
+ * exact origins the dashboard may connect to: its own, the API's and the issuer's. The
+ * distribution's header policy can only allow this Region's API Gateway hosts (naming the API
+ * there would make a cycle between the stacks); browsers enforce both policies, so connections
+ * go to these origins only.
+ */
+export function withExactConnectSources(html: string, sources: readonly string[]): string {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="connect-src 'self' ${sources.join(' ')}">`;
+  if (!/<head>/i.test(html)) throw new Error('The dashboard\'s index.html has no <head>: cannot add its connect-src policy.');
+  return html.replace(/<head>/i, (head) => `${head}\n    ${meta}`);
+}
+
 export interface WebContentStackProps extends StackProps {
   context: KeyledgerContext;
   bucket: IBucket;
@@ -81,8 +94,13 @@ export class WebContentStack extends Stack {
 
     const site = new BucketDeployment(this, 'Site', {
       ...common,
-      sources: [Source.asset(dist, { exclude: ['assets', 'assets/**', 'config.json'] }), Source.jsonData('config.json', dashboardConfig(props.context, props.apiUrl))],
-      // The generated config.json replaces any in the build; pruning the top level keeps the assets deployed beside it.
+      sources: [
+        Source.asset(dist, { exclude: ['assets', 'assets/**', 'config.json', 'index.html'] }),
+        Source.data('index.html', withExactConnectSources(readFileSync(join(dist, 'index.html'), 'utf8'), [props.apiUrl, new URL(props.context.jwtIssuer).origin])),
+        Source.jsonData('config.json', dashboardConfig(props.context, props.apiUrl)),
+      ],
+      // The generated config.json replaces any in the build, index.html gains the exact connect-src;
+      // pruning the top level keeps the assets deployed beside it.
       exclude: ['assets/*'],
       prune: true,
       cacheControl: [CacheControl.noCache()],

@@ -142,6 +142,18 @@ describe('the web-content stack (dashboard files and config.json)', () => {
     expect(markers[config.api_url]).toEqual({ 'Fn::ImportValue': exportOf(withClient.api, /ApiEndpoint/) });
   });
 
+  it("narrows connect-src to the API's and the issuer's exact origins in index.html, before its scripts", () => {
+    const site = deployment(withClient.app, withClient.content, 'Site');
+    const dirs = site.dirs.filter((candidate) => existsSync(join(candidate, 'index.html')));
+    expect(dirs).toHaveLength(1);
+    const html = readFileSync(join(dirs[0]!, 'index.html'), 'utf8');
+    const meta = /<meta http-equiv="Content-Security-Policy" content="connect-src 'self' (<<marker:0xbaba:\d+>>) https:\/\/issuer\.example\.com">/.exec(html);
+    expect(meta).not.toBeNull();
+    expect(html.indexOf(meta![0])).toBeLessThan(Math.max(html.indexOf('<script'), html.indexOf('</head>')));
+    const markers = (site.resource.Properties['SourceMarkers'] as Array<Record<string, unknown>>).find((entry) => meta![1]! in entry)!;
+    expect(markers[meta![1]!]).toEqual({ 'Fn::ImportValue': exportOf(withClient.api, /ApiEndpoint/) });
+  });
+
   it('writes "oidc": null without a dashboardClientId, in place of any config.json in the build', () => {
     const dist = fakeDashboardDist();
     writeFileSync(join(dist, 'config.json'), '{"api_url":"http://127.0.0.1:8787","oidc":null}\n');
@@ -173,7 +185,7 @@ describe('the web-content stack (dashboard files and config.json)', () => {
     const empty = mkdtempSync(join(tmpdir(), 'keyledger-no-dashboard-'));
     expect(() => synth({}, empty)).toThrow(/admin dashboard is not built: .*index\.html is missing\. Run npm run build first/);
     // Without an assets/ directory there is only the top-level deployment.
-    writeFileSync(join(empty, 'index.html'), '<!doctype html>\n');
+    writeFileSync(join(empty, 'index.html'), '<!doctype html>\n<html><head></head><body></body></html>\n');
     expect(resources(synth({}, empty).content, 'Custom::CDKBucketDeployment')).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 export function fakeDashboardDist(): string {
   const dir = mkdtempSync(join(tmpdir(), 'keyledger-dashboard-'));
   mkdirSync(join(dir, 'assets'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/index-Bx1.js"></script><link rel="stylesheet" href="/assets/index-Cy2.css">\n');
+  writeFileSync(join(dir, 'index.html'), '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8" />\n    <script type="module" src="/assets/index-Bx1.js"></script>\n    <link rel="stylesheet" href="/assets/index-Cy2.css">\n  </head>\n  <body><div id="app"></div></body>\n</html>\n');
   writeFileSync(join(dir, 'assets', 'index-Bx1.js'), 'console.log("dashboard");\n');
   writeFileSync(join(dir, 'assets', 'index-Cy2.css'), 'body { margin: 0; }\n');
   return dir;
