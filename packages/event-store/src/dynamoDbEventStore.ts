@@ -166,23 +166,25 @@ export class DynamoDbEventStore implements EventStore {
     return { ...snapshotFromItem<S>(streamId, item), committedAt };
   }
 
+  async writeHistorySnapshot<S>(snapshot: Snapshot<S> & { committedAt: string }): Promise<void> {
+    // Unconditional: the snapshot of one version is the same state whoever writes it.
+    await this.options.client.send(
+      new PutItemCommand({
+        TableName: this.options.snapshotHistoryTable,
+        Item: {
+          [SNAPSHOT_HISTORY_ATTR.streamId]: { S: snapshot.streamId },
+          [SNAPSHOT_HISTORY_ATTR.position]: { S: snapshotPosition(snapshot.committedAt, snapshot.version) },
+          [SNAPSHOT_HISTORY_ATTR.version]: { N: String(snapshot.version) },
+          [SNAPSHOT_HISTORY_ATTR.schemaVersion]: { N: String(snapshot.schemaVersion) },
+          [SNAPSHOT_HISTORY_ATTR.state]: { S: JSON.stringify(snapshot.state) },
+          [SNAPSHOT_HISTORY_ATTR.takenAt]: { S: snapshot.takenAt },
+        },
+      }),
+    );
+  }
+
   async writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
-    if (snapshot.committedAt !== undefined) {
-      // Unconditional: the snapshot of one version is the same state whoever writes it.
-      await this.options.client.send(
-        new PutItemCommand({
-          TableName: this.options.snapshotHistoryTable,
-          Item: {
-            [SNAPSHOT_HISTORY_ATTR.streamId]: { S: snapshot.streamId },
-            [SNAPSHOT_HISTORY_ATTR.position]: { S: snapshotPosition(snapshot.committedAt, snapshot.version) },
-            [SNAPSHOT_HISTORY_ATTR.version]: { N: String(snapshot.version) },
-            [SNAPSHOT_HISTORY_ATTR.schemaVersion]: { N: String(snapshot.schemaVersion) },
-            [SNAPSHOT_HISTORY_ATTR.state]: { S: JSON.stringify(snapshot.state) },
-            [SNAPSHOT_HISTORY_ATTR.takenAt]: { S: snapshot.takenAt },
-          },
-        }),
-      );
-    }
+    if (snapshot.committedAt !== undefined) await this.writeHistorySnapshot({ ...snapshot, committedAt: snapshot.committedAt });
     try {
       await this.options.client.send(
         new PutItemCommand({

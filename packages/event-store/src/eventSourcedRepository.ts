@@ -72,8 +72,9 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
    * version order up to the first commit committed later. Starts from the newest history
    * snapshot at or before `at`, so it reads at most about `snapshotEvery` commits however long
    * the stream is. From the start of the stream when there is none: an instant before the
-   * stream's first history snapshot, or a history snapshot of another schema version (until a
-   * snapshot of the current one has been taken after that instant).
+   * stream's first history snapshot, or a history snapshot of another schema version. Such a
+   * long read leaves history snapshots behind every `snapshotEvery` commits (the backfill of
+   * streams older than the history, or of another schema), so it happens once per stretch.
    */
   async loadAt(streamId: string, at: Date): Promise<LoadedAt<S>> {
     const instant = at.toISOString();
@@ -82,6 +83,7 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
     let state = usable ? usable.state : this.options.initialState();
     let version = usable?.version ?? 0;
     let commitsRead = 0;
+    let lastHistory = version;
     // A page one longer than the snapshots' spacing usually ends the read at the next history snapshot.
     const pageSize = this.snapshotEvery + 1;
     for (;;) {
@@ -91,8 +93,22 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
         if (commit.committedAt > instant) return { state, version, snapshotVersion: usable?.version ?? 0, commitsRead };
         for (const event of commit.events) state = this.options.evolve(state, event);
         version = commit.version;
+        if (version - lastHistory >= this.snapshotEvery) {
+          lastHistory = version;
+          await this.backfillHistory(streamId, version, commit.committedAt, state);
+        }
       }
       if (commits.length < pageSize) return { state, version, snapshotVersion: usable?.version ?? 0, commitsRead };
+    }
+  }
+
+  private async backfillHistory(streamId: string, version: number, committedAt: string, state: S): Promise<void> {
+    try {
+      const takenAt = this.clock().toISOString();
+      await this.options.eventStore.writeHistorySnapshot({ streamId, version, schemaVersion: this.options.snapshotSchemaVersion, state, takenAt, committedAt });
+    } catch (error) {
+      // The read still answers; the next one at such an instant reads the stretch again.
+      this.options.logger?.warn('history snapshot backfill failed', { streamId, version, error: String(error) });
     }
   }
 

@@ -70,6 +70,8 @@ export interface EventStore {
    * `committedAt` is first added to the stream's snapshot history (if that fails, neither is written).
    */
   writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void>;
+  /** Adds a snapshot of a past version to the stream's snapshot history only (the backfill of reads at an instant). */
+  writeHistorySnapshot<S>(snapshot: Snapshot<S> & { committedAt: string }): Promise<void>;
 }
 
 /** Sortable commit-log position; versions are zero-padded so that 10 sorts after 9. */

@@ -42,6 +42,7 @@ function clockedStore(pageSize?: number) {
     readSnapshot: (streamId) => store.readSnapshot(streamId),
     readSnapshotAt: (streamId, instant) => store.readSnapshotAt(streamId, instant),
     writeSnapshot: (snapshot) => store.writeSnapshot(snapshot),
+    writeHistorySnapshot: (snapshot) => store.writeHistorySnapshot(snapshot),
   };
   return { store, counting, reads };
 }
@@ -142,5 +143,9 @@ describe('snapshot history and reads at an instant', () => {
     expect(loaded).toMatchObject({ state: { total: totalAfter(25) }, version: 25, snapshotVersion: 0 });
     // Pages of 5: commits 1 to 30, the last page past the instant.
     expect(reads.commits).toBe(30);
+    // That read left history snapshots of schema 2 behind (every 4 commits): the next one is short.
+    reads.commits = 0;
+    expect(await repository(counting, { snapshotEvery: 4, schema: 2 }).loadAt(streamId, at(25_500))).toMatchObject({ state: { total: totalAfter(25) }, version: 25, snapshotVersion: 24 });
+    expect(reads.commits).toBeLessThanOrEqual(5);
   });
 });

@@ -20,6 +20,7 @@ function counting(reads: { commits: number }) {
     readSnapshot: (streamId) => store.readSnapshot(streamId),
     readSnapshotAt: (streamId, at) => store.readSnapshotAt(streamId, at),
     writeSnapshot: (snapshot) => store.writeSnapshot(snapshot),
+    writeHistorySnapshot: (snapshot) => store.writeHistorySnapshot(snapshot),
   });
 }
 

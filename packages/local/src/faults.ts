@@ -61,6 +61,7 @@ export function observeCommits(
     readSnapshot: (streamId) => eventStore.readSnapshot(streamId),
     readSnapshotAt: (streamId, at) => eventStore.readSnapshotAt(streamId, at),
     writeSnapshot: (snapshot) => eventStore.writeSnapshot(snapshot),
+    writeHistorySnapshot: (snapshot) => eventStore.writeHistorySnapshot(snapshot),
     async append<E extends DomainEvent>(streamId: string, expectedVersion: number, events: E[]): Promise<Commit<E>> {
       const commit = await eventStore.append(streamId, expectedVersion, events);
       if (options.faults.includes('crash-after-commit')) {
