@@ -33,6 +33,7 @@ describe('the local web pages', () => {
     expect(DASHBOARD_CSP).not.toContain('unsafe');
     expect((await get('/assets/index-abc.js'))?.headers).toMatchObject({ 'cache-control': 'public, max-age=31536000, immutable' });
     expect((await get('/assets/missing.js'))?.statusCode).toBe(404);
+    expect((await pages()(request('HEAD'), new URL('http://127.0.0.1:8787/'), async () => new URLSearchParams()))?.statusCode).toBe(200);
     expect(await get('/api/v2/keys/encryption')).toBeUndefined();
     expect(JSON.parse(String((await get('/config.json'))?.body))).toEqual({
       api_url: '',

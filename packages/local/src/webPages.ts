@@ -76,7 +76,8 @@ export function createWebPages(options: WebPagesOptions): WebPages {
   const notBuilt = () =>
     ({ statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'The dashboard is not built: run `npm run build` (npm start does).\n' }) as HttpResult;
   return async (request, url, readForm) => {
-    const method = request.method ?? 'GET';
+    // HEAD is GET without the body (Node sends none for HEAD).
+    const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
     const path = url.pathname;
     if (method === 'GET' && (path === '/' || path === '/index.html')) {
       if (!dashboard) return notBuilt();
