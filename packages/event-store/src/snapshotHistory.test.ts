@@ -1,7 +1,8 @@
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from './dynamoDbEventStore';
 import { EventSourcedRepository } from './eventSourcedRepository';
-import type { DomainEvent, EventStore, ReadStreamOptions } from './eventStore';
+import type { EventStore } from './eventStore';
+import { countingEventStore } from './testing/countingEventStore';
 
 type CounterEvent = { type: 'Added'; data: { amount: number } };
 type Counter = { total: number };
@@ -31,19 +32,8 @@ function clockedStore(pageSize?: number) {
     pageSize,
   });
   const reads = { commits: 0 };
-  const counting: EventStore = {
-    readStream: async <E extends DomainEvent>(streamId: string, options?: ReadStreamOptions) => {
-      const commits = await store.readStream<E>(streamId, options);
-      reads.commits += commits.length;
-      return commits;
-    },
-    append: (streamId, expectedVersion, events) => store.append(streamId, expectedVersion, events),
-    readCommitLog: (options) => store.readCommitLog(options),
-    readSnapshot: (streamId) => store.readSnapshot(streamId),
-    readSnapshotAt: (streamId, instant) => store.readSnapshotAt(streamId, instant),
-    writeSnapshot: (snapshot) => store.writeSnapshot(snapshot),
-    writeHistorySnapshot: (snapshot) => store.writeHistorySnapshot(snapshot),
-  };
+  const counting = countingEventStore(store, reads);
+
   return { store, counting, reads };
 }
 

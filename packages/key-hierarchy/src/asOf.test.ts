@@ -1,6 +1,7 @@
 import { generateAes256Key, parseRsaPublicKey, rsaAesKeyWrap } from '@keyledger/crypto';
 import { sleep, tenantStreamId, type KeyHierarchyEvent, type KeyRecord } from '@keyledger/domain';
-import type { DomainEvent, EventStore, ReadStreamOptions } from '@keyledger/event-store';
+import type { EventStore } from '@keyledger/event-store';
+import { countingEventStore } from '@keyledger/event-store/testing';
 import type { KeyHierarchyService } from './keyHierarchyService';
 import { useServiceHarness } from './testing/serviceHarness';
 
@@ -8,21 +9,7 @@ const SNAPSHOT_EVERY = 5;
 const fixture = useServiceHarness({ namespaces: ['default', 'secrets'], snapshotEvery: SNAPSHOT_EVERY, tenantPrefix: 'asof' });
 
 /** Counts the commits the repository reads. */
-function counting(reads: { commits: number }) {
-  return (store: EventStore): EventStore => ({
-    readStream: async <E extends DomainEvent>(streamId: string, options?: ReadStreamOptions) => {
-      const commits = await store.readStream<E>(streamId, options);
-      reads.commits += commits.length;
-      return commits;
-    },
-    append: (streamId, expectedVersion, events) => store.append(streamId, expectedVersion, events),
-    readCommitLog: (options) => store.readCommitLog(options),
-    readSnapshot: (streamId) => store.readSnapshot(streamId),
-    readSnapshotAt: (streamId, at) => store.readSnapshotAt(streamId, at),
-    writeSnapshot: (snapshot) => store.writeSnapshot(snapshot),
-    writeHistorySnapshot: (snapshot) => store.writeHistorySnapshot(snapshot),
-  });
-}
+const counting = (reads: { commits: number }) => (store: EventStore) => countingEventStore(store, reads);
 
 /** The listing as the API pages it: every page of `perPage`, and the whole of it in one page. */
 async function listing(page: (page: { page: number; perPage: number }) => Promise<{ keys: KeyRecord[]; total: number }>) {
