@@ -219,6 +219,17 @@ describeInBrowser('dashboard in Chromium', () => {
     await expectAccessible('time-travel');
   });
 
+  it('refuses the dev sign-in form posted by another site (it cannot even spend a try)', async () => {
+    const attacker = await page.context().newPage();
+    await attacker.setContent(
+      `<form method="post" action="${server.url}/dev/authorize"><input name="client_id" value="keyledger-dashboard"><input name="code" value="AAAA-AAAA"><button>go</button></form>`,
+    );
+    const answer = attacker.waitForResponse(`${server.url}/dev/authorize`);
+    await attacker.getByRole('button', { name: 'go' }).click();
+    expect((await answer).status()).toBe(403);
+    await attacker.close();
+  });
+
   it('the accessibility check itself finds serious violations on a page that has them', async () => {
     const scratch = await page.context().newPage();
     await scratch.setContent('<html><body><img src="data:image/png;base64,iVBORw0KGgo="><input type="text"><button></button></body></html>');

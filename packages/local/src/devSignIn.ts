@@ -187,8 +187,10 @@ export const isLoopbackPeer = (request: IncomingMessage) => LOOPBACK_PEERS.inclu
 export function isOwnLoopbackRequest(request: IncomingMessage, origin: string): boolean {
   const own = new URL(origin);
   if (!isLoopbackPeer(request) || request.headers.host !== own.host) return false;
-  const from = request.headers.origin;
-  if (from !== undefined && from !== own.origin) return false;
+  // Browsers say where a request comes from in Sec-Fetch-Site; a form posted under
+  // `Referrer-Policy: no-referrer` (as the sign-in page is) carries `Origin: null`.
   const site = request.headers['sec-fetch-site'];
-  return site === undefined || site === 'same-origin' || site === 'none';
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const from = request.headers.origin;
+  return from === undefined || from === own.origin || (from === 'null' && site === 'same-origin');
 }

@@ -72,9 +72,13 @@ describe('the local web pages', () => {
       });
     expect((await post({ origin: 'https://evil.example' }))?.statusCode).toBe(403);
     expect((await post({ 'sec-fetch-site': 'cross-site' }))?.statusCode).toBe(403);
+    expect((await post({ origin: 'null', 'sec-fetch-site': 'cross-site' }))?.statusCode).toBe(403);
+    expect((await post({ origin: 'null' }))?.statusCode).toBe(403);
     expect(posted).toBe(0);
     expect((await post({ 'content-type': 'application/x-www-form-urlencodedjunk' }))?.statusCode).toBe(415);
     expect((await post({ origin: 'http://127.0.0.1:8787', 'sec-fetch-site': 'same-origin' }))?.statusCode).toBe(400);
-    expect(posted).toBe(1);
+    // The sign-in page's own form, posted under its no-referrer policy.
+    expect((await post({ origin: 'null', 'sec-fetch-site': 'same-origin' }))?.statusCode).toBe(400);
+    expect(posted).toBe(2);
   });
 });
