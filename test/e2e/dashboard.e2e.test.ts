@@ -158,7 +158,7 @@ describeInBrowser('dashboard in Chromium', () => {
     }
   });
 
-  it('shows the audit timeline of those actions with an intact badge, then broken after an entry is edited in dynalite', async () => {
+  it('shows the audit timeline of those actions with an intact badge, filters it by type, date and search, then shows broken after an entry is edited in dynalite', async () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     const badge = page.getByTestId('chain-badge');
     await badge.waitFor();
@@ -178,6 +178,15 @@ describeInBrowser('dashboard in Chromium', () => {
       await page.waitForTimeout(50);
     }
 
+    // Dates (today, a whole UTC day) and free search terms narrow it further.
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(today);
+    await page.getByLabel('To').fill(today);
+    await page.getByLabel('Search').fill('*cprk-import*');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('1 entry', { exact: true }).waitFor();
+    await expect(page.locator('.timeline summary').textContent()).resolves.toContain('changed from pre-activation to active (cprk-import)');
+
     const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const key = { tenant: { S: TENANT }, entry_key: { S: `log#${String(2).padStart(20, '0')}` } };
     const { Item: original } = await client.send(new GetItemCommand({ TableName: 'keyledger-local-AuditLog', Key: key }));
@@ -190,7 +199,7 @@ describeInBrowser('dashboard in Chromium', () => {
     await expectAccessible('audit-broken');
   });
 
-  it('lists secrets with versions and dates, and reveals a value only on request', async () => {
+  it('lists secrets with versions and dates, reveals a value only on request, rotates and deletes after confirmations', async () => {
     await api('/v1/secrets/db.password', { method: 'PUT', body: { value: 'hunter2' } });
     await page.getByRole('link', { name: 'Secrets' }).click();
     const row = page.locator('[data-secret="db.password"]');
@@ -200,6 +209,43 @@ describeInBrowser('dashboard in Chromium', () => {
     await row.getByRole('button', { name: 'Reveal v1' }).click();
     await expect(row.locator('.secret-value').textContent()).resolves.toBe('hunter2');
     await expectAccessible('secrets');
+
+    await row.getByRole('button', { name: 'Rotate…' }).click();
+    await page.getByRole('dialog', { name: 'Rotate db.password?' }).getByRole('button', { name: 'Rotate' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'is now at version 2' });
+    await notice.waitFor();
+    const rotated = await notice.locator('.secret-value').textContent();
+    expect((await api<{ value: string }>('/v1/secrets/db.password')).value).toBe(rotated);
+
+    await page.locator('[data-secret="db.password"]').getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('dialog', { name: 'Delete db.password?' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No secrets in namespace secrets.').waitFor();
+    await expect(fetch(`${server.url}/v1/secrets/db.password`, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.status)).resolves.toBe(404);
+  });
+
+  it('shows what a token may not do disabled, naming the missing scope', async () => {
+    // Each sign-in uses up its code; npm start prints the next one.
+    const codes = [...server.output().matchAll(/dashboard sign-in code \(one use; [^)]*\): ([A-Z0-9-]+)/g)];
+    const code = codes.at(-1)![1]!;
+    const reader = await page.context().browser()!.newContext({ viewport: { width: 1280, height: 900 } });
+    const readOnly = await reader.newPage();
+    await readOnly.goto(`${server.url}/`);
+    await readOnly.getByRole('button', { name: 'Sign in' }).click();
+    await readOnly.getByLabel('Tenant').fill(TENANT);
+    for (const box of await readOnly.getByRole('checkbox').all()) {
+      if ((await box.getAttribute('value')) !== 'read:encryption_keys') await box.uncheck();
+    }
+    await readOnly.getByLabel(/One-time code/).fill(code);
+    await readOnly.getByRole('button', { name: 'Sign in' }).click();
+    await readOnly.locator('[data-type="tenant-master-key"]').first().waitFor();
+    await expect(readOnly.getByRole('button', { name: 'Rekey…' }).isDisabled()).resolves.toBe(true);
+    await expect(readOnly.locator('.missing-scope').first().textContent()).resolves.toBe('needs create:encryption_keys and update:encryption_keys');
+    await readOnly.getByRole('link', { name: 'Audit log' }).click();
+    await readOnly.getByText('The audit log needs read:logs.').waitFor();
+    await readOnly.getByRole('link', { name: 'Bring your own key' }).click();
+    await expect(readOnly.getByRole('button', { name: 'Delete CPRK…' }).isDisabled()).resolves.toBe(true);
+    expect(await accessibilityProblems(readOnly)).toEqual([]);
+    await reader.close();
   });
 
   it('time travel: the slider shows the hierarchy as the listing showed it before the rekey, as GET /v1/keys/as-of does', async () => {

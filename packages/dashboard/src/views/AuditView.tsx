@@ -3,25 +3,10 @@ import type { ChainVerification, LogEntry } from '@keyledger/audit-log/chain';
 import type { ViewProps } from '../App';
 import { verifyTenantChain } from '../chain';
 import { ErrorNote, formatTime, useAction } from '../components/controls';
+import { logQuery, type LogFilters as Filters } from '../logFilters';
 
 const PER_PAGE = 50;
 const TYPES = ['sapi', 'fapi', 'kms_key_state_changed', 'kms_key_management_success', 'kms_key_management_failure', 'job_progress'] as const;
-
-interface Filters {
-  type: string;
-  from: string;
-  to: string;
-  search: string;
-}
-
-/** The Lucene query of the filters, in the syntax GET /api/v2/logs takes (its own parser checks it). */
-export function logQuery({ type, from, to, search }: Filters): string {
-  const parts: string[] = [];
-  if (type) parts.push(`type:${type}`);
-  if (from || to) parts.push(`date:[${from || '*'} TO ${to || '*'}]`);
-  if (search.trim()) parts.push(search.trim());
-  return parts.join(' AND ');
-}
 
 export function AuditView({ api, scopes }: ViewProps) {
   const [filters, setFilters] = useState<Filters>({ type: '', from: '', to: '', search: '' });
@@ -82,7 +67,7 @@ export function AuditView({ api, scopes }: ViewProps) {
           To <input type="date" value={filters.to} onInput={set('to')} />
         </label>
         <label>
-          Search <input type="search" value={filters.search} onInput={set('search')} placeholder="rekey, description:*CPRK*, user_id:…" />
+          Search <input type="search" value={filters.search} onInput={set('search')} placeholder="*rekey*, description:*CPRK*, user_id:… (exact unless *)" />
         </label>
         <button type="submit" disabled={busy}>
           Search
@@ -92,7 +77,7 @@ export function AuditView({ api, scopes }: ViewProps) {
       {result && (
         <>
           <p class="summary">
-            {result.total} entries{result.total > PER_PAGE ? `, page ${page + 1} of ${Math.ceil(result.total / PER_PAGE)}` : ''}
+            {result.total} {result.total === 1 ? 'entry' : 'entries'}{result.total > PER_PAGE ? `, page ${page + 1} of ${Math.ceil(result.total / PER_PAGE)}` : ''}
           </p>
           <ol class="timeline" aria-label="Audit entries, newest first">
             {result.logs.map((entry) => (
