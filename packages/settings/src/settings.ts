@@ -70,6 +70,21 @@ const SHARED = {
     'a deactivated key is retired only after this long with no decrypt or rewrap (ISO 8601 duration; `PT0S` turns the check off)',
     isoDuration({ maxMs: 3_650 * DAY_MS }).prefault('P7D'),
   ),
+  destructionWaitingPeriod: setting(
+    'KEYLEDGER_DESTRUCTION_WAITING_PERIOD',
+    'how long a destructive call (CPRK delete, key retire, tenant shred) waits before it acts, as a destruction request that can be cancelled (ISO 8601 duration up to P30D; `PT0S`: at once, as Auth0 does)',
+    isoDuration({ maxMs: 30 * DAY_MS }).prefault('PT0S'),
+  ),
+  destructionApprovals: setting(
+    'KEYLEDGER_DESTRUCTION_APPROVALS',
+    'approvals a destruction request needs from distinct subjects other than its requester (0-5; 0 with no waiting period: destructive calls act at once)',
+    wholeNumber('approvals', { min: 0, max: 5 }).default(0),
+  ),
+  destructionRequestTtl: setting(
+    'KEYLEDGER_DESTRUCTION_REQUEST_TTL',
+    'a destruction request still missing approvals after this long expires (ISO 8601 duration)',
+    isoDuration({ minMs: 60_000, maxMs: 365 * DAY_MS }).prefault('P30D'),
+  ),
   rateLimit: setting(
     'KEYLEDGER_RATE_LIMIT',
     'requests per second each tenant may send (`0`: no limit, the local default; the CDK app sets its `tenantRateLimit`, 200 by default)',
