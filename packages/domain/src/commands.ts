@@ -1,3 +1,4 @@
+import type { DestructionRequest } from './destructionRequests';
 import type { WrappingKeyRecord } from './events';
 
 /**
@@ -83,6 +84,28 @@ export interface RecordKeyCatalogBackfill {
   data: { keys: number; now: string };
 }
 
+/** Opens a destruction request (the caller built it from the policy); a key already named by a live one changes nothing. */
+export interface RequestDestruction {
+  type: 'RequestDestruction';
+  data: { request: DestructionRequest; now: string };
+}
+
+export interface ApproveDestruction {
+  type: 'ApproveDestruction';
+  data: { id: string; sub: string; now: string };
+}
+
+export interface CancelDestruction {
+  type: 'CancelDestruction';
+  data: { id: string; sub: string; mayApprove: boolean; now: string };
+}
+
+/** A scheduler tick for one request: execute it (approved and due), or expire it, or record why it failed. */
+export interface SettleDestruction {
+  type: 'SettleDestruction';
+  data: { id: string; outcome: 'execute' | 'expire' | { failed: string }; now: string };
+}
+
 export type KeyHierarchyCommand =
   | ProvisionTenant
   | AddNamespaceKeys
@@ -94,4 +117,8 @@ export type KeyHierarchyCommand =
   | RecordCustomerKeyMaterialDeleted
   | RetireKey
   | ChangeRetentionPolicy
-  | RecordKeyCatalogBackfill;
+  | RecordKeyCatalogBackfill
+  | RequestDestruction
+  | ApproveDestruction
+  | CancelDestruction
+  | SettleDestruction;

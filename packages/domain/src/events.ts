@@ -1,3 +1,4 @@
+import type { DestructionRequest } from './destructionRequests';
 import type { KeyState, KeyType } from './keys';
 
 /** Why a key changed; carried into the integration events as `cause`. */
@@ -114,6 +115,23 @@ export interface KeyCatalogBackfilled {
   data: { keys: number; occurredAt: string };
 }
 
+/** A destructive call made under a destruction policy: the request waits (destructionRequests.ts). */
+export interface DestructionRequested {
+  type: 'DestructionRequested';
+  data: { request: DestructionRequest; occurredAt: string };
+}
+
+export interface DestructionApproved {
+  type: 'DestructionApproved';
+  data: { id: string; sub: string; occurredAt: string };
+}
+
+/** A request left the decision state: executed (with its key changes in the same commit), failed, cancelled or expired. */
+export interface DestructionFinished {
+  type: 'DestructionFinished';
+  data: { id: string; state: 'executed' | 'failed' | 'cancelled' | 'expired'; reason: string | null; occurredAt: string };
+}
+
 export type KeyHierarchyEvent =
   | TenantProvisioned
   | KeyCreated
@@ -125,6 +143,9 @@ export type KeyHierarchyEvent =
   | TenantRootKeyChanged
   | CustomerKeyMaterialDeleted
   | RetentionPolicyChanged
-  | KeyCatalogBackfilled;
+  | KeyCatalogBackfilled
+  | DestructionRequested
+  | DestructionApproved
+  | DestructionFinished;
 
 export type KeyHierarchyEventType = KeyHierarchyEvent['type'];

@@ -2,6 +2,7 @@ export * from './errors';
 export * from './keys';
 export * from './events';
 export * from './commands';
+export * from './destructionRequests';
 export * from './tenantKeyHierarchy/index';
 export * from './logger';
 export * from './streams';

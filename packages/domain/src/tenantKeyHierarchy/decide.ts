@@ -2,6 +2,7 @@ import type { KeyHierarchyCommand } from '../commands';
 import { ValidationError } from '../errors';
 import type { KeyHierarchyEvent } from '../events';
 import { createCustomerRootKey, deleteCustomerRootKey, importCustomerRootKey, issueWrappingKey, recordCustomerKeyMaterialDeleted } from './customerKeys';
+import { approveDestructionRequest, cancelDestructionRequest, requestDestruction, settleDestructionRequest } from './destruction';
 import { evolve } from './evolve';
 import { addNamespaceKeys, provisionTenant, rekey } from './provisioning';
 import { changeRetentionPolicy, recordKeyCatalogBackfill, retireKey } from './retirement';
@@ -31,6 +32,14 @@ export function decide(command: KeyHierarchyCommand, state: TenantKeyHierarchy):
       return changeRetentionPolicy(command, state);
     case 'RecordKeyCatalogBackfill':
       return recordKeyCatalogBackfill(command, state);
+    case 'RequestDestruction':
+      return requestDestruction(command, state);
+    case 'ApproveDestruction':
+      return approveDestructionRequest(command, state);
+    case 'CancelDestruction':
+      return cancelDestructionRequest(command, state);
+    case 'SettleDestruction':
+      return settleDestructionRequest(command, state);
     default: {
       const _exhaustive: never = command;
       throw new ValidationError(`Unknown command ${(_exhaustive as { type: string }).type}.`);

@@ -1,5 +1,6 @@
 import type { KeyHierarchyEvent, KeyStateChanged } from '../events';
 import type { KeyRecord } from '../keys';
+import { evolveDestruction } from './destruction';
 import type { ProvisionedTenant, TenantKeyHierarchy } from './state';
 
 function updateKey(state: ProvisionedTenant, kid: string, change: (key: KeyRecord) => KeyRecord): KeyRecord[] {
@@ -142,6 +143,10 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
       return { ...state, retention: { autoRetireAfter: event.data.autoRetireAfter } };
     case 'KeyCatalogBackfilled':
       return { ...state, catalogComplete: true };
+    case 'DestructionRequested':
+    case 'DestructionApproved':
+    case 'DestructionFinished':
+      return evolveDestruction(state, event);
     default: {
       const _exhaustive: never = event;
       return state;

@@ -4,3 +4,4 @@ export * from './provisioning';
 export * from './customerKeys';
 export * from './retirement';
 export * from './decide';
+export * from './destruction';

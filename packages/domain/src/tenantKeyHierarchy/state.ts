@@ -1,6 +1,7 @@
 import { NotFoundError, IllegalKeyStateError } from '../errors';
 import type { WrappingKeyRecord } from '../events';
 import type { KeyRecord } from '../keys';
+import type { DestructionRequest } from '../destructionRequests';
 
 /**
  * State of one tenant's key hierarchy, rebuilt from its event stream: the decision state. It
@@ -41,6 +42,8 @@ export type TenantKeyHierarchy =
        * versions are only counted by key once a re-encryption job has scanned it.
        */
       storageVersion: number;
+      /** Live destruction requests (pending or approved); absent in states from before them. */
+      destructionRequests?: DestructionRequest[];
     };
 
 export interface CustomerKeyState {

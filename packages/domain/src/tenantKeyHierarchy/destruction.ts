@@ -1,0 +1,100 @@
+import type { ApproveDestruction, CancelDestruction, RequestDestruction, SettleDestruction } from '../commands';
+import { approveDestruction, cancelDestruction, findDestructionRequest, isLive, liveRequestNaming, type DestructionRequest } from '../destructionRequests';
+import { IllegalKeyStateError, NotFoundError } from '../errors';
+import type { KeyHierarchyEvent } from '../events';
+import { deleteCustomerRootKey } from './customerKeys';
+import { assertRetirable } from './retirement';
+import { stateChanged } from './guards';
+import { assertProvisioned, findKey, type ProvisionedTenant, type TenantKeyHierarchy } from './state';
+
+export const liveDestructionRequests = (state: TenantKeyHierarchy): DestructionRequest[] =>
+  state.status === 'provisioned' ? (state.destructionRequests ?? []) : [];
+
+/** Opens a request for keys that may be destroyed now; a key already named by a live request changes nothing (the caller answers that request). */
+export function requestDestruction(command: RequestDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
+  assertProvisioned(state);
+  const { request, now } = command.data;
+  if (liveRequestNaming(liveDestructionRequests(state), request.kids)) return [];
+  for (const kid of request.kids) {
+    const key = findKey(state, kid);
+    if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
+    if (request.action === 'retire_key') assertRetirable(key);
+    if (request.action === 'delete_cprk' && (key.type !== 'customer-provided-root-key' || key.state !== 'active')) {
+      throw new IllegalKeyStateError(`Key ${kid} is not an active customer-provided root key; only the deletion of an active one waits for the destruction policy.`);
+    }
+  }
+  return [{ type: 'DestructionRequested', data: { request, occurredAt: now } }];
+}
+
+export function approveDestructionRequest(command: ApproveDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
+  const { id, sub, now } = command.data;
+  const request = findDestructionRequest(liveDestructionRequests(state), id);
+  const approved = approveDestruction(request, { sub, now });
+  return approved === request ? [] : [{ type: 'DestructionApproved', data: { id, sub, occurredAt: now } }];
+}
+
+export function cancelDestructionRequest(command: CancelDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
+  const { id, sub, mayApprove, now } = command.data;
+  const cancelled = cancelDestruction(findDestructionRequest(liveDestructionRequests(state), id), { sub, mayApprove, now });
+  return [{ type: 'DestructionFinished', data: { id, state: 'cancelled', reason: cancelled.reason ?? null, occurredAt: now } }];
+}
+
+/**
+ * Settles one request. Executing applies its action in the same commit as its end, so it
+ * happens at most once: the key changes of a retirement, or those of a CPRK deletion (the TMK
+ * back under the ERK, then the CPRK destroyed).
+ */
+export function settleDestructionRequest(command: SettleDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
+  assertProvisioned(state);
+  const { id, outcome, now } = command.data;
+  const request = findDestructionRequest(liveDestructionRequests(state), id);
+  const finished = (end: 'executed' | 'failed' | 'expired', reason: string | null): KeyHierarchyEvent => ({
+    type: 'DestructionFinished',
+    data: { id, state: end, reason, occurredAt: now },
+  });
+  if (outcome === 'expire') {
+    if (request.state !== 'pending' || Date.parse(request.expiresAt) > Date.parse(now)) throw new IllegalKeyStateError(`Destruction request ${id} has not expired.`);
+    return [finished('expired', `expired at ${request.expiresAt} with ${request.approvals.length} of ${request.requiredApprovals} approvals`)];
+  }
+  if (outcome !== 'execute') return [finished('failed', outcome.failed)];
+  if (request.state !== 'approved' || Date.parse(request.scheduledFor) > Date.parse(now)) {
+    throw new IllegalKeyStateError(`Destruction request ${id} is ${request.state} and scheduled for ${request.scheduledFor}; it cannot execute yet.`);
+  }
+  return [...actionEvents(request, state, now), finished('executed', null)];
+}
+
+function actionEvents(request: DestructionRequest, state: ProvisionedTenant, now: string): KeyHierarchyEvent[] {
+  switch (request.action) {
+    case 'retire_key':
+      return request.kids.map((kid) => {
+        const key = findKey(state, kid);
+        if (!key) throw new NotFoundError(`The key ${kid} does not exist.`);
+        assertRetirable(key);
+        return stateChanged(key, 'destroyed', 'retire', now);
+      });
+    case 'delete_cprk':
+      return request.kids.flatMap((kid) => deleteCustomerRootKey({ type: 'DeleteCustomerRootKey', data: { kid, now } }, state));
+    case 'shred_tenant':
+      throw new IllegalKeyStateError('Tenant shredding is not built yet.');
+  }
+}
+
+/** evolve's part: live requests in, finished ones out. */
+export function evolveDestruction(state: ProvisionedTenant, event: Extract<KeyHierarchyEvent, { type: `Destruction${string}` }>): ProvisionedTenant {
+  const requests = state.destructionRequests ?? [];
+  switch (event.type) {
+    case 'DestructionRequested':
+      return { ...state, destructionRequests: [...requests, event.data.request] };
+    case 'DestructionApproved':
+      return {
+        ...state,
+        destructionRequests: requests.map((request) => {
+          if (request.id !== event.data.id || !isLive(request)) return request;
+          const approvals = [...request.approvals, { sub: event.data.sub, at: event.data.occurredAt }];
+          return { ...request, approvals, state: approvals.length >= request.requiredApprovals ? 'approved' : 'pending' };
+        }),
+      };
+    case 'DestructionFinished':
+      return { ...state, destructionRequests: requests.filter((request) => request.id !== event.data.id) };
+  }
+}
