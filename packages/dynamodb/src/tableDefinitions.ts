@@ -141,6 +141,8 @@ export const KEY_CATALOG_ATTR = {
 } as const;
 /** The registry's partition: no tenant id can start with '#'. */
 export const RETENTION_REGISTRY_PARTITION = '#retention';
+/** Tenants with live destruction requests, which the destruction scheduler visits. */
+export const DESTRUCTION_REGISTRY_PARTITION = '#destruction';
 
 /** Decrypt usage of deactivated namespace keys, flushed by the data plane (see KEYLEDGER_USAGE_FLUSH_INTERVAL). */
 export const KEY_USAGE_ATTR = {

@@ -1,12 +1,13 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KeyRecord } from '@keyledger/domain';
-import { batchWrite, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION } from '@keyledger/dynamodb';
+import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
+import { batchWrite, DESTRUCTION_REGISTRY_PARTITION, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION } from '@keyledger/dynamodb';
 import type { KeyCatalog } from './keyCatalog';
 
 type Item = Record<string, AttributeValue>;
 
 const seqEntry = (seq: number) => `seq#${String(seq).padStart(12, '0')}`;
 const kidEntry = (kid: string) => `kid#${kid}`;
+const requestEntry = (id: string) => `request#${id}`;
 const recordOf = (item: Item | undefined): KeyRecord | undefined => (item?.[A.record]?.S ? (JSON.parse(item[A.record]!.S!) as KeyRecord) : undefined);
 
 /** The KeyCatalog table of tableDefinitions.ts: reads are consistent, pages are one range query. */
@@ -54,14 +55,61 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
     return records;
   }
 
-  async registerRetention(tenant: string, registered: boolean): Promise<void> {
-    const Key = { [A.tenant]: { S: RETENTION_REGISTRY_PARTITION }, [A.entry]: { S: tenant } };
+  registerRetention(tenant: string, registered: boolean): Promise<void> {
+    return this.register(RETENTION_REGISTRY_PARTITION, tenant, registered);
+  }
+
+  retentionTenants(): Promise<string[]> {
+    return this.registered(RETENTION_REGISTRY_PARTITION);
+  }
+
+  registerDestruction(tenant: string, registered: boolean): Promise<void> {
+    return this.register(DESTRUCTION_REGISTRY_PARTITION, tenant, registered);
+  }
+
+  destructionTenants(): Promise<string[]> {
+    return this.registered(DESTRUCTION_REGISTRY_PARTITION);
+  }
+
+  async putRequest(tenant: string, request: DestructionRequest): Promise<void> {
+    await this.options.client.send(
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: { [A.tenant]: { S: tenant }, [A.entry]: { S: requestEntry(request.id) }, [A.record]: { S: JSON.stringify(request) } },
+      }),
+    );
+  }
+
+  async getRequest(tenant: string, id: string): Promise<DestructionRequest | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: { [A.tenant]: { S: tenant }, [A.entry]: { S: requestEntry(id) } }, ConsistentRead: true }),
+    );
+    return Item?.[A.record]?.S ? (JSON.parse(Item[A.record]!.S!) as DestructionRequest) : undefined;
+  }
+
+  async listRequests(tenant: string, limit: number): Promise<DestructionRequest[]> {
+    const page = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#tenant = :tenant AND begins_with(#entry, :prefix)',
+        ExpressionAttributeNames: { '#tenant': A.tenant, '#entry': A.entry },
+        ExpressionAttributeValues: { ':tenant': { S: tenant }, ':prefix': { S: requestEntry('') } },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).flatMap((item) => (item[A.record]?.S ? [JSON.parse(item[A.record]!.S!) as DestructionRequest] : []));
+  }
+
+  private async register(partition: string, tenant: string, registered: boolean): Promise<void> {
+    const Key = { [A.tenant]: { S: partition }, [A.entry]: { S: tenant } };
     const { client, tableName } = this.options;
     if (registered) await client.send(new PutItemCommand({ TableName: tableName, Item: Key }));
     else await client.send(new DeleteItemCommand({ TableName: tableName, Key }));
   }
 
-  async retentionTenants(): Promise<string[]> {
+  private async registered(partition: string): Promise<string[]> {
     const tenants: string[] = [];
     let exclusiveStartKey: Item | undefined;
     do {
@@ -70,7 +118,7 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
           TableName: this.options.tableName,
           KeyConditionExpression: '#tenant = :registry',
           ExpressionAttributeNames: { '#tenant': A.tenant },
-          ExpressionAttributeValues: { ':registry': { S: RETENTION_REGISTRY_PARTITION } },
+          ExpressionAttributeValues: { ':registry': { S: partition } },
           ConsistentRead: true,
           ExclusiveStartKey: exclusiveStartKey,
         }),

@@ -1,4 +1,4 @@
-import type { KeyRecord } from '@keyledger/domain';
+import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
 
 /**
  * Where destroyed keys go when they leave a tenant's decision state: still listed (Auth0 lists
@@ -17,4 +17,12 @@ export interface KeyCatalog {
    */
   registerRetention(tenant: string, registered: boolean): Promise<void>;
   retentionTenants(): Promise<string[]>;
+  /** Registers a tenant with live destruction requests (or removes it): the tenants the destruction scheduler visits. */
+  registerDestruction(tenant: string, registered: boolean): Promise<void>;
+  destructionTenants(): Promise<string[]>;
+  /** Finished destruction requests (executed, failed, cancelled, expired), written before the commit that finishes them. */
+  putRequest(tenant: string, request: DestructionRequest): Promise<void>;
+  getRequest(tenant: string, id: string): Promise<DestructionRequest | undefined>;
+  /** Finished requests, newest first, at most `limit`. */
+  listRequests(tenant: string, limit: number): Promise<DestructionRequest[]>;
 }

@@ -5,6 +5,7 @@ import {
   silentLogger,
   sleep,
   tenantStreamId,
+  type DestructionPolicy,
   type KeyHierarchyEvent,
   type Logger,
   type TenantKeyHierarchy,
@@ -48,6 +49,8 @@ export interface KeyHierarchyOptions {
   namespaces: readonly string[];
   /** A deactivated key is retired only after this long without a decrypt (KEYLEDGER_RETIRE_QUIET_PERIOD); 0 turns the check off. */
   retireQuietPeriodMs?: number;
+  /** KEYLEDGER_DESTRUCTION_*: with a waiting period or approvals, destructive calls become destruction requests. Default: act at once. */
+  destructionPolicy?: DestructionPolicy;
   /**
    * A namespace key is retired no sooner than this after its deactivation, whatever the quiet
    * period: the time other processes' cached views of the hierarchy take to follow the rekey,
@@ -90,6 +93,7 @@ export class HierarchyContext {
   readonly dependents: KeyDependents;
   readonly namespaces: readonly string[];
   readonly retireQuietPeriodMs: number;
+  readonly destructionPolicy: DestructionPolicy;
   readonly deactivationGraceMs: number;
   readonly clock: () => Date;
   readonly newKid: () => string;
@@ -106,6 +110,7 @@ export class HierarchyContext {
     this.dependents = options.dependents;
     this.namespaces = options.namespaces;
     this.retireQuietPeriodMs = options.retireQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS;
+    this.destructionPolicy = options.destructionPolicy ?? { waitingPeriodMs: 0, approvals: 0, requestTtlMs: 30 * 86_400_000 };
     this.deactivationGraceMs = options.deactivationGraceMs ?? 0;
     this.clock = options.clock ?? (() => new Date());
     this.newKid = options.newKid ?? randomUUID;
@@ -134,6 +139,7 @@ export class HierarchyContext {
     decide: (loaded: Loaded<TenantKeyHierarchy>) => Promise<Decision<KeyHierarchyEvent, R>>,
   ): Promise<Outcome<R> & { materialDeleted: boolean }> {
     let before: TenantKeyHierarchy | undefined;
+    let requestsChanged = false;
     let destroyed: string[] = [];
     const outcome = await this.repository.execute(tenantStreamId(tenant), async (loaded) => {
       const decision = await decide(loaded);
@@ -146,13 +152,15 @@ export class HierarchyContext {
       }
       before = loaded.state;
       destroyed = destroyedKeys.map((key) => key.kid);
+      requestsChanged = decision.events.some((event) => event.type.startsWith('Destruction'));
       return decision;
     });
     const superseded = before ? supersededMaterial(tenant, before, outcome.state) : [];
     const materialDeleted =
       superseded.length === 0 ||
       (await this.afterCommit('deleting superseded key material', { tenant }, () => this.keyMaterial.deleteMany(superseded), () => this.sweepLatest(tenant)));
-    if (destroyed.length > 0) this.notify({ tenant, destroyed });
+    // A destruction request opened or ended changes which keys the data plane may use.
+    if (destroyed.length > 0 || requestsChanged) this.notify({ tenant, destroyed });
     return { ...outcome, materialDeleted };
   }
 

@@ -1,5 +1,5 @@
 import type { OaepHash } from '@keyledger/crypto';
-import type { KeyRecord, ProvisionedTenant, RetentionPolicy, TenantKeyHierarchy } from '@keyledger/domain';
+import type { DestructionActor, DestructionRequest, KeyRecord, ProvisionedTenant, RetentionPolicy, TenantKeyHierarchy } from '@keyledger/domain';
 import type { Loaded } from '@keyledger/event-store';
 import { HierarchyContext, type KeyHierarchyOptions } from './context';
 import { unwrapNamespaceKeys } from './namespaceKeys';
@@ -7,7 +7,14 @@ import { getKey, keyUsage, listKeys, listKeysAsOf, type KeyPage, type KeyPageAsO
 import { sweep } from './sweep';
 import { createCustomerKey } from './useCases/createCustomerKey';
 import { deleteCustomerKey } from './useCases/deleteCustomerKey';
-import { deleteKey } from './useCases/deleteKey';
+import { deleteKey, type DeleteOutcome } from './useCases/deleteKey';
+import {
+  approveDestructionRequest,
+  cancelDestructionRequest,
+  getDestructionRequest,
+  listDestructionRequests,
+  settleDueDestructions,
+} from './useCases/destruction';
 import { importCustomerKey } from './useCases/importCustomerKey';
 import { issueWrappingKey, type WrappingKeyResult } from './useCases/issueWrappingKey';
 import { ensureProvisioned, openTenant } from './useCases/provision';
@@ -80,9 +87,33 @@ export class KeyHierarchyService {
     return importCustomerKey(this.ctx, tenant, kid, wrappedKey);
   }
 
-  /** DELETE of any key: a CPRK is deleted, a deactivated namespace key retired, a destroyed key left as it is. */
-  deleteKey(tenant: string, kid: string): Promise<'destroyed' | 'already-destroyed'> {
-    return deleteKey(this.ctx, tenant, kid);
+  /**
+   * DELETE of any key: a CPRK is deleted, a deactivated namespace key retired, a destroyed key
+   * left as it is; under a destruction policy (with a `caller`), a request opened instead.
+   */
+  deleteKey(tenant: string, kid: string, caller?: DestructionActor): Promise<DeleteOutcome> {
+    return deleteKey(this.ctx, tenant, kid, caller);
+  }
+
+  getDestructionRequest(tenant: string, id: string): Promise<DestructionRequest> {
+    return getDestructionRequest(this.ctx, tenant, id);
+  }
+
+  listDestructionRequests(tenant: string): Promise<DestructionRequest[]> {
+    return listDestructionRequests(this.ctx, tenant);
+  }
+
+  approveDestructionRequest(tenant: string, id: string, sub: string): Promise<DestructionRequest> {
+    return approveDestructionRequest(this.ctx, tenant, id, sub);
+  }
+
+  cancelDestructionRequest(tenant: string, id: string, sub: string, mayApprove: boolean): Promise<DestructionRequest> {
+    return cancelDestructionRequest(this.ctx, tenant, id, sub, mayApprove);
+  }
+
+  /** One pass of the destruction scheduler: due requests executed, expired ones ended. */
+  settleDueDestructions(): Promise<{ executed: number; expired: number; failed: number }> {
+    return settleDueDestructions(this.ctx);
   }
 
   async deleteCustomerKey(tenant: string, kid: string): Promise<void> {

@@ -64,6 +64,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         dependents?: KeyDependents;
         retireQuietPeriodMs?: number;
         deactivationGraceMs?: number;
+        destructionPolicy?: KeyHierarchyOptions['destructionPolicy'];
         onChange?: KeyHierarchyOptions['onChange'];
         /** Wraps the event store the repository uses (e.g. to count what it reads). */
         wrapEventStore?: (store: EventStore) => EventStore;
@@ -87,6 +88,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         dependents: options.dependents ?? fakeDependents,
         retireQuietPeriodMs: options.retireQuietPeriodMs ?? 0,
         deactivationGraceMs: options.deactivationGraceMs,
+        destructionPolicy: options.destructionPolicy,
         rootKeyStore: options.rootKeys ?? ready(rootKeyStore),
         namespaces: defaults.namespaces,
         clock: options.clock,

@@ -30,7 +30,7 @@ export async function retireKey(ctx: HierarchyContext, tenant: string, kid: stri
  * destruction policy, DELETE acts at once); the automatic one (`sinceDeactivation`) also waits
  * for the period to pass since the key was deactivated.
  */
-async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHierarchy, key: KeyRecord, cause: RetireCause): Promise<void> {
+export async function assertNotInUse(ctx: HierarchyContext, state: TenantKeyHierarchy, key: KeyRecord, cause: RetireCause): Promise<void> {
   const { tenant, retention } = asProvisioned(state);
   const sinceDeactivation = cause === 'retention';
   let quietPeriodMs = ctx.retireQuietPeriodMs;

@@ -1,0 +1,170 @@
+/**
+ * Destruction requests (issue 17, work in progress; docs/design/destruction-requests.md): a
+ * destructive call under a destruction policy opens a request; approvals, cancels and the
+ * scheduler's ticks settle it. Executing is one commit with the keys it destroys.
+ */
+import { randomBytes } from 'node:crypto';
+import { zeroize } from '@keyledger/crypto';
+import {
+  asProvisioned,
+  decide,
+  destructionRequestId,
+  dueDestructions,
+  environmentRootKid,
+  findDestructionRequest,
+  finishDestruction,
+  IllegalKeyStateError,
+  isKeyledgerError,
+  liveDestructionRequests,
+  liveRequestNaming,
+  NotFoundError,
+  openDestructionRequest,
+  type DestructionAction,
+  type DestructionActor,
+  type DestructionRequest,
+  type SettleDestruction,
+} from '@keyledger/domain';
+import type { HierarchyContext } from '../context';
+import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
+import { destroyCustomerKeyMaterial } from '../sweep';
+import { assertNotInUse } from './retireKey';
+
+/** Opens a request (or answers the live one that already names the key). The tenant is registered for the scheduler first. */
+export async function requestDestruction(ctx: HierarchyContext, tenant: string, action: DestructionAction, kids: string[], requestedBy: DestructionActor): Promise<DestructionRequest> {
+  await ctx.catalog.registerDestruction(tenant, true);
+  const now = ctx.now();
+  const request = openDestructionRequest({ id: destructionRequestId(now, randomBytes(4).toString('hex')), action, kids, requestedBy, now, policy: ctx.destructionPolicy });
+  const outcome = await ctx.execute(tenant, async ({ state }) => {
+    const live = liveRequestNaming(liveDestructionRequests(state), kids);
+    if (live) return { events: [], result: live };
+    if (action === 'retire_key') for (const kid of kids) await assertNotInUse(ctx, state, asProvisioned(state).keys.find((key) => key.kid === kid)!, 'retire');
+    return { events: decide({ type: 'RequestDestruction', data: { request, now } }, state), result: request };
+  });
+  ctx.logger.info('destruction requested', { tenant, id: outcome.result.id, action, kids });
+  return outcome.result;
+}
+
+/** A live request from the state, else a finished one from the catalog. */
+export async function getDestructionRequest(ctx: HierarchyContext, tenant: string, id: string): Promise<DestructionRequest> {
+  const { state } = await ctx.load(tenant);
+  const live = liveDestructionRequests(state).find((request) => request.id === id);
+  const found = live ?? (await ctx.catalog.getRequest(tenant, id));
+  if (!found) throw new NotFoundError(`The destruction request ${id} does not exist.`);
+  return found;
+}
+
+/** Live requests, then the newest finished ones (at most `limit` in all), newest first. */
+export async function listDestructionRequests(ctx: HierarchyContext, tenant: string, limit = 100): Promise<DestructionRequest[]> {
+  const { state } = await ctx.load(tenant);
+  const live = [...liveDestructionRequests(state)].sort((a, b) => b.id.localeCompare(a.id));
+  const finished = live.length >= limit ? [] : await ctx.catalog.listRequests(tenant, limit - live.length);
+  return [...live, ...finished];
+}
+
+export async function approveDestructionRequest(ctx: HierarchyContext, tenant: string, id: string, sub: string): Promise<DestructionRequest> {
+  await ensureLive(ctx, tenant, id);
+  const outcome = await ctx.execute(tenant, async ({ state }) => ({
+    events: decide({ type: 'ApproveDestruction', data: { id, sub, now: ctx.now() } }, state),
+    result: null,
+  }));
+  return findDestructionRequest(liveDestructionRequests(outcome.state), id);
+}
+
+export async function cancelDestructionRequest(ctx: HierarchyContext, tenant: string, id: string, sub: string, mayApprove: boolean): Promise<DestructionRequest> {
+  await ensureLive(ctx, tenant, id);
+  const outcome = await ctx.execute(tenant, async ({ state }) => {
+    const now = ctx.now();
+    const events = decide({ type: 'CancelDestruction', data: { id, sub, mayApprove, now } }, state);
+    const finished = { ...findDestructionRequest(liveDestructionRequests(state), id), state: 'cancelled' as const, finishedAt: now, reason: `cancelled by ${sub}` };
+    await ctx.catalog.putRequest(tenant, finished);
+    return { events, result: finished };
+  });
+  return outcome.result;
+}
+
+/** A finished request answers with what it became (approving it is refused as the domain says); an unknown one is 404. */
+async function ensureLive(ctx: HierarchyContext, tenant: string, id: string): Promise<void> {
+  const request = await getDestructionRequest(ctx, tenant, id);
+  if (request.state === 'pending' || request.state === 'approved') return;
+  throw new IllegalKeyStateError(`Destruction request ${id} is ${request.state}${request.reason ? ` (${request.reason})` : ''}; it can no longer change.`);
+}
+
+/** One scheduler pass: every registered tenant's due requests executed or expired; tenants with none left leave the registry. */
+export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ executed: number; expired: number; failed: number }> {
+  const counts = { executed: 0, expired: 0, failed: 0 };
+  for (const tenant of await ctx.catalog.destructionTenants()) {
+    try {
+      const { state } = await ctx.load(tenant);
+      const live = liveDestructionRequests(state);
+      if (live.length === 0) {
+        await ctx.catalog.registerDestruction(tenant, false);
+        continue;
+      }
+      for (const due of dueDestructions(live, ctx.now())) {
+        const result = due.kind === 'expire' ? await settle(ctx, tenant, due.request, 'expire') : await execute(ctx, tenant, due.request);
+        counts[result] += 1;
+      }
+    } catch (error) {
+      ctx.logger.warn('destruction scheduler pass failed for a tenant; it is tried again on the next pass', { tenant, error: String(error) });
+    }
+  }
+  return counts;
+}
+
+type Settled = 'executed' | 'expired' | 'failed';
+
+async function settle(ctx: HierarchyContext, tenant: string, request: DestructionRequest, outcome: SettleDestruction['data']['outcome']): Promise<Settled> {
+  const settled: Settled = outcome === 'execute' ? 'executed' : outcome === 'expire' ? 'expired' : 'failed';
+  await ctx.execute(tenant, async ({ state }) => {
+    const now = ctx.now();
+    const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome, now } }, state);
+    const finished = events.find((event) => event.type === 'DestructionFinished');
+    await ctx.catalog.putRequest(tenant, finishDestruction(request, settled, now, finished?.type === 'DestructionFinished' ? (finished.data.reason ?? undefined) : undefined));
+    return { events, result: null };
+  });
+  ctx.logger.info('destruction request settled', { tenant, id: request.id, state: settled });
+  return settled;
+}
+
+/** Executes an approved, due request; a refusal at execution (key_in_use, a key gone) ends it `failed` with the reason. */
+async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
+  try {
+    if (request.action === 'retire_key') {
+      const { state } = await ctx.load(tenant);
+      for (const kid of request.kids) {
+        const key = asProvisioned(state).keys.find((candidate) => candidate.kid === kid);
+        if (!key) throw new NotFoundError(`The key ${kid} is no longer live.`);
+        await assertNotInUse(ctx, state, key, 'retire');
+      }
+      return await settle(ctx, tenant, request, 'execute');
+    }
+    if (request.action === 'delete_cprk') return await executeCprkDeletion(ctx, tenant, request);
+    return await settle(ctx, tenant, request, { failed: 'tenant shredding is not available yet' });
+  } catch (error) {
+    if (!isKeyledgerError(error) || error.code === 'concurrency_conflict' || error.code === 'root_key_store_error') throw error;
+    return settle(ctx, tenant, request, { failed: `${error.code}: ${error.message}` });
+  }
+}
+
+/** As deleteCustomerKey, with the request's end in the same commit: the TMK back under the ERK, the CPRK destroyed, then its material. */
+async function executeCprkDeletion(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
+  const kid = request.kids[0]!;
+  await ctx.execute(tenant, async ({ state, version }) => {
+    const current = asProvisioned(state);
+    const now = ctx.now();
+    const command = { type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } } as const;
+    await ctx.catalog.putRequest(tenant, finishDestruction(request, 'executed', now));
+    if (current.rootKid !== kid) return { events: decide(command, current), result: null };
+    return withStaging(ctx, async (staging) => {
+      const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);
+      try {
+        await stageTenantMasterKey(ctx, staging, tenant, current.activeTmkKid, tmk, environmentRootKid(current));
+      } finally {
+        zeroize(tmk);
+      }
+      return decision(staging, command, current, null);
+    });
+  });
+  await destroyCustomerKeyMaterial(ctx, tenant, kid);
+  return 'executed';
+}
