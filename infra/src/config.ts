@@ -53,6 +53,9 @@ export const contextSchema = z
     namespaces: namespaceListSchema,
     /** KEYLEDGER_RETIRE_QUIET_PERIOD of the functions: how long a deactivated key must go unused before it is retired. */
     retireQuietPeriod: asSetting('retireQuietPeriod'),
+    /** KEYLEDGER_DESTRUCTION_WAITING_PERIOD / _APPROVALS: destructive calls wait in a destruction request (default: at once). */
+    destructionWaitingPeriod: asSetting('destructionWaitingPeriod'),
+    destructionApprovals: asSetting('destructionApprovals'),
     /** KEYLEDGER_USAGE_FLUSH_INTERVAL of the data plane: how often the decrypt counts of deactivated keys are written. */
     usageFlushInterval: asSetting('usageFlushInterval'),
     logRetentionDays: z.coerce

@@ -109,8 +109,9 @@ export class EventsStack extends Stack {
       targets: [maintenanceTarget(services.cryptoDataPlaneJobs)],
     });
     new Rule(this, 'RetentionSchedule', {
-      description: "Retire quiet, unused deactivated keys where tenants' retention settings ask for it",
-      schedule: Schedule.rate(Duration.hours(1)),
+      description: "Execute due destruction requests, then retire quiet, unused deactivated keys where tenants' retention settings ask for it",
+      // Destruction requests execute within this long of their time.
+      schedule: Schedule.rate(Duration.minutes(5)),
       targets: [maintenanceTarget(services.keyAdminRetention)],
     });
   }

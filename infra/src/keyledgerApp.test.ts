@@ -159,7 +159,7 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
       }
     }
     const schedules = rules.map((rule) => (rule['Properties'] as { ScheduleExpression?: string }).ScheduleExpression).filter(Boolean).sort();
-    expect(schedules).toEqual(['rate(1 hour)', 'rate(5 minutes)']);
+    expect(schedules).toEqual(['rate(5 minutes)', 'rate(5 minutes)']);
     // EventBridge invokes these asynchronously: what Lambda's own retries cannot fix lands in a queue too.
     const services = deployment.template(deployment.stacks.services);
     for (const [name, queue] of [

@@ -67,6 +67,8 @@ export class ServicesStack extends Stack {
       tenantClaim: context.tenantClaim,
       namespaces: context.namespaces.join(','),
       retireQuietPeriod: context.retireQuietPeriod,
+      destructionWaitingPeriod: context.destructionWaitingPeriod,
+      destructionApprovals: context.destructionApprovals,
       usageFlushInterval: context.usageFlushInterval,
       ...requestControlSettings,
     };

@@ -21,6 +21,9 @@ const HIERARCHY_SETTINGS = [
   'tenantClaim',
   'namespaces',
   'retireQuietPeriod',
+  'destructionWaitingPeriod',
+  'destructionApprovals',
+  'destructionRequestTtl',
   'usageFlushInterval',
   'keyStateTtlMs',
 ] as const;
@@ -75,6 +78,7 @@ export async function createAwsKeyHierarchy(
     rootKeyStore: new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity),
     namespaces: settings.namespaces,
     retireQuietPeriodMs: settings.retireQuietPeriod,
+    destructionPolicy: { waitingPeriodMs: settings.destructionWaitingPeriod, approvals: settings.destructionApprovals, requestTtlMs: settings.destructionRequestTtl },
     // Data-plane Lambdas follow a rekey only when their cached view expires: until then they may encrypt under the old key.
     deactivationGraceMs: (settings.keyStateTtlMs ?? DEFAULT_DATA_PLANE_LIMITS.keyStateTtlMs) + IN_FLIGHT_MARGIN_MS,
     logger,

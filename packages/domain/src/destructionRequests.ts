@@ -44,9 +44,14 @@ export interface DestructionRequest {
 
 /** The caller may not do this to the request (approve their own, cancel another's without the scope). */
 export class DestructionForbiddenError extends KeyledgerError {
+  readonly errorCode = 'forbidden';
   constructor(message: string) {
     super('forbidden', message);
   }
+}
+
+export class DestructionRequestNotFoundError extends NotFoundError {
+  readonly errorCode = 'destruction_request_not_found';
 }
 
 /** With neither a waiting period nor approvals, destructive calls act at once (Auth0's behaviour). */
@@ -144,6 +149,6 @@ export function finishDestruction(request: DestructionRequest, state: 'executed'
 
 export function findDestructionRequest(requests: readonly DestructionRequest[], id: string): DestructionRequest {
   const request = requests.find((candidate) => candidate.id === id);
-  if (!request) throw new NotFoundError(`The destruction request ${id} does not exist.`);
+  if (!request) throw new DestructionRequestNotFoundError(`The destruction request ${id} does not exist.`);
   return request;
 }

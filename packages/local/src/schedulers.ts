@@ -6,11 +6,13 @@ import { durationMs } from '@keyledger/settings';
 const JOB_RESUME_MS = 30_000;
 const RETENTION_PASS_MS = 5 * 60_000;
 const EXPIRY_PASS_MS = 10 * 60_000;
+const DESTRUCTION_PASS_MS = 30_000;
 
 /**
  * What runs on its own in the local stack (in AWS: EventBridge schedules): jobs left by a crash
  * resume at start (this process is the only one on its data dir, so their leases are taken
- * over), failed job steps are retried, tenants' retention settings are applied, and items past
+ * over), failed job steps are retried, due destruction requests execute (or expire), tenants'
+ * retention settings are applied, and items past
  * their time to live (idempotency records, rate-limit buckets) are deleted, as DynamoDB would.
  */
 export class LocalSchedulers {
@@ -36,12 +38,14 @@ export class LocalSchedulers {
       if (resumed > 0) this.logger.info('resuming jobs left by the previous run', { jobs: resumed });
       this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
     }
+    this.every(DESTRUCTION_PASS_MS, () => this.destruction());
     this.every(RETENTION_PASS_MS, () => this.retention());
     this.every(EXPIRY_PASS_MS, () => this.expire());
   }
 
   /** Every scheduler, now (after the dev clock moved). */
   async runAll(): Promise<void> {
+    await this.destruction();
     await this.retention();
     await this.expire();
     if (this.options.runJobs) await this.options.runner.resumeAll();
@@ -56,6 +60,11 @@ export class LocalSchedulers {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.options.runner.stop();
+  }
+
+  private async destruction(): Promise<void> {
+    const settled = await this.options.keyHierarchy.settleDueDestructions();
+    if (settled.executed + settled.expired + settled.failed > 0) this.logger.info('destruction requests settled', settled);
   }
 
   private async retention(): Promise<void> {

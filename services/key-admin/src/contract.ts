@@ -1,7 +1,8 @@
 import { contracts, noQuery } from '@keyledger/http';
-import { createKeyBody, importKeyBody, kidPath, listKeysAsOfQuery, listKeysQuery, retentionBody, wrappingKeyBody } from './schemas';
+import { createKeyBody, destructionRequestPath, importKeyBody, kidPath, listKeysAsOfQuery, listKeysQuery, retentionBody, wrappingKeyBody } from './schemas';
 
 const kid = { pathParameters: kidPath, queryStringParameters: noQuery };
+const request = { pathParameters: destructionRequestPath, queryStringParameters: noQuery };
 
 /** What each key-admin operation takes; the handlers validate with it (responses.ts says what they answer). */
 export const KEY_ADMIN_CONTRACT = contracts({
@@ -16,4 +17,8 @@ export const KEY_ADMIN_CONTRACT = contracts({
   getKeyUsage: { input: kid },
   getKeyRetention: { input: { queryStringParameters: noQuery } },
   setKeyRetention: { input: { queryStringParameters: noQuery, body: retentionBody } },
+  listDestructionRequests: { input: { queryStringParameters: noQuery } },
+  getDestructionRequest: { input: request },
+  approveDestructionRequest: { input: request },
+  cancelDestructionRequest: { input: request },
 });

@@ -1,7 +1,7 @@
 import { createRouteHandler, json, noContent, RequestValidationError, routeFor, type RouteHandler } from '@keyledger/http';
 import type { Logger } from '@keyledger/domain';
 import type { KeyHierarchyService, KeyPage } from '@keyledger/key-hierarchy';
-import { toEncryptionKeyView, toKeyUsageView, type WrappingKeyView } from './keyView';
+import { toDestructionRequestView, toEncryptionKeyView, toKeyUsageView, type WrappingKeyView } from './keyView';
 import { KEY_ADMIN_CONTRACT } from './contract';
 
 export interface KeyAdminDependencies {
@@ -22,7 +22,11 @@ export type KeyAdminOperation =
   | 'deleteEncryptionKey'
   | 'getKeyUsage'
   | 'getKeyRetention'
-  | 'setKeyRetention';
+  | 'setKeyRetention'
+  | 'listDestructionRequests'
+  | 'getDestructionRequest'
+  | 'approveDestructionRequest'
+  | 'cancelDestructionRequest';
 
 /** A page of keys as Auth0 answers it: an array, or with include_totals `{start, limit, total, keys}`. */
 function listing({ keys, total }: KeyPage, { page, perPage, includeTotals }: { page: number; perPage: number; includeTotals: boolean }) {
@@ -107,8 +111,8 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       route: routeFor('deleteEncryptionKey'),
       input: KEY_ADMIN_CONTRACT.deleteEncryptionKey.input,
       handle: async ({ auth, input }) => {
-        await deps.keyHierarchy.deleteKey(auth.tenant, input.pathParameters.kid);
-        return noContent();
+        const outcome = await deps.keyHierarchy.deleteKey(auth.tenant, input.pathParameters.kid, { sub: auth.actor, clientId: auth.clientId ?? null });
+        return typeof outcome === 'object' ? json(202, toDestructionRequestView(outcome.request)) : noContent();
       },
     }),
     getKeyUsage: createRouteHandler({
@@ -129,6 +133,43 @@ export function createKeyAdminHandlers(deps: KeyAdminDependencies): Record<KeyAd
       input: KEY_ADMIN_CONTRACT.setKeyRetention.input,
       handle: async ({ auth, input }) =>
         json(200, { auto_retire_after: (await deps.keyHierarchy.setRetention(auth.tenant, input.body.auto_retire_after)).autoRetireAfter }),
+    }),
+    ...destructionRequestHandlers(deps, common),
+  };
+}
+
+function destructionRequestHandlers(deps: KeyAdminDependencies, common: { tenantClaim: string; logger?: Logger }) {
+  return {
+    listDestructionRequests: createRouteHandler({
+      ...common,
+      route: routeFor('listDestructionRequests'),
+      input: KEY_ADMIN_CONTRACT.listDestructionRequests.input,
+      handle: async ({ auth }) => json(200, { requests: (await deps.keyHierarchy.listDestructionRequests(auth.tenant)).map(toDestructionRequestView) }),
+    }),
+    getDestructionRequest: createRouteHandler({
+      ...common,
+      route: routeFor('getDestructionRequest'),
+      input: KEY_ADMIN_CONTRACT.getDestructionRequest.input,
+      handle: async ({ auth, input }) => json(200, toDestructionRequestView(await deps.keyHierarchy.getDestructionRequest(auth.tenant, input.pathParameters.id))),
+    }),
+    approveDestructionRequest: createRouteHandler({
+      ...common,
+      route: routeFor('approveDestructionRequest'),
+      input: KEY_ADMIN_CONTRACT.approveDestructionRequest.input,
+      handle: async ({ auth, input }) =>
+        json(200, toDestructionRequestView(await deps.keyHierarchy.approveDestructionRequest(auth.tenant, input.pathParameters.id, auth.actor))),
+    }),
+    cancelDestructionRequest: createRouteHandler({
+      ...common,
+      route: routeFor('cancelDestructionRequest'),
+      input: KEY_ADMIN_CONTRACT.cancelDestructionRequest.input,
+      handle: async ({ auth, input }) =>
+        json(
+          200,
+          toDestructionRequestView(
+            await deps.keyHierarchy.cancelDestructionRequest(auth.tenant, input.pathParameters.id, auth.actor, auth.scopes.has('approve:destruction_requests')),
+          ),
+        ),
     }),
   };
 }

@@ -1,4 +1,4 @@
-import type { KeyRecord } from '@keyledger/domain';
+import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
 import type { KeyUsage } from '@keyledger/key-hierarchy';
 
 /** A key as the Auth0 Management API shows it. */
@@ -46,4 +46,22 @@ export interface WrappingKeyView {
   algorithm: 'CKM_RSA_AES_KEY_WRAP';
   oaep_hash: 'sha256' | 'sha1';
   expires_at: string;
+}
+
+/** A destruction request as the API shows it. */
+export function toDestructionRequestView(request: DestructionRequest) {
+  return {
+    id: request.id,
+    action: request.action,
+    kids: request.kids,
+    requested_by: { sub: request.requestedBy.sub, client_id: request.requestedBy.clientId },
+    requested_at: request.requestedAt,
+    approvals: request.approvals,
+    required_approvals: request.requiredApprovals,
+    scheduled_for: request.scheduledFor,
+    expires_at: request.expiresAt,
+    state: request.state,
+    finished_at: request.finishedAt ?? null,
+    reason: request.reason ?? null,
+  };
 }

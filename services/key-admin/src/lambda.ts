@@ -21,11 +21,15 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
     tenantClaim,
     logger,
   }));
-  /** One pass of automatic retirement over the tenants whose retention setting asks for it. */
+  /**
+   * The scheduled maintenance pass: due destruction requests executed or expired, then automatic
+   * retirement over the tenants whose retention setting asks for it.
+   */
   const retention = async () => {
+    const destruction = await keyHierarchy.settleDueDestructions();
     const { retired } = await keyHierarchy.retireByRetention();
-    logger.info('retention pass', { retired: retired.length });
-    return { retired: retired.length };
+    logger.info('maintenance pass', { retired: retired.length, ...destruction });
+    return { retired: retired.length, destruction };
   };
   return { api, retention };
 }

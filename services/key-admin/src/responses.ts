@@ -41,6 +41,24 @@ const usage = z.strictObject({
 
 const retention = z.strictObject({ auto_retire_after: z.string().nullable() });
 
+/** A destruction request (DESIGN.md, the DELETE table). */
+export const destructionRequestSchema = z
+  .strictObject({
+    id: z.string(),
+    action: z.enum(['retire_key', 'delete_cprk', 'shred_tenant']),
+    kids: z.array(z.string()),
+    requested_by: z.strictObject({ sub: z.string(), client_id: z.string().nullable() }),
+    requested_at: timestamp,
+    approvals: z.array(z.strictObject({ sub: z.string(), at: timestamp })),
+    required_approvals: z.number().int(),
+    scheduled_for: timestamp,
+    expires_at: timestamp,
+    state: z.enum(['pending', 'approved', 'cancelled', 'expired', 'executed', 'failed']),
+    finished_at: timestamp.nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'DestructionRequest' });
+
 /** What each key-admin operation answers (the OpenAPI document; not bundled into the Lambda). */
 export const KEY_ADMIN_RESPONSES = responsesOf<typeof KEY_ADMIN_CONTRACT>()({
   listEncryptionKeys: { 200: { description: 'The tenant\'s keys, newest first (with include_totals: `{start, limit, total, keys}`).', schema: keyList } },
@@ -55,8 +73,15 @@ export const KEY_ADMIN_RESPONSES = responsesOf<typeof KEY_ADMIN_CONTRACT>()({
   createEncryptionKey: { 201: { description: 'A customer-provided root key in pre-activation.', schema: encryptionKeySchema } },
   createWrappingKey: { 201: { description: 'The public wrapping key to wrap the key material with.', schema: wrappingKey } },
   importEncryptionKey: { 201: { description: 'The customer-provided root key, now active.', schema: encryptionKeySchema } },
-  deleteEncryptionKey: { 204: { description: 'Destroyed (or already destroyed).' } },
+  deleteEncryptionKey: {
+    202: { description: 'A destruction policy is in force: the destruction waits in this request (or in the live one that already names the key).', schema: destructionRequestSchema },
+    204: { description: 'Destroyed (or already destroyed).' },
+  },
   getKeyUsage: { 200: { description: 'What depends on the key.', schema: usage } },
   getKeyRetention: { 200: { description: 'The tenant\'s retention setting.', schema: retention } },
   setKeyRetention: { 200: { description: 'The retention setting as stored.', schema: retention } },
+  listDestructionRequests: { 200: { description: 'Live requests, then the newest finished ones (at most 100 in all).', schema: z.strictObject({ requests: z.array(destructionRequestSchema) }) } },
+  getDestructionRequest: { 200: { description: 'The request.', schema: destructionRequestSchema } },
+  approveDestructionRequest: { 200: { description: 'The request with this approval (approved once enough have come).', schema: destructionRequestSchema } },
+  cancelDestructionRequest: { 200: { description: 'The request, cancelled.', schema: destructionRequestSchema } },
 });

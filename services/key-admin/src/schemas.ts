@@ -70,3 +70,8 @@ export const importKeyBody = z
     wrapped_key: base64Bytes('the wrapped key material', { maxBytes: 6144 }),
   })
   .strict();
+
+/** A destruction request id, as the API makes them (`dr_<13 digits>_<hex>`). */
+export const destructionRequestPath = z.object({
+  id: z.string().regex(/^dr_\d{13}_[0-9a-f]{8,32}$/, 'id must be a destruction request id (dr_<13 digits>_<hex>)'),
+});

@@ -9,6 +9,7 @@ import {
   asProvisioned,
   decide,
   destructionRequestId,
+  DestructionRequestNotFoundError,
   dueDestructions,
   environmentRootKid,
   findDestructionRequest,
@@ -49,7 +50,7 @@ export async function getDestructionRequest(ctx: HierarchyContext, tenant: strin
   const { state } = await ctx.load(tenant);
   const live = liveDestructionRequests(state).find((request) => request.id === id);
   const found = live ?? (await ctx.catalog.getRequest(tenant, id));
-  if (!found) throw new NotFoundError(`The destruction request ${id} does not exist.`);
+  if (!found) throw new DestructionRequestNotFoundError(`The destruction request ${id} does not exist.`);
   return found;
 }
 
