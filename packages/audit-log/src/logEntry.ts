@@ -49,6 +49,15 @@ function describe(event: IntegrationEvent): string {
       return event.detail.operation;
     case 'fapi':
       return `${event.detail.operation} failed: ${event.detail.status}${event.detail.error_code ? ` ${event.detail.error_code}` : ''}`;
+    case 'destruction_requested':
+    case 'destruction_approved':
+    case 'destruction_cancelled':
+    case 'destruction_executed':
+    case 'destruction_failed': {
+      const d = event.detail;
+      const step = event.detailType.slice('destruction_'.length);
+      return `Destruction request ${d.request_id} (${d.action} ${d.kids.join(', ')}) ${step}: ${d.state}, ${d.approvals.length} of ${d.required_approvals} approvals${d.reason ? ` (${d.reason})` : ''}`;
+    }
     case 'job_progress':
       return `Job ${event.detail.job_id} (${event.detail.job_type}) ${event.detail.state}: ${event.detail.done} of ${event.detail.total}`;
   }

@@ -121,15 +121,19 @@ export interface DestructionRequested {
   data: { request: DestructionRequest; occurredAt: string };
 }
 
+/** One more approval; `request` is the request with it (approved once enough have come). */
 export interface DestructionApproved {
   type: 'DestructionApproved';
-  data: { id: string; sub: string; occurredAt: string };
+  data: { request: DestructionRequest; sub: string; occurredAt: string };
 }
 
-/** A request left the decision state: executed (with its key changes in the same commit), failed, cancelled or expired. */
+/**
+ * A request left the decision state, `request` as it ended: executed (with its key changes in
+ * the same commit), failed, cancelled or expired, with `reason`.
+ */
 export interface DestructionFinished {
   type: 'DestructionFinished';
-  data: { id: string; state: 'executed' | 'failed' | 'cancelled' | 'expired'; reason: string | null; occurredAt: string };
+  data: { request: DestructionRequest; occurredAt: string };
 }
 
 export type KeyHierarchyEvent =

@@ -16,6 +16,11 @@ export const DETAIL_TYPES = [
   'sapi',
   'fapi',
   'job_progress',
+  'destruction_requested',
+  'destruction_approved',
+  'destruction_cancelled',
+  'destruction_executed',
+  'destruction_failed',
 ] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
@@ -116,6 +121,23 @@ const jobProgress = z
   })
   .describe('A background job started (done 0), made progress (at most every few seconds), or finished.');
 
+const destructionRequest = (description: string) =>
+  z
+    .strictObject({
+      ...envelope,
+      request_id: z.string().min(1).describe('The destruction request (GET /v1/destruction-requests/{id}).'),
+      action: z.enum(['retire_key', 'delete_cprk', 'shred_tenant']).describe('What it destroys.'),
+      kids: z.array(z.string()).describe('The keys it names.'),
+      state: z.enum(['pending', 'approved', 'cancelled', 'expired', 'executed', 'failed']).describe('The request\'s state after this step.'),
+      requested_by: z.strictObject({ sub: z.string(), client_id: z.string().nullable() }).describe('Who asked for it (token subject and client).'),
+      approvals: z.array(z.strictObject({ sub: z.string(), at: z.iso.datetime() })).describe('Approvals so far, each by another subject than the requester.'),
+      required_approvals: z.number().int().min(0).max(5),
+      scheduled_for: z.iso.datetime().describe('Not executed before this instant (the waiting period).'),
+      expires_at: z.iso.datetime().describe('Expires at this instant if approvals are still missing.'),
+      reason: z.string().nullable().describe('Why it ended: who cancelled it, that it expired, or why its execution failed; null otherwise.'),
+    })
+    .describe(description);
+
 export const DETAIL_SCHEMAS = {
   kms_key_state_changed: keyStateChanged,
   kms_key_management_success: keyManagementSuccess,
@@ -123,6 +145,11 @@ export const DETAIL_SCHEMAS = {
   sapi: successApiOperation,
   fapi: failedApiOperation,
   job_progress: jobProgress,
+  destruction_requested: destructionRequest('A destructive call under the destruction policy opened a request: it waits for its approvals and its waiting period (notify approvers from this).'),
+  destruction_approved: destructionRequest('A subject other than the requester approved a destruction request.'),
+  destruction_cancelled: destructionRequest('A destruction request was cancelled, or expired without its approvals (`state` says which); nothing was destroyed.'),
+  destruction_executed: destructionRequest('A destruction request executed: its keys are destroyed (kms_key_state_changed events of the same commit say how).'),
+  destruction_failed: destructionRequest('A destruction request could not execute (for example its key was in use by then); nothing was destroyed.'),
 } as const satisfies Record<DetailType, z.ZodType>;
 
 export type DetailOf<T extends DetailType> = z.output<(typeof DETAIL_SCHEMAS)[T]>;

@@ -71,7 +71,13 @@ describe('destruction requests in the hierarchy', () => {
     expect(requestBlocking(liveDestructionRequests(cancelled), 'ns1')).toBeUndefined();
     expect(cancelled.status === 'provisioned' && cancelled.keys.find((key) => key.kid === 'ns1')?.state).toBe('deactivated');
     expect(tenantKeyHierarchyDecider.decide({ type: 'SettleDestruction', data: { id: request.id, outcome: 'expire', now: at(30 * DAY) } }, state)).toEqual([
-      { type: 'DestructionFinished', data: { id: request.id, state: 'expired', reason: 'expired at 2027-02-01T00:00:00.000Z with 0 of 1 approvals', occurredAt: at(30 * DAY) } },
+      {
+        type: 'DestructionFinished',
+        data: {
+          request: { ...request, state: 'expired', finishedAt: at(30 * DAY), reason: 'expired at 2027-02-01T00:00:00.000Z with 0 of 1 approvals' },
+          occurredAt: at(30 * DAY),
+        },
+      },
     ]);
   });
 

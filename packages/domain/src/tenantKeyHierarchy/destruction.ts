@@ -1,5 +1,5 @@
 import type { ApproveDestruction, CancelDestruction, RequestDestruction, SettleDestruction } from '../commands';
-import { approveDestruction, cancelDestruction, findDestructionRequest, isLive, liveRequestNaming, type DestructionRequest } from '../destructionRequests';
+import { approveDestruction, cancelDestruction, findDestructionRequest, finishDestruction, liveRequestNaming, type DestructionRequest } from '../destructionRequests';
 import { IllegalKeyStateError, NotFoundError } from '../errors';
 import type { KeyHierarchyEvent } from '../events';
 import { deleteCustomerRootKey } from './customerKeys';
@@ -30,13 +30,13 @@ export function approveDestructionRequest(command: ApproveDestruction, state: Te
   const { id, sub, now } = command.data;
   const request = findDestructionRequest(liveDestructionRequests(state), id);
   const approved = approveDestruction(request, { sub, now });
-  return approved === request ? [] : [{ type: 'DestructionApproved', data: { id, sub, occurredAt: now } }];
+  return approved === request ? [] : [{ type: 'DestructionApproved', data: { request: approved, sub, occurredAt: now } }];
 }
 
 export function cancelDestructionRequest(command: CancelDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
   const { id, sub, mayApprove, now } = command.data;
   const cancelled = cancelDestruction(findDestructionRequest(liveDestructionRequests(state), id), { sub, mayApprove, now });
-  return [{ type: 'DestructionFinished', data: { id, state: 'cancelled', reason: cancelled.reason ?? null, occurredAt: now } }];
+  return [{ type: 'DestructionFinished', data: { request: cancelled, occurredAt: now } }];
 }
 
 /**
@@ -50,7 +50,7 @@ export function settleDestructionRequest(command: SettleDestruction, state: Tena
   const request = findDestructionRequest(liveDestructionRequests(state), id);
   const finished = (end: 'executed' | 'failed' | 'expired', reason: string | null): KeyHierarchyEvent => ({
     type: 'DestructionFinished',
-    data: { id, state: end, reason, occurredAt: now },
+    data: { request: finishDestruction(request, end, now, reason ?? undefined), occurredAt: now },
   });
   if (outcome === 'expire') {
     if (request.state !== 'pending' || Date.parse(request.expiresAt) > Date.parse(now)) throw new IllegalKeyStateError(`Destruction request ${id} has not expired.`);
@@ -86,15 +86,8 @@ export function evolveDestruction(state: ProvisionedTenant, event: Extract<KeyHi
     case 'DestructionRequested':
       return { ...state, destructionRequests: [...requests, event.data.request] };
     case 'DestructionApproved':
-      return {
-        ...state,
-        destructionRequests: requests.map((request) => {
-          if (request.id !== event.data.id || !isLive(request)) return request;
-          const approvals = [...request.approvals, { sub: event.data.sub, at: event.data.occurredAt }];
-          return { ...request, approvals, state: approvals.length >= request.requiredApprovals ? 'approved' : 'pending' };
-        }),
-      };
+      return { ...state, destructionRequests: requests.map((request) => (request.id === event.data.request.id ? event.data.request : request)) };
     case 'DestructionFinished':
-      return { ...state, destructionRequests: requests.filter((request) => request.id !== event.data.id) };
+      return { ...state, destructionRequests: requests.filter((request) => request.id !== event.data.request.id) };
   }
 }

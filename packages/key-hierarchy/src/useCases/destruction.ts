@@ -13,7 +13,6 @@ import {
   dueDestructions,
   environmentRootKid,
   findDestructionRequest,
-  finishDestruction,
   IllegalKeyStateError,
   isKeyledgerError,
   liveDestructionRequests,
@@ -23,6 +22,7 @@ import {
   type DestructionAction,
   type DestructionActor,
   type DestructionRequest,
+  type KeyHierarchyEvent,
   type SettleDestruction,
 } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
@@ -76,7 +76,7 @@ export async function cancelDestructionRequest(ctx: HierarchyContext, tenant: st
   const outcome = await ctx.execute(tenant, async ({ state }) => {
     const now = ctx.now();
     const events = decide({ type: 'CancelDestruction', data: { id, sub, mayApprove, now } }, state);
-    const finished = { ...findDestructionRequest(liveDestructionRequests(state), id), state: 'cancelled' as const, finishedAt: now, reason: `cancelled by ${sub}` };
+    const finished = finishedRequest(events)!;
     await ctx.catalog.putRequest(tenant, finished);
     return { events, result: finished };
   });
@@ -114,13 +114,18 @@ export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ ex
 
 type Settled = 'executed' | 'expired' | 'failed';
 
+/** The request as a commit's DestructionFinished ends it: what the catalog keeps. */
+function finishedRequest(events: readonly KeyHierarchyEvent[]): DestructionRequest | undefined {
+  const finished = events.find((event) => event.type === 'DestructionFinished');
+  return finished?.type === 'DestructionFinished' ? finished.data.request : undefined;
+}
+
 async function settle(ctx: HierarchyContext, tenant: string, request: DestructionRequest, outcome: SettleDestruction['data']['outcome']): Promise<Settled> {
   const settled: Settled = outcome === 'execute' ? 'executed' : outcome === 'expire' ? 'expired' : 'failed';
   await ctx.execute(tenant, async ({ state }) => {
     const now = ctx.now();
     const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome, now } }, state);
-    const finished = events.find((event) => event.type === 'DestructionFinished');
-    await ctx.catalog.putRequest(tenant, finishDestruction(request, settled, now, finished?.type === 'DestructionFinished' ? (finished.data.reason ?? undefined) : undefined));
+    await ctx.catalog.putRequest(tenant, finishedRequest(events)!);
     return { events, result: null };
   });
   ctx.logger.info('destruction request settled', { tenant, id: request.id, state: settled });
@@ -154,7 +159,7 @@ async function executeCprkDeletion(ctx: HierarchyContext, tenant: string, reques
     const current = asProvisioned(state);
     const now = ctx.now();
     const command = { type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } } as const;
-    await ctx.catalog.putRequest(tenant, finishDestruction(request, 'executed', now));
+    await ctx.catalog.putRequest(tenant, finishedRequest(decide(command, current))!);
     if (current.rootKid !== kid) return { events: decide(command, current), result: null };
     return withStaging(ctx, async (staging) => {
       const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);
