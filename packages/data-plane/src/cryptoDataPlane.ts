@@ -1,5 +1,5 @@
 import { generateAes256Key, zeroize, type EncryptionContext } from '@keyledger/crypto';
-import { BoundedCache, findKey, IllegalKeyStateError, silentLogger, type KeyRecord, type Logger } from '@keyledger/domain';
+import { BoundedCache, DestructionPendingError, findKey, IllegalKeyStateError, liveDestructionRequests, requestBlocking, silentLogger, type KeyRecord, type Logger } from '@keyledger/domain';
 import { openEnvelope, parseEnvelope, replaceHeader, sealEnvelope, type ParsedEnvelope } from './envelope/envelope';
 import { UndecryptableError } from './errors';
 import { contextBytes, newDataKey, rewrapDataKey, unwrapDataKey } from './keys/dataKeys';
@@ -267,6 +267,9 @@ export class CryptoDataPlane {
       }
       if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
       if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
+      // A key a live retirement (or shred) names is unusable until the request ends.
+      const pending = requestBlocking(liveDestructionRequests(view.loaded.state), record.kid);
+      if (pending) throw new DestructionPendingError(record.kid, pending.id);
       const cached = this.decryptionKeys.get(dataKeyId);
       if (cached) return { value: use(cached, view), record, view };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));

@@ -50,6 +50,19 @@ export class DestructionForbiddenError extends KeyledgerError {
   }
 }
 
+/** A key named by a live retirement or shred cannot be used (like KMS's PendingDeletion); cancelling the request restores it. */
+export class DestructionPendingError extends KeyledgerError {
+  constructor(
+    readonly kid: string,
+    readonly requestId: string,
+  ) {
+    super(
+      'destruction_pending',
+      `The key ${kid} is pending destruction in request ${requestId}: it cannot be used while the request is live; cancel the request (POST /v1/destruction-requests/${requestId}/cancel) to use it again.`,
+    );
+  }
+}
+
 export class DestructionRequestNotFoundError extends NotFoundError {
   readonly errorCode = 'destruction_request_not_found';
 }

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   temporarily_unavailable: { status: 503, auth0: false, when: 'A store the request needs first (the idempotency records) is unavailable; nothing was done.' },
   invalid_key_state: { status: 409, auth0: false, when: 'The key\'s state does not allow the operation (for example deleting the active key).' },
   key_in_use: { status: 409, auth0: false, when: 'Something still depends on the key: stored secrets, recent decrypts, or a pending grace period.' },
+  destruction_pending: { status: 409, auth0: false, when: 'A decrypt or rewrap under a key that a live destruction request (a retirement or a shred) names; the message names the request, whose cancel restores the key.' },
   concurrent_modification: { status: 409, auth0: false, when: 'Another change of the same hierarchy won every retry; send the request again.' },
   secret_version_conflict: { status: 409, auth0: false, when: '`expected_version` is not the secret\'s current version.' },
   request_timeout: { status: 408, auth0: false, when: 'Local stack only: the headers or the whole request were not received within their timeouts (KEYLEDGER_HTTP_HEADERS_TIMEOUT, KEYLEDGER_HTTP_REQUEST_TIMEOUT).' },

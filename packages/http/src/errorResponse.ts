@@ -18,6 +18,7 @@ const BY_CODE: Record<string, { statusCode: number; errorCode: ErrorCode }> = {
   unsupported_media_type: { statusCode: 415, errorCode: 'unsupported_media_type' },
   illegal_key_state: { statusCode: 409, errorCode: 'invalid_key_state' },
   key_in_use: { statusCode: 409, errorCode: 'key_in_use' },
+  destruction_pending: { statusCode: 409, errorCode: 'destruction_pending' },
   undecryptable: { statusCode: 400, errorCode: 'decryption_failed' },
   concurrency_conflict: { statusCode: 409, errorCode: 'concurrent_modification' },
   root_key_store_error: { statusCode: 503, errorCode: 'root_key_store_unavailable' },

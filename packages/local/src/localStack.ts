@@ -79,12 +79,13 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
     tenantClaim: config.tenantClaim,
   });
   const rules = config.eventRules ? await loadEventRules(config.eventRules) : [];
-  const rootKeyStore = await openRootKeyStore(config);
+  const devClock = config.devClock ? new DevClock() : undefined;
+  const clock = devClock?.now ?? (() => new Date());
+  // The store's clock is the stack's: wrapping keys expire by the dev clock too.
+  const rootKeyStore = await openRootKeyStore(config, clock);
   const rootKeyStoreSummary = `${rootKeyStore.kind}${rootKeyStore.developmentOnly ? ' (development only)' : ''}, BYOK OAEP ${rootKeyStore.wrappingProfiles.join('/')}`;
   const closeRootKeyStore = () => (rootKeyStore as Partial<Pkcs11RootKeyStore>).close?.();
   const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), port: config.dynamodbPort, upgradeItem: upgradeSecretItem });
-  const devClock = config.devClock ? new DevClock() : undefined;
-  const clock = devClock?.now ?? (() => new Date());
 
   // The bus, and what subscribes to it: audit-projector (every keyledger event) and local rules.
   const bus = new InProcessBus({ logger });
@@ -197,13 +198,14 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
 }
 
 /** KEYLEDGER_ROOT_KEY_STORE: the dev key file, or a PKCS#11 token whose ERK is created on first start. */
-async function openRootKeyStore(config: LocalConfig): Promise<RootKeyStore> {
-  if (config.rootKeyStore === 'software') return SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE));
+async function openRootKeyStore(config: LocalConfig, clock: () => Date): Promise<RootKeyStore> {
+  if (config.rootKeyStore === 'software') return SoftwareRootKeyStore.openOrCreate(join(config.dataDir, ROOT_KEY_FILE), clock);
   const { Pkcs11RootKeyStore: Store } = await import('@keyledger/root-key-store/pkcs11');
   return Store.open({
     library: config.pkcs11Library,
     tokenLabel: config.pkcs11TokenLabel,
     pin: config.pkcs11Pin ?? '',
     rootKeyLabel: config.pkcs11RootKeyLabel,
+    clock,
   });
 }

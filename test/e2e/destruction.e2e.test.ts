@@ -1,0 +1,158 @@
+/**
+ * Destruction requests against `npm start`'s server with a policy in force (issue 17, first
+ * part): KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D, KEYLEDGER_DESTRUCTION_APPROVALS=1 and the dev
+ * clock. A retirement answers 202 and its key refuses decrypts while the request is live; the
+ * requester cannot approve it, another subject can; the dev clock executes it once; a cancel
+ * restores the key; an active CPRK's deletion blocks nothing until it executes. Every step is in
+ * the tenant's audit log.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+
+jest.setTimeout(120_000);
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown> & { message?: string; errorCode?: string };
+}
+interface Key {
+  kid: string;
+  type: string;
+  state: string;
+  parent_kid: string | null;
+  namespace: string | null;
+}
+
+const TENANT = 'shred-me-not';
+const SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys delete:encryption_keys encrypt decrypt read:logs read:destruction_requests';
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let server: ServerProcess;
+let alice: string;
+let bob: string;
+
+async function call(token: string, method: string, path: string, body?: unknown): Promise<Reply> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
+}
+const keys = async () => (await call(alice, 'GET', '/api/v2/keys/encryption?per_page=100')).body as unknown as Key[];
+const advance = (duration: string) => call(alice, 'POST', '/dev/clock', { advance: duration });
+const encrypt = async () => (await call(alice, 'POST', '/v1/namespaces/default/encrypt', { plaintext: Buffer.from('order 42').toString('base64') })).body['ciphertext'] as string;
+const decrypt = (ciphertext: string) => call(alice, 'POST', '/v1/namespaces/default/decrypt', { ciphertext });
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'keyledger-destruction-'));
+  env = {
+    ...stackEnv(await freePort(), dataDir),
+    KEYLEDGER_DEV_CLOCK: '1',
+    KEYLEDGER_DESTRUCTION_WAITING_PERIOD: 'P1D',
+    KEYLEDGER_DESTRUCTION_APPROVALS: '1',
+    KEYLEDGER_RETIRE_QUIET_PERIOD: 'PT0S',
+    KEYLEDGER_OUTBOX_POLL_MS: '200',
+  };
+  server = await startServer(env);
+  alice = (await runCli(['token', '--tenant', TENANT, '--scope', SCOPES, '--subject', 'alice'], env)).stdout.trim();
+  bob = (await runCli(['token', '--tenant', TENANT, '--scope', 'read:destruction_requests approve:destruction_requests', '--subject', 'bob'], env)).stdout.trim();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and KEYLEDGER_DESTRUCTION_APPROVALS=1', () => {
+  it('a retirement answers 202; decrypts under its key refuse with 409 destruction_pending; only another subject approves; the dev clock executes it once', async () => {
+    const ciphertext = await encrypt();
+    expect((await call(alice, 'POST', '/api/v2/keys/encryption/rekey')).status).toBe(204);
+    const old = (await keys()).find((key) => key.namespace === 'default' && key.state === 'deactivated')!;
+
+    const requested = await call(alice, 'DELETE', `/api/v2/keys/encryption/${old.kid}`);
+    expect(requested.status).toBe(202);
+    expect(requested.body).toMatchObject({ action: 'retire_key', kids: [old.kid], state: 'pending', required_approvals: 1, requested_by: { sub: 'alice' } });
+    const id = requested.body['id'] as string;
+    // A second DELETE answers the same request.
+    expect((await call(alice, 'DELETE', `/api/v2/keys/encryption/${old.kid}`)).body['id']).toBe(id);
+
+    const refused = await decrypt(ciphertext);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ errorCode: 'destruction_pending' });
+    expect(refused.body.message).toContain(id);
+
+    const own = await call(alice, 'POST', `/v1/destruction-requests/${id}/approve`);
+    expect(own.status).toBe(403); // alice lacks approve:destruction_requests, and is the requester anyway
+    const aliceApprover = (await runCli(['token', '--tenant', TENANT, '--scope', 'approve:destruction_requests', '--subject', 'alice'], env)).stdout.trim();
+    const self = await call(aliceApprover, 'POST', `/v1/destruction-requests/${id}/approve`);
+    expect(self).toMatchObject({ status: 403, body: { errorCode: 'forbidden' } });
+    expect(self.body.message).toContain('the requester cannot approve it');
+    expect(await call(bob, 'POST', `/v1/destruction-requests/${id}/approve`)).toMatchObject({ status: 200, body: { state: 'approved', approvals: [{ sub: 'bob' }] } });
+
+    expect((await advance('PT23H')).status).toBe(200);
+    expect((await call(bob, 'GET', `/v1/destruction-requests/${id}`)).body['state']).toBe('approved');
+    expect((await advance('PT1H')).status).toBe(200);
+    expect((await call(bob, 'GET', `/v1/destruction-requests/${id}`)).body).toMatchObject({ state: 'executed' });
+    expect((await call(alice, 'GET', `/api/v2/keys/encryption/${old.kid}`)).body['state']).toBe('destroyed');
+    expect((await decrypt(ciphertext)).body).toMatchObject({ errorCode: 'invalid_key_state' });
+    expect((await advance('P1D')).status).toBe(200);
+    const listed = (await call(bob, 'GET', '/v1/destruction-requests')).body['requests'] as Array<{ id: string; state: string }>;
+    expect(listed.filter((request) => request.id === id)).toEqual([expect.objectContaining({ state: 'executed' })]);
+  });
+
+  it('a cancel before execution restores the key', async () => {
+    const ciphertext = await encrypt();
+    await call(alice, 'POST', '/api/v2/keys/encryption/rekey');
+    const old = (await keys()).find((key) => key.namespace === 'default' && key.state === 'deactivated')!;
+    const id = (await call(alice, 'DELETE', `/api/v2/keys/encryption/${old.kid}`)).body['id'] as string;
+    expect((await decrypt(ciphertext)).status).toBe(409);
+    expect(await call(alice, 'POST', `/v1/destruction-requests/${id}/cancel`)).toMatchObject({ status: 200, body: { state: 'cancelled', reason: 'cancelled by alice' } });
+    expect((await decrypt(ciphertext)).status).toBe(200);
+    await advance('P2D');
+    expect((await call(alice, 'GET', `/api/v2/keys/encryption/${old.kid}`)).body['state']).toBe('deactivated');
+  });
+
+  it('deleting an active CPRK answers 202 and blocks nothing; on execution the TMK is under the ERK and the CPRK destroyed', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'keyledger-destruction-byok-'));
+    try {
+      const cprk = (await call(alice, 'POST', '/api/v2/keys/encryption', { type: 'customer-provided-root-key' })).body['kid'] as string;
+      const wrapping = await call(alice, 'POST', `/api/v2/keys/encryption/${cprk}/wrapping-key`, {});
+      await writeFile(join(work, 'wrapping.pem'), wrapping.body['public_key'] as string);
+      await writeFile(join(work, 'material.bin'), Buffer.alloc(32, 7));
+      const wrapped = (
+        await runCli(['byok', 'wrap', '--public-key', join(work, 'wrapping.pem'), '--key-material', join(work, 'material.bin'), '--hash', wrapping.body['oaep_hash'] as string], env)
+      ).stdout.trim();
+      expect((await call(alice, 'POST', `/api/v2/keys/encryption/${cprk}`, { wrapped_key: wrapped })).status).toBe(201);
+
+      const requested = await call(alice, 'DELETE', `/api/v2/keys/encryption/${cprk}`);
+      expect(requested).toMatchObject({ status: 202, body: { action: 'delete_cprk', kids: [cprk], state: 'pending' } });
+      const ciphertext = await encrypt();
+      expect((await decrypt(ciphertext)).status).toBe(200);
+      expect((await keys()).find((key) => key.type === 'tenant-master-key' && key.state === 'active')!.parent_kid).toBe(cprk);
+
+      await call(bob, 'POST', `/v1/destruction-requests/${requested.body['id'] as string}/approve`);
+      await advance('P1D');
+      const after = await keys();
+      const erk = after.find((key) => key.type === 'environment-root-key')!;
+      expect(after.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!.parent_kid).toBe(erk.kid);
+      expect(after.find((key) => key.kid === cprk)!.state).toBe('destroyed');
+      expect((await decrypt(ciphertext)).status).toBe(200);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it('puts every step in the audit log', async () => {
+    const types = await eventually(async () => {
+      const logs = (await call(alice, 'GET', '/api/v2/logs?q=type:destruction_*&per_page=100')).body as unknown as Array<{ type: string }>;
+      const seen = new Set(logs.map((log) => log.type));
+      return ['destruction_requested', 'destruction_approved', 'destruction_executed', 'destruction_cancelled'].every((type) => seen.has(type)) ? seen : undefined;
+    }, 'the destruction steps in the audit log');
+    expect([...types].sort()).toEqual(['destruction_approved', 'destruction_cancelled', 'destruction_executed', 'destruction_requested']);
+  });
+});
