@@ -6,7 +6,19 @@ import { ErrorNote, formatTime, useAction } from '../components/controls';
 import { logQuery, type LogFilters as Filters } from '../logFilters';
 
 const PER_PAGE = 50;
-const TYPES = ['sapi', 'fapi', 'kms_key_state_changed', 'kms_key_management_success', 'kms_key_management_failure', 'job_progress'] as const;
+const TYPES = [
+  'sapi',
+  'fapi',
+  'kms_key_state_changed',
+  'kms_key_management_success',
+  'kms_key_management_failure',
+  'job_progress',
+  'destruction_requested',
+  'destruction_approved',
+  'destruction_cancelled',
+  'destruction_executed',
+  'destruction_failed',
+] as const;
 
 export function AuditView({ api, scopes }: ViewProps) {
   const [filters, setFilters] = useState<Filters>({ type: '', from: '', to: '', search: '' });
