@@ -98,7 +98,7 @@ export class ServicesStack extends Stack {
       ...common,
       name: 'key-admin',
       handler: 'retentionHandler',
-      description: "keyledger key-admin: retires quiet, unused deactivated keys by tenants' retention settings (scheduled)",
+      description: "keyledger key-admin: executes due destruction requests and retires quiet, unused deactivated keys by tenants' retention settings (scheduled)",
       settings: hierarchySettings,
       timeout: Duration.minutes(5),
       deadLetterQueue: this.maintenanceDeadLetters,
@@ -107,7 +107,8 @@ export class ServicesStack extends Stack {
     grant(this.keyAdminRetention, keyAdminGrants);
     data.grantTable(this.keyAdmin.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     keys.attachRootKeyStore(this.keyAdmin, 'manage');
-    keys.attachRootKeyStore(this.keyAdminRetention, 'use');
+    // 'manage': an executed CPRK deletion destroys the customer key in the store (ScheduleKeyDeletion in KMS).
+    keys.attachRootKeyStore(this.keyAdminRetention, 'manage');
 
     // crypto-data-plane: the data plane and secrets; its jobs function re-encrypts stored secrets.
     const dataPlaneGrants: TableGrants = {

@@ -12,6 +12,7 @@ import {
   DestructionRequestNotFoundError,
   dueDestructions,
   environmentRootKid,
+  findKey,
   findDestructionRequest,
   IllegalKeyStateError,
   isKeyledgerError,
@@ -23,6 +24,7 @@ import {
   type DestructionActor,
   type DestructionRequest,
   type KeyHierarchyEvent,
+  type TenantKeyHierarchy,
   type SettleDestruction,
 } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
@@ -38,8 +40,10 @@ export async function requestDestruction(ctx: HierarchyContext, tenant: string, 
   const outcome = await ctx.execute(tenant, async ({ state }) => {
     const live = liveRequestNaming(liveDestructionRequests(state), kids);
     if (live) return { events: [], result: live };
-    if (action === 'retire_key') for (const kid of kids) await assertNotInUse(ctx, state, asProvisioned(state).keys.find((key) => key.kid === kid)!, 'retire');
-    return { events: decide({ type: 'RequestDestruction', data: { request, now } }, state), result: request };
+    // The decision refuses keys that may not be destroyed; then what depends on a namespace key.
+    const events = decide({ type: 'RequestDestruction', data: { request, now } }, state);
+    if (action === 'retire_key') for (const kid of kids) await assertNotInUse(ctx, state, findKey(state, kid)!, 'retire');
+    return { events, result: request };
   });
   ctx.logger.info('destruction requested', { tenant, id: outcome.result.id, action, kids });
   return outcome.result;
@@ -102,7 +106,7 @@ export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ ex
         continue;
       }
       for (const due of dueDestructions(live, ctx.now())) {
-        const result = due.kind === 'expire' ? await settle(ctx, tenant, due.request, 'expire') : await execute(ctx, tenant, due.request);
+        const result = due.kind === 'expire' ? await settle(ctx, tenant, due.request, async () => 'expire') : await execute(ctx, tenant, due.request);
         counts[result] += 1;
       }
     } catch (error) {
@@ -120,36 +124,55 @@ function finishedRequest(events: readonly KeyHierarchyEvent[]): DestructionReque
   return finished?.type === 'DestructionFinished' ? finished.data.request : undefined;
 }
 
-async function settle(ctx: HierarchyContext, tenant: string, request: DestructionRequest, outcome: SettleDestruction['data']['outcome']): Promise<Settled> {
-  const settled: Settled = outcome === 'execute' ? 'executed' : outcome === 'expire' ? 'expired' : 'failed';
-  await ctx.execute(tenant, async ({ state }) => {
+/** Settles a request in one commit; `outcomeFor` decides on the state that commits (again, if the commit is retried). */
+async function settle(
+  ctx: HierarchyContext,
+  tenant: string,
+  request: DestructionRequest,
+  outcomeFor: (state: TenantKeyHierarchy) => Promise<SettleDestruction['data']['outcome']>,
+): Promise<Settled> {
+  const outcome = await ctx.execute(tenant, async ({ state }) => {
     const now = ctx.now();
-    const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome, now } }, state);
-    await ctx.catalog.putRequest(tenant, finishedRequest(events)!);
-    return { events, result: null };
+    const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome: await outcomeFor(state), now } }, state);
+    const finished = finishedRequest(events)!;
+    await ctx.catalog.putRequest(tenant, finished);
+    return { events, result: finished.state as Settled };
   });
-  ctx.logger.info('destruction request settled', { tenant, id: request.id, state: settled });
-  return settled;
+  ctx.logger.info('destruction request settled', { tenant, id: request.id, state: outcome.result });
+  return outcome.result;
+}
+
+/** A refusal that ends a request `failed` (its reason kept); anything else (the store down, a conflict) is retried by the next pass. */
+function failureOf(error: unknown): { failed: string } {
+  if (!isKeyledgerError(error) || error.code === 'concurrency_conflict' || error.code === 'root_key_store_error') throw error;
+  return { failed: `${error.code}: ${error.message}` };
 }
 
 /** Executes an approved, due request; a refusal at execution (key_in_use, a key gone) ends it `failed` with the reason. */
 async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
-  try {
-    if (request.action === 'retire_key') {
-      const { state } = await ctx.load(tenant);
-      for (const kid of request.kids) {
-        const key = asProvisioned(state).keys.find((candidate) => candidate.kid === kid);
-        if (!key) throw new NotFoundError(`The key ${kid} is no longer live.`);
-        await assertNotInUse(ctx, state, key, 'retire');
+  if (request.action === 'retire_key') {
+    return settle(ctx, tenant, request, async (state) => {
+      try {
+        for (const kid of request.kids) {
+          const key = findKey(state, kid);
+          if (!key) throw new NotFoundError(`The key ${kid} is no longer live.`);
+          await assertNotInUse(ctx, state, key, 'retire');
+        }
+        return 'execute';
+      } catch (error) {
+        return failureOf(error);
       }
-      return await settle(ctx, tenant, request, 'execute');
-    }
-    if (request.action === 'delete_cprk') return await executeCprkDeletion(ctx, tenant, request);
-    return await settle(ctx, tenant, request, { failed: 'tenant shredding is not available yet' });
-  } catch (error) {
-    if (!isKeyledgerError(error) || error.code === 'concurrency_conflict' || error.code === 'root_key_store_error') throw error;
-    return settle(ctx, tenant, request, { failed: `${error.code}: ${error.message}` });
+    });
   }
+  if (request.action === 'delete_cprk') {
+    try {
+      return await executeCprkDeletion(ctx, tenant, request);
+    } catch (error) {
+      const failed = failureOf(error);
+      return settle(ctx, tenant, request, async () => failed);
+    }
+  }
+  return settle(ctx, tenant, request, async () => ({ failed: 'tenant shredding is not available yet' }));
 }
 
 /** As deleteCustomerKey, with the request's end in the same commit: the TMK back under the ERK, the CPRK destroyed, then its material. */
