@@ -1,5 +1,5 @@
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, decide, environmentRootKid } from '@keyledger/domain';
+import { asProvisioned, customerKeyOf, decide, environmentRootKid, type KeyHierarchyCommand, type KeyHierarchyEvent } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { destroyCustomerKeyMaterial } from '../sweep';
@@ -7,13 +7,22 @@ import { destroyCustomerKeyMaterial } from '../sweep';
 /**
  * Deletes a live CPRK: an active one first hands the TMK back to the ERK (same commit as its
  * destruction); then the root key store destroys its material. If that last step fails, the
- * key is still destroyed in the hierarchy and the sweep deletes the material later.
+ * key is still destroyed in the hierarchy and the sweep deletes the material later. `asCommand`
+ * lets an executed destruction request be the command (its end in the same commit), and
+ * `beforeCommit` runs with the events about to commit.
  */
-export async function deleteCustomerKey(ctx: HierarchyContext, tenant: string, kid: string): Promise<void> {
+export async function deleteCustomerKey(
+  ctx: HierarchyContext,
+  tenant: string,
+  kid: string,
+  options: { asCommand?: (now: string) => KeyHierarchyCommand; beforeCommit?: (events: KeyHierarchyEvent[]) => Promise<void> } = {},
+): Promise<void> {
   const outcome = await ctx.execute(tenant, async ({ state, version }) => {
     const current = asProvisioned(state);
     customerKeyOf(current, kid);
-    const command = { type: 'DeleteCustomerRootKey', data: { kid, now: ctx.now() } } as const;
+    const now = ctx.now();
+    const command: KeyHierarchyCommand = options.asCommand?.(now) ?? { type: 'DeleteCustomerRootKey', data: { kid, now } };
+    await options.beforeCommit?.(decide(command, current));
     if (current.rootKid !== kid) return { events: decide(command, current), result: null };
     return withStaging(ctx, async (staging) => {
       const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);

@@ -4,14 +4,11 @@
  * scheduler's ticks settle it. Executing is one commit with the keys it destroys.
  */
 import { randomBytes } from 'node:crypto';
-import { zeroize } from '@keyledger/crypto';
 import {
-  asProvisioned,
   decide,
   destructionRequestId,
   DestructionRequestNotFoundError,
   dueDestructions,
-  environmentRootKid,
   findKey,
   findDestructionRequest,
   IllegalKeyStateError,
@@ -28,8 +25,7 @@ import {
   type SettleDestruction,
 } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
-import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
-import { destroyCustomerKeyMaterial } from '../sweep';
+import { deleteCustomerKey } from './deleteCustomerKey';
 import { assertNotInUse } from './retireKey';
 
 /** Opens a request (or answers the live one that already names the key). The tenant is registered for the scheduler first. */
@@ -175,25 +171,11 @@ async function execute(ctx: HierarchyContext, tenant: string, request: Destructi
   return settle(ctx, tenant, request, async () => ({ failed: 'tenant shredding is not available yet' }));
 }
 
-/** As deleteCustomerKey, with the request's end in the same commit: the TMK back under the ERK, the CPRK destroyed, then its material. */
+/** deleteCustomerKey with the request's end in the same commit: the TMK back under the ERK, the CPRK destroyed, then its material. */
 async function executeCprkDeletion(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
-  const kid = request.kids[0]!;
-  await ctx.execute(tenant, async ({ state, version }) => {
-    const current = asProvisioned(state);
-    const now = ctx.now();
-    const command = { type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } } as const;
-    await ctx.catalog.putRequest(tenant, finishedRequest(decide(command, current))!);
-    if (current.rootKid !== kid) return { events: decide(command, current), result: null };
-    return withStaging(ctx, async (staging) => {
-      const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);
-      try {
-        await stageTenantMasterKey(ctx, staging, tenant, current.activeTmkKid, tmk, environmentRootKid(current));
-      } finally {
-        zeroize(tmk);
-      }
-      return decision(staging, command, current, null);
-    });
+  await deleteCustomerKey(ctx, tenant, request.kids[0]!, {
+    asCommand: (now) => ({ type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } }),
+    beforeCommit: (events) => ctx.catalog.putRequest(tenant, finishedRequest(events)!),
   });
-  await destroyCustomerKeyMaterial(ctx, tenant, kid);
   return 'executed';
 }
