@@ -1,5 +1,6 @@
 import { KEY_CHANGE_CAUSES, KEY_STATES, KEY_TYPES } from '@keyledger/domain';
 import * as z from 'zod';
+import { DETAIL_TYPES } from './detailTypes';
 
 /**
  * keyledger's public event contract (DESIGN.md, Events). Each event is published on the bus
@@ -9,19 +10,7 @@ import * as z from 'zod';
 export const EVENT_SOURCE = 'keyledger';
 export const SCHEMA_VERSION = 1;
 
-export const DETAIL_TYPES = [
-  'kms_key_state_changed',
-  'kms_key_management_success',
-  'kms_key_management_failure',
-  'sapi',
-  'fapi',
-  'job_progress',
-  'destruction_requested',
-  'destruction_approved',
-  'destruction_cancelled',
-  'destruction_executed',
-  'destruction_failed',
-] as const;
+export { DETAIL_TYPES };
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
 const envelope = {

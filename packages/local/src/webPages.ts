@@ -35,22 +35,23 @@ const TYPES: Record<string, string> = {
 };
 
 interface Asset {
-  body: Buffer;
+  /** Base64 once at start: the server's answers carry binary bodies that way. */
+  body: string;
   type: string;
 }
 
 /** The built dashboard in memory: index.html and its hashed assets. */
-export function readDashboard(distDir: string): { index: Buffer; assets: Map<string, Asset> } | undefined {
+export function readDashboard(distDir: string): { index: string; assets: Map<string, Asset> } | undefined {
   const indexPath = join(distDir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
   const assets = new Map<string, Asset>();
   const assetDir = join(distDir, 'assets');
   if (existsSync(assetDir)) {
     for (const name of readdirSync(assetDir)) {
-      assets.set(`/assets/${name}`, { body: readFileSync(join(assetDir, name)), type: TYPES[extname(name)] ?? 'application/octet-stream' });
+      assets.set(`/assets/${name}`, { body: readFileSync(join(assetDir, name)).toString('base64'), type: TYPES[extname(name)] ?? 'application/octet-stream' });
     }
   }
-  return { index: readFileSync(indexPath), assets };
+  return { index: readFileSync(indexPath, 'utf8'), assets };
 }
 
 export interface WebPagesOptions {
@@ -64,11 +65,10 @@ export interface WebPagesOptions {
 
 export type WebPages = (request: IncomingMessage, url: URL, readForm: () => Promise<URLSearchParams>) => Promise<HttpResult | undefined>;
 
-const page = (body: Buffer | string, type: string, headers: Record<string, string> = {}): HttpResult => ({
+const page = (body: string, type: string, headers: Record<string, string> = {}): HttpResult => ({
   statusCode: 200,
   headers: { 'content-type': type, ...headers },
-  body: Buffer.isBuffer(body) ? body.toString('base64') : body,
-  isBase64Encoded: Buffer.isBuffer(body),
+  body,
 });
 
 export function createWebPages(options: WebPagesOptions): WebPages {
@@ -86,7 +86,7 @@ export function createWebPages(options: WebPagesOptions): WebPages {
     if (method === 'GET' && path.startsWith('/assets/')) {
       const asset = dashboard?.assets.get(path);
       if (!asset) return errorResult(404, `No dashboard asset ${path}.`, 'route_not_found');
-      return page(asset.body, asset.type, { 'cache-control': 'public, max-age=31536000, immutable' });
+      return { statusCode: 200, headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=31536000, immutable' }, body: asset.body, isBase64Encoded: true };
     }
     if (method === 'GET' && path === '/config.json') {
       const config = {

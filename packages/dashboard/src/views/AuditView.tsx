@@ -1,24 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ChainVerification, LogEntry } from '@keyledger/audit-log/chain';
 import type { ViewProps } from '../App';
+import { DETAIL_TYPES } from '@keyledger/events/detail-types';
 import { verifyTenantChain } from '../chain';
 import { ErrorNote, formatTime, useAction } from '../components/controls';
 import { logQuery, type LogFilters as Filters } from '../logFilters';
 
 const PER_PAGE = 50;
-const TYPES = [
-  'sapi',
-  'fapi',
-  'kms_key_state_changed',
-  'kms_key_management_success',
-  'kms_key_management_failure',
-  'job_progress',
-  'destruction_requested',
-  'destruction_approved',
-  'destruction_cancelled',
-  'destruction_executed',
-  'destruction_failed',
-] as const;
+const TYPES = DETAIL_TYPES;
 
 export function AuditView({ api, scopes }: ViewProps) {
   const [filters, setFilters] = useState<Filters>({ type: '', from: '', to: '', search: '' });

@@ -63,31 +63,41 @@ export async function listDestructionRequests(ctx: HierarchyContext, tenant: str
 }
 
 export async function approveDestructionRequest(ctx: HierarchyContext, tenant: string, id: string, sub: string): Promise<DestructionRequest> {
-  await ensureLive(ctx, tenant, id);
-  const outcome = await ctx.execute(tenant, async ({ state }) => ({
-    events: decide({ type: 'ApproveDestruction', data: { id, sub, now: ctx.now() } }, state),
-    result: null,
-  }));
+  const outcome = await whileLive(ctx, tenant, id, () =>
+    ctx.execute(tenant, async ({ state }) => ({
+      events: decide({ type: 'ApproveDestruction', data: { id, sub, now: ctx.now() } }, state),
+      result: null,
+    })),
+  );
   return findDestructionRequest(liveDestructionRequests(outcome.state), id);
 }
 
 export async function cancelDestructionRequest(ctx: HierarchyContext, tenant: string, id: string, sub: string, mayApprove: boolean): Promise<DestructionRequest> {
-  await ensureLive(ctx, tenant, id);
-  const outcome = await ctx.execute(tenant, async ({ state }) => {
-    const now = ctx.now();
-    const events = decide({ type: 'CancelDestruction', data: { id, sub, mayApprove, now } }, state);
-    const finished = finishedRequest(events)!;
-    await ctx.catalog.putRequest(tenant, finished);
-    return { events, result: finished };
-  });
+  const outcome = await whileLive(ctx, tenant, id, () =>
+    ctx.execute(tenant, async ({ state }) => {
+      const now = ctx.now();
+      const events = decide({ type: 'CancelDestruction', data: { id, sub, mayApprove, now } }, state);
+      const finished = finishedRequest(events)!;
+      await ctx.catalog.putRequest(tenant, finished);
+      return { events, result: finished };
+    }),
+  );
   return outcome.result;
 }
 
-/** A finished request answers with what it became (approving it is refused as the domain says); an unknown one is 404. */
-async function ensureLive(ctx: HierarchyContext, tenant: string, id: string): Promise<void> {
-  const request = await getDestructionRequest(ctx, tenant, id);
-  if (request.state === 'pending' || request.state === 'approved') return;
-  throw new IllegalKeyStateError(`Destruction request ${id} is ${request.state}${request.reason ? ` (${request.reason})` : ''}; it can no longer change.`);
+/**
+ * Runs a change of a live request; one the state no longer holds is looked up in the catalog
+ * only then: a finished request is 409 saying what it became, an unknown one stays 404.
+ */
+async function whileLive<R>(ctx: HierarchyContext, tenant: string, id: string, change: () => Promise<R>): Promise<R> {
+  try {
+    return await change();
+  } catch (error) {
+    if (!(error instanceof DestructionRequestNotFoundError)) throw error;
+    const finished = await ctx.catalog.getRequest(tenant, id);
+    if (!finished) throw error;
+    throw new IllegalKeyStateError(`Destruction request ${id} is ${finished.state}${finished.reason ? ` (${finished.reason})` : ''}; it can no longer change.`);
+  }
 }
 
 /** One scheduler pass: every registered tenant's due requests executed or expired; tenants with none left leave the registry. */
