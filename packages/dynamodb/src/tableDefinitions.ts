@@ -143,6 +143,8 @@ export const KEY_CATALOG_ATTR = {
 export const RETENTION_REGISTRY_PARTITION = '#retention';
 /** Tenants with live destruction requests, which the destruction scheduler visits. */
 export const DESTRUCTION_REGISTRY_PARTITION = '#destruction';
+/** The deployment's destruction-receipt signing keys (public JWK, private half sealed and wrapped), `key#<kid>` each. */
+export const RECEIPT_KEYS_PARTITION = '#receipt-keys';
 
 /** Decrypt usage of deactivated namespace keys, flushed by the data plane (see KEYLEDGER_USAGE_FLUSH_INTERVAL). */
 export const KEY_USAGE_ATTR = {
