@@ -10,6 +10,7 @@ import { addDataPlaneCommands } from './dataPlaneCommands';
 import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
 import { instant, wholeNumber } from './options';
+import { addReceiptsCommands } from './receiptsCommands';
 import { version } from '../package.json';
 
 export interface CliIo {
@@ -128,6 +129,8 @@ export function createProgram(io: CliIo): Command {
       return client(options);
     },
   });
+
+  addReceiptsCommands(program, { out: io.out, withApi, client, defaultUrl: settings.url ?? `http://127.0.0.1:${settings.port}`, fetch: io.fetch });
 
   return program;
 }
