@@ -5,7 +5,8 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ROUTES, type ServiceName } from '@keyledger/http';
+import { RECEIPT_KEYS_PATH, ROUTES, type ServiceName } from '@keyledger/http';
+import { NagSuppressions } from 'cdk-nag';
 import type { KeyledgerContext } from './config';
 import type { KeyledgerFunction } from './keyledgerFunction';
 
@@ -100,6 +101,11 @@ export class ApiStack extends Stack {
         authorizer,
       });
     }
+    // The receipt keys' JWKS is public, like any JWKS: a verifier of a destruction receipt needs no token.
+    const [receiptKeys] = this.api.addRoutes({ path: RECEIPT_KEYS_PATH, methods: [HttpMethod.GET], integration: integrations['key-admin'] });
+    NagSuppressions.addResourceSuppressions(receiptKeys!, [
+      { id: 'AwsSolutions-APIG4', reason: 'The JWKS of the destruction receipt keys is public by design (public keys only), like /.well-known/jwks.json of any issuer.' },
+    ]);
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Point tenant tooling here (KEYLEDGER_URL).' });
   }
 }

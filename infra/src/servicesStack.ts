@@ -80,18 +80,23 @@ export class ServicesStack extends Stack {
     };
     this.maintenanceDeadLetters = deadLetterQueue(this, 'MaintenanceDeadLetters', 'job and retention runs that failed after Lambda\'s retries (the next scheduled run resumes them)');
 
-    // key-admin: the Management API; it retires keys, so it reads what depends on them and writes the catalog.
+    // key-admin: the Management API; it retires keys, so it reads what depends on them and writes the catalog
+    // (and the receipt keys in it); a shred deletes the tenant's secrets, usage counts and jobs (Query, BatchWriteItem).
     const keyAdminGrants: TableGrants = {
       keyCatalog: ['GetItem', 'PutItem', 'Query', 'DeleteItem', 'BatchWriteItem'],
       // Query: the count of versions under a key; GetItem: whether an older tenant's namespace was scanned.
-      secrets: ['GetItem', 'Query'],
-      keyUsage: ['GetItem'],
+      secrets: ['GetItem', 'Query', 'BatchWriteItem'],
+      keyUsage: ['GetItem', 'Query', 'BatchWriteItem'],
+      jobs: ['Query', 'BatchWriteItem'],
+      // A receipt names the tenant's audit chain head (its last entry).
+      auditLog: ['Query'],
     };
+    const keyAdminSettings: Partial<Record<SettingName, string>> = { ...hierarchySettings, auditLogTable: tableName('auditLog'), environmentName: context.stage };
     this.keyAdmin = new KeyledgerFunction(this, 'KeyAdmin', {
       ...common,
       name: 'key-admin',
-      description: 'keyledger key-admin: Management API for encryption keys (list, rekey, BYOK, retire)',
-      settings: hierarchySettings,
+      description: 'keyledger key-admin: Management API for encryption keys (list, rekey, BYOK, retire, shred)',
+      settings: keyAdminSettings,
       timeout: Duration.seconds(29),
     });
     this.keyAdminRetention = new KeyledgerFunction(this, 'KeyAdminRetention', {
@@ -99,7 +104,7 @@ export class ServicesStack extends Stack {
       name: 'key-admin',
       handler: 'retentionHandler',
       description: "keyledger key-admin: executes due destruction requests and retires quiet, unused deactivated keys by tenants' retention settings (scheduled)",
-      settings: hierarchySettings,
+      settings: keyAdminSettings,
       timeout: Duration.minutes(5),
       deadLetterQueue: this.maintenanceDeadLetters,
     });

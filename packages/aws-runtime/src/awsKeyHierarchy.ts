@@ -2,10 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
 import { createDataPlaneStores, DEFAULT_DATA_PLANE_LIMITS, type DataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
+import { DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
 import { createTenantRepository, KeyHierarchyService, type HierarchyChange } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
 import { readSettings, type Environment, type SettingValues } from '@keyledger/settings';
 import { createAwsRootKeyStore, readAwsRootKeySettings, type AwsClients, type AwsRootKeySettings } from './awsRootKeyStore';
 
@@ -37,12 +39,21 @@ export function readAwsKeyHierarchySettings(env: Environment): AwsKeyHierarchySe
   return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env) };
 }
 
+/** key-admin's extras: receipts of executed destruction requests, which name the tenant's audit chain head. */
+export interface AwsReceiptSettings {
+  auditLogTable: string;
+  /** The receipts' `iss`. */
+  issuer: string;
+}
+
 export interface AwsKeyHierarchy {
   dynamodb: DynamoDBClient;
   eventStore: DynamoDbEventStore;
   activity: ActivityRecorder;
   keyHierarchy: KeyHierarchyService;
   stores: DataPlaneStores;
+  /** With `receipts` settings: the signer, whose JWKS key-admin serves. */
+  receipts?: ReceiptSigner;
 }
 
 /**
@@ -56,6 +67,7 @@ export async function createAwsKeyHierarchy(
   logger: Logger,
   clients: AwsClients = {},
   onChange?: (change: HierarchyChange) => void,
+  receiptSettings?: AwsReceiptSettings,
 ): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
   const eventStore = new DynamoDbEventStore({
@@ -70,12 +82,18 @@ export async function createAwsKeyHierarchy(
     { secrets: settings.secretsTable, keyUsage: settings.keyUsageTable, jobs: settings.jobsTable },
     { usageFlushIntervalMs: settings.usageFlushInterval, logger },
   );
+  const rootKeyStore = new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity);
+  const catalog = new DynamoDbKeyCatalog({ client: dynamodb, tableName: settings.keyCatalogTable });
+  const receipts = receiptSettings
+    ? new ReceiptSigner({ keys: new DynamoDbReceiptKeyRepository({ client: dynamodb, tableName: settings.keyCatalogTable }), rootKeyStore, issuer: receiptSettings.issuer })
+    : undefined;
+  const auditLog = receiptSettings ? new DynamoDbAuditLogStore({ client: dynamodb, tableName: receiptSettings.auditLogTable }) : undefined;
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamodb, tableName: settings.keyMaterialTable }),
-    catalog: new DynamoDbKeyCatalog({ client: dynamodb, tableName: settings.keyCatalogTable }),
+    catalog,
     dependents: stores.dependents,
-    rootKeyStore: new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity),
+    rootKeyStore,
     namespaces: settings.namespaces,
     retireQuietPeriodMs: settings.retireQuietPeriod,
     destructionPolicy: { waitingPeriodMs: settings.destructionWaitingPeriod, approvals: settings.destructionApprovals, requestTtlMs: settings.destructionRequestTtl },
@@ -83,6 +101,14 @@ export async function createAwsKeyHierarchy(
     deactivationGraceMs: (settings.keyStateTtlMs ?? DEFAULT_DATA_PLANE_LIMITS.keyStateTtlMs) + IN_FLIGHT_MARGIN_MS,
     logger,
     onChange,
+    tenantData: stores.tenantData,
+    receipts,
+    auditChainHead: auditLog
+      ? async (tenant) => {
+          const last = await auditLog.lastEntry(tenant);
+          return last ? { seq: last.integrity.sequence, hash: last.integrity.hash } : null;
+        }
+      : undefined,
   });
-  return { dynamodb, eventStore, activity, keyHierarchy, stores };
+  return { dynamodb, eventStore, activity, keyHierarchy, stores, receipts };
 }

@@ -112,6 +112,9 @@ export class CryptoDataPlane {
         continue;
       }
       const kid = activeNamespaceKid(view.loaded.state, namespace);
+      // A pending shred names the active keys too: nothing new is encrypted under a tenant about to be shredded.
+      const pending = view.loaded.state.destructionRequests?.length ? requestBlocking(view.loaded.state.destructionRequests, kid) : undefined;
+      if (pending) throw new DestructionPendingError(kid, pending.id);
       if (request.dataKey === 'own') {
         const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
         if (!namespaceKey) {
@@ -204,6 +207,11 @@ export class CryptoDataPlane {
   /** The active key of a namespace; NamespaceNotFoundError when the tenant has no such namespace. */
   async activeNamespaceKid(tenant: string, namespace: string): Promise<string> {
     return activeNamespaceKid((await this.view(tenant)).loaded.state, namespace);
+  }
+
+  /** Refuses a tenant that cannot be used (410 tenant_shredded); provisions a new one, as every data-plane call does. */
+  async assertTenantUsable(tenant: string): Promise<void> {
+    await this.view(tenant);
   }
 
   /** The deactivated (live) namespace keys of a namespace, as this process last read them. */

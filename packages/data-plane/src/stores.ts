@@ -3,6 +3,7 @@ import type { Logger } from '@keyledger/domain';
 import { DynamoDbJobStore } from '@keyledger/jobs';
 import { keyDependents } from './keyDependents';
 import { DynamoDbSecretStore } from './secrets/dynamoDbSecretStore';
+import { tenantDataPurger } from './tenantPurge';
 import { DynamoDbKeyUsageStore } from './usage/dynamoDbKeyUsageStore';
 import { UsageTracker } from './usage/usageTracker';
 
@@ -20,7 +21,7 @@ export function createDataPlaneStores(
     logger: options.logger,
   });
   const jobStore = new DynamoDbJobStore({ client, tableName: tables.jobs });
-  return { secretStore, usage, jobStore, dependents: keyDependents({ secrets: secretStore, usage }) };
+  return { secretStore, usage, jobStore, dependents: keyDependents({ secrets: secretStore, usage }), tenantData: tenantDataPurger(client, tables, secretStore) };
 }
 
 export type DataPlaneStores = ReturnType<typeof createDataPlaneStores>;

@@ -71,6 +71,21 @@ export function isKeyledgerError(error: unknown): error is KeyledgerError {
   return error instanceof KeyledgerError;
 }
 
+/** The tenant was crypto-shredded: nothing of it can be used or provisioned again (410 tenant_shredded). */
+export class TenantShreddedError extends KeyledgerError {
+  constructor(
+    readonly tenant: string,
+    readonly requestId: string,
+    readonly shreddedAt: string,
+  ) {
+    super(
+      'tenant_shredded',
+      `The tenant ${tenant} was shredded at ${shreddedAt} (destruction request ${requestId}); its keys and secrets are destroyed and it cannot be used again. ` +
+        `Its destruction requests and receipts stay readable (GET /v1/destruction-requests, GET /v1/destruction-receipts/${requestId}).`,
+    );
+  }
+}
+
 export function hasErrorCode(error: unknown, code: string): error is KeyledgerError {
   return isKeyledgerError(error) && error.code === code;
 }

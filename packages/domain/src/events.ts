@@ -2,7 +2,7 @@ import type { DestructionRequest } from './destructionRequests';
 import type { KeyState, KeyType } from './keys';
 
 /** Why a key changed; carried into the integration events as `cause`. */
-export const KEY_CHANGE_CAUSES = ['provision', 'namespace-added', 'rekey', 'cprk-create', 'cprk-import', 'cprk-delete', 'retire', 'retention'] as const;
+export const KEY_CHANGE_CAUSES = ['provision', 'namespace-added', 'rekey', 'cprk-create', 'cprk-import', 'cprk-delete', 'retire', 'retention', 'shred'] as const;
 export type KeyChangeCause = (typeof KEY_CHANGE_CAUSES)[number];
 
 export interface TenantProvisioned {
@@ -136,6 +136,15 @@ export interface DestructionFinished {
   data: { request: DestructionRequest; occurredAt: string };
 }
 
+/**
+ * The tenant was crypto-shredded (a `shred_tenant` request executed): every key but the shared
+ * environment root key destroyed in the same commit. The tenant id is tombstoned for good.
+ */
+export interface TenantShredded {
+  type: 'TenantShredded';
+  data: { requestId: string; occurredAt: string };
+}
+
 export type KeyHierarchyEvent =
   | TenantProvisioned
   | KeyCreated
@@ -150,6 +159,7 @@ export type KeyHierarchyEvent =
   | KeyCatalogBackfilled
   | DestructionRequested
   | DestructionApproved
-  | DestructionFinished;
+  | DestructionFinished
+  | TenantShredded;
 
 export type KeyHierarchyEventType = KeyHierarchyEvent['type'];

@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, sleep } from '@keyledger/domain';
 
 const BATCH_SIZE = 25;
@@ -26,4 +26,35 @@ export async function batchWrite(client: DynamoDBClient, tableName: string, requ
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BATCHES, batches.length) }, worker));
+}
+
+/**
+ * Deletes every item of one partition for good (keys-only query pages, then batch deletes);
+ * says how many. For data of a shredded tenant, which nothing writes again.
+ */
+export async function deletePartition(
+  client: DynamoDBClient,
+  tableName: string,
+  key: { partitionKey: string; sortKey: string; value: string },
+): Promise<number> {
+  let deleted = 0;
+  let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': key.partitionKey, '#sk': key.sortKey },
+        ExpressionAttributeValues: { ':pk': { S: key.value } },
+        ProjectionExpression: '#pk, #sk',
+        ConsistentRead: true,
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    const items = page.Items ?? [];
+    await batchWrite(client, tableName, items.map((item) => ({ DeleteRequest: { Key: item } })));
+    deleted += items.length;
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey);
+  return deleted;
 }

@@ -143,6 +143,8 @@ export const KEY_CATALOG_ATTR = {
 export const RETENTION_REGISTRY_PARTITION = '#retention';
 /** Tenants with live destruction requests, which the destruction scheduler visits. */
 export const DESTRUCTION_REGISTRY_PARTITION = '#destruction';
+/** KeyCatalog partition of shredded tenants' tombstones (one item per tenant). */
+export const SHREDDED_REGISTRY_PARTITION = '#shredded';
 /** The deployment's destruction-receipt signing keys (public JWK, private half sealed and wrapped), `key#<kid>` each. */
 export const RECEIPT_KEYS_PARTITION = '#receipt-keys';
 

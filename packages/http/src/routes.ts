@@ -122,6 +122,22 @@ export const ROUTES = [
   },
   {
     method: 'GET',
+    path: '/v1/destruction-receipts/{id}',
+    service: 'key-admin',
+    operation: 'getDestructionReceipt',
+    scopes: ['read:destruction_requests'],
+    summary: 'The signed receipt of an executed destruction request: a compact JWS (ES256) verifiable with the keys at /.well-known/keyledger/receipt-keys.json.',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/tenant',
+    service: 'key-admin',
+    operation: 'shredTenant',
+    scopes: ['delete:tenant'],
+    summary: "Crypto-shred the caller's tenant: every key but the environment root key destroyed, its secrets and key material deleted, the tenant id tombstoned (410 from then on), and a signed receipt. Under a destruction policy, a request that waits.",
+  },
+  {
+    method: 'GET',
     path: '/v1/keys/retention',
     service: 'key-admin',
     operation: 'getKeyRetention',
@@ -259,6 +275,9 @@ export const ROUTES = [
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof ROUTES)[number];
+
+/** The one public path (no token, no tenant): the destruction receipt keys' JWKS, answered by key-admin. */
+export const RECEIPT_KEYS_PATH = '/.well-known/keyledger/receipt-keys.json';
 export type OperationName = Route['operation'];
 
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -1,13 +1,16 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
-import { batchWrite, DESTRUCTION_REGISTRY_PARTITION, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION } from '@keyledger/dynamodb';
-import type { KeyCatalog } from './keyCatalog';
+import { batchWrite, DESTRUCTION_REGISTRY_PARTITION, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION, SHREDDED_REGISTRY_PARTITION } from '@keyledger/dynamodb';
+import type { KeyCatalog, ReceiptDue } from './keyCatalog';
 
 type Item = Record<string, AttributeValue>;
 
 const seqEntry = (seq: number) => `seq#${String(seq).padStart(12, '0')}`;
 const kidEntry = (kid: string) => `kid#${kid}`;
 const requestEntry = (id: string) => `request#${id}`;
+const receiptDueEntry = (id: string) => `receipt-due#${id}`;
+const receiptEntry = (id: string) => `receipt#${id}`;
+
 const recordOf = (item: Item | undefined): KeyRecord | undefined => (item?.[A.record]?.S ? (JSON.parse(item[A.record]!.S!) as KeyRecord) : undefined);
 
 /** The KeyCatalog table of tableDefinitions.ts: reads are consistent, pages are one range query. */
@@ -100,6 +103,58 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
       }),
     );
     return (page.Items ?? []).flatMap((item) => (item[A.record]?.S ? [JSON.parse(item[A.record]!.S!) as DestructionRequest] : []));
+  }
+
+  registerShredded(tenant: string): Promise<void> {
+    return this.register(SHREDDED_REGISTRY_PARTITION, tenant, true);
+  }
+
+  async isShredded(tenant: string): Promise<boolean> {
+    const { Item } = await this.options.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: { [A.tenant]: { S: SHREDDED_REGISTRY_PARTITION }, [A.entry]: { S: tenant } }, ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  async putReceiptDue(tenant: string, due: ReceiptDue): Promise<void> {
+    await this.putRecord(tenant, receiptDueEntry(due.requestId), JSON.stringify(due));
+  }
+
+  async receiptsDue(tenant: string): Promise<ReceiptDue[]> {
+    const page = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#tenant = :tenant AND begins_with(#entry, :prefix)',
+        ExpressionAttributeNames: { '#tenant': A.tenant, '#entry': A.entry },
+        ExpressionAttributeValues: { ':tenant': { S: tenant }, ':prefix': { S: receiptDueEntry('') } },
+        ConsistentRead: true,
+      }),
+    );
+    return (page.Items ?? []).flatMap((item) => (item[A.record]?.S ? [JSON.parse(item[A.record]!.S!) as ReceiptDue] : []));
+  }
+
+  async putReceipt(tenant: string, requestId: string, receipt: string): Promise<void> {
+    await this.putRecord(tenant, receiptEntry(requestId), receipt);
+    await this.clearReceiptDue(tenant, requestId);
+  }
+
+  async clearReceiptDue(tenant: string, requestId: string): Promise<void> {
+    await this.options.client.send(
+      new DeleteItemCommand({ TableName: this.options.tableName, Key: { [A.tenant]: { S: tenant }, [A.entry]: { S: receiptDueEntry(requestId) } } }),
+    );
+  }
+
+  async getReceipt(tenant: string, requestId: string): Promise<string | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetItemCommand({ TableName: this.options.tableName, Key: { [A.tenant]: { S: tenant }, [A.entry]: { S: receiptEntry(requestId) } }, ConsistentRead: true }),
+    );
+    return Item?.[A.record]?.S;
+  }
+
+  private async putRecord(tenant: string, entry: string, record: string): Promise<void> {
+    await this.options.client.send(
+      new PutItemCommand({ TableName: this.options.tableName, Item: { [A.tenant]: { S: tenant }, [A.entry]: { S: entry }, [A.record]: { S: record } } }),
+    );
   }
 
   private async register(partition: string, tenant: string, registered: boolean): Promise<void> {

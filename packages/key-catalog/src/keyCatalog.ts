@@ -1,5 +1,12 @@
 import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
 
+/** What an executed request destroyed, noted before its commit: its receipt is due until it is signed. */
+export interface ReceiptDue {
+  requestId: string;
+  executedAt: string;
+  keys: Array<{ kid: string; type: string; namespace: string | null; fingerprint: string | null; stateBefore: string }>;
+}
+
 /**
  * Where destroyed keys go when they leave a tenant's decision state: still listed (Auth0 lists
  * them), read a page at a time. Entries are written before the commit that destroys the key,
@@ -25,4 +32,15 @@ export interface KeyCatalog {
   getRequest(tenant: string, id: string): Promise<DestructionRequest | undefined>;
   /** Finished requests, newest first, at most `limit`. */
   listRequests(tenant: string, limit: number): Promise<DestructionRequest[]>;
+  /** Tombstones a shredded tenant (written after its shred commits; the state says so too). */
+  registerShredded(tenant: string): Promise<void>;
+  isShredded(tenant: string): Promise<boolean>;
+  /** Notes (before the commit that executes a request) that its receipt is due; cleared once the receipt is stored. */
+  putReceiptDue(tenant: string, due: ReceiptDue): Promise<void>;
+  receiptsDue(tenant: string): Promise<ReceiptDue[]>;
+  /** Drops a due note whose request did not execute after all. */
+  clearReceiptDue(tenant: string, requestId: string): Promise<void>;
+  /** Stores the signed receipt (a compact JWS) and clears its due note. */
+  putReceipt(tenant: string, requestId: string, receipt: string): Promise<void>;
+  getReceipt(tenant: string, requestId: string): Promise<string | undefined>;
 }

@@ -6,6 +6,7 @@ import {
   sleep,
   tenantStreamId,
   type DestructionPolicy,
+  type DestructionRequest,
   type KeyHierarchyEvent,
   type Logger,
   type TenantKeyHierarchy,
@@ -30,6 +31,34 @@ export interface KeyDependents {
   secretsIndexed(tenant: string, namespace: string): Promise<boolean>;
   /** Data-plane decrypts (rewraps included) under the key: the last one, and how many since it was deactivated. */
   decrypts(tenant: string, kid: string): Promise<{ lastDecryptAt: string | null; decrypts: number }>;
+}
+
+/** The claims of a destruction receipt, as the receipt signer (@keyledger/receipts) signs them. */
+export interface ReceiptClaims {
+  request_id: string;
+  tenant: string;
+  action: DestructionRequest['action'];
+  keys: Array<{ kid: string; type: string; fingerprint: string | null; state_before: string }>;
+  requested_by: { sub: string; client_id: string | null };
+  requested_at: string;
+  approved_by: Array<{ sub: string; at: string }>;
+  required_approvals: number;
+  scheduled_for: string;
+  executed_at: string;
+  audit_chain_head: { seq: number; hash: string } | null;
+  root_key_store_operations: Array<{ kid: string; operation: string; detail: string }>;
+  deleted: Record<string, number>;
+}
+
+/** Signs receipts with the deployment's receipt key: a compact JWS (ES256). */
+export interface ReceiptIssuer {
+  sign(claims: ReceiptClaims): Promise<string>;
+}
+
+/** What the other stores hold of a tenant (secrets, usage counts), deleted when it is shredded. Idempotent. */
+export interface TenantDataPurger {
+  /** Deletes it all (`namespaces`: those the tenant had); counts of what was deleted, by kind (e.g. `secret_items`). */
+  purge(tenant: string, namespaces: readonly string[]): Promise<Record<string, number>>;
 }
 
 /** What a committed change did, for caches that must follow at once (the local data plane). */
@@ -69,6 +98,12 @@ export interface KeyHierarchyOptions {
   logger?: Logger;
   /** Called after every commit that changed keys, before the call that made it returns. */
   onChange?: (change: HierarchyChange) => void;
+  /** Signs a receipt for every executed destruction request; none: receipts stay due (and are not issued). */
+  receipts?: ReceiptIssuer;
+  /** The tenant's audit chain head now (its last log entry), which a receipt names. */
+  auditChainHead?: (tenant: string) => Promise<{ seq: number; hash: string } | null>;
+  /** Deletes a shredded tenant's secrets and other data; none: nothing beyond the key hierarchy is deleted. */
+  tenantData?: TenantDataPurger;
 }
 
 export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: unknown };
@@ -99,6 +134,9 @@ export class HierarchyContext {
   readonly newKid: () => string;
   readonly orphanGraceMs: number;
   readonly logger: Logger;
+  readonly receipts?: ReceiptIssuer;
+  readonly auditChainHead: (tenant: string) => Promise<{ seq: number; hash: string } | null>;
+  readonly tenantData?: TenantDataPurger;
   /** Stream version each tenant's material was last swept at, by this process. */
   readonly sweptAt = new Map<string, number>();
 
@@ -116,6 +154,9 @@ export class HierarchyContext {
     this.newKid = options.newKid ?? randomUUID;
     this.orphanGraceMs = options.orphanGraceMs ?? 15 * 60_000;
     this.logger = options.logger ?? silentLogger;
+    this.receipts = options.receipts;
+    this.auditChainHead = options.auditChainHead ?? (async () => null);
+    this.tenantData = options.tenantData;
   }
 
   now(): string {

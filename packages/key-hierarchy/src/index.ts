@@ -1,5 +1,6 @@
 export * from './keyHierarchyService';
 export * from './tenantRepository';
 export * from './material/materialCodec';
-export type { KeyDependents, HierarchyChange, KeyHierarchyOptions } from './context';
+export type { KeyDependents, HierarchyChange, KeyHierarchyOptions, ReceiptClaims, ReceiptIssuer, TenantDataPurger } from './context';
+export { DestructionReceiptNotFoundError } from './useCases/receipts';
 export { FOLLOW_UP_ATTEMPTS } from './context';

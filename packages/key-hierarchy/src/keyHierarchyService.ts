@@ -15,6 +15,8 @@ import {
   listDestructionRequests,
   settleDueDestructions,
 } from './useCases/destruction';
+import { getDestructionReceipt } from './useCases/receipts';
+import { shredTenant } from './useCases/shred';
 import { importCustomerKey } from './useCases/importCustomerKey';
 import { issueWrappingKey, type WrappingKeyResult } from './useCases/issueWrappingKey';
 import { ensureProvisioned, openTenant } from './useCases/provision';
@@ -111,7 +113,17 @@ export class KeyHierarchyService {
     return cancelDestructionRequest(this.ctx, tenant, id, sub, mayApprove);
   }
 
-  /** One pass of the destruction scheduler: due requests executed, expired ones ended. */
+  /** The signed receipt (compact JWS) of an executed destruction request. */
+  getDestructionReceipt(tenant: string, id: string): Promise<string> {
+    return getDestructionReceipt(this.ctx, tenant, id);
+  }
+
+  /** Crypto-shreds the tenant: a `shred_tenant` request, executed at once when no destruction policy is in force. */
+  shredTenant(tenant: string, caller: DestructionActor): Promise<DestructionRequest> {
+    return shredTenant(this.ctx, tenant, caller);
+  }
+
+  /** One pass of the destruction scheduler: due requests executed, expired ones ended, due receipts issued. */
   settleDueDestructions(): Promise<{ executed: number; expired: number; failed: number }> {
     return settleDueDestructions(this.ctx);
   }

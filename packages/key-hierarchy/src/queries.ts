@@ -1,4 +1,4 @@
-import { findKey, initialState, keysDestroyedBy, NotFoundError, tenantStreamId, type KeyRecord, type KeyState, type ProvisionedTenant } from '@keyledger/domain';
+import { assertNotShredded, findKey, initialState, keysDestroyedBy, NotFoundError, tenantStreamId, type KeyRecord, type KeyState, type ProvisionedTenant } from '@keyledger/domain';
 import type { HierarchyContext } from './context';
 import { ensureProvisioned } from './useCases/provision';
 
@@ -35,6 +35,9 @@ export interface KeyPageAsOf extends KeyPage {
  */
 export async function listKeysAsOf(ctx: HierarchyContext, tenant: string, at: Date, page: { page: number; perPage: number }): Promise<KeyPageAsOf> {
   const { state, version, commitsRead } = await ctx.repository.loadAt(tenantStreamId(tenant), at);
+  // A shredded tenant's past is not listed either: nothing of it is served but its destruction requests and receipts.
+  assertNotShredded(state);
+  if (await ctx.catalog.isShredded(tenant)) assertNotShredded((await ctx.load(tenant)).state);
   if (state.status !== 'provisioned') return { keys: [], total: 0, version, commitsRead };
   const destroyed = state.catalogComplete ? undefined : await destroyedKeysOfOlderHierarchy(ctx, tenant);
   return { ...(await pageOfKeys(ctx, tenant, state, page, destroyed)), version, commitsRead };

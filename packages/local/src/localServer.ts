@@ -7,6 +7,7 @@ import { toApiGatewayEvent } from './apiGatewayEvent';
 import { answerClientError, BodyBudget, DEFAULT_LIMITS, PayloadTooLargeError, readBody, ServerBusyError, type ConnectionLimits } from './connectionLimits';
 import type { DevIssuer } from './devIssuer';
 import { isLoopbackPeer } from './devSignIn';
+import { RECEIPT_KEYS_PATH, receiptKeysResponse } from '@keyledger/key-admin';
 import { SECURITY_HEADERS, type WebPages } from './webPages';
 
 export interface LocalServerOptions {
@@ -21,6 +22,8 @@ export interface LocalServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** The OpenAPI document served at GET /openapi.json (docs/openapi.json). */
   openApiJson?: string;
+  /** The receipt keys' JWKS, served at GET /.well-known/keyledger/receipt-keys.json with no token (as key-admin does in AWS). */
+  receiptKeys?: () => Promise<{ keys: unknown[] }>;
   /** KEYLEDGER_DEV_CLOCK=1 only: `POST /dev/clock {"advance": "<ISO 8601 duration>"}` moves the stack's clock and runs its schedulers. */
   devClock?: (advance: unknown) => Promise<Date>;
   /** The dashboard, its config and the dev sign-in (webPages.ts); the API keeps its paths. */
@@ -121,6 +124,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.issuer.jwks) };
     }
+    if (method === 'GET' && url.pathname === RECEIPT_KEYS_PATH && options.receiptKeys) return receiptKeysResponse(options.receiptKeys);
     if (method === 'GET' && url.pathname === '/openapi.json' && options.openApiJson) {
       return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }, body: options.openApiJson };
     }

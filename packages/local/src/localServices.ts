@@ -13,6 +13,7 @@ import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
 import { createTenantRepository, FOLLOW_UP_ATTEMPTS, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
+import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
 import { requestControls } from '@keyledger/request-controls';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import type { LocalConfig } from './config';
@@ -44,6 +45,14 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     clock,
     logger,
   });
+  const auditedRootKeyStore = new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity, clock);
+  // Receipts of executed destruction requests, signed with a receipt key the root key store seals.
+  const receipts = new ReceiptSigner({
+    keys: new DynamoDbReceiptKeyRepository({ client, tableName: tables.keyCatalog }),
+    rootKeyStore: auditedRootKeyStore,
+    issuer: `keyledger:${config.environmentName}`,
+    clock,
+  });
   // Filled in below: the data plane and the job runner are built on the hierarchy they listen to.
   const late: { dataPlane?: { forget(tenant: string, destroyed: readonly string[]): void }; runner?: JobRunner } = {};
   const keyHierarchy = new KeyHierarchyService({
@@ -51,13 +60,19 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     keyMaterial: faultInjectingKeyMaterialStore(new DynamoDbKeyMaterialStore({ client, tableName: tables.keyMaterial }), config.faults, FOLLOW_UP_ATTEMPTS),
     catalog: new DynamoDbKeyCatalog({ client, tableName: tables.keyCatalog }),
     dependents: stores.dependents,
-    rootKeyStore: new AuditedRootKeyStore(new FaultInjectingRootKeyStore(rootKeyStore, config.faults), activity, clock),
+    rootKeyStore: auditedRootKeyStore,
     namespaces: config.namespaces,
     retireQuietPeriodMs: config.retireQuietPeriod,
     destructionPolicy: { waitingPeriodMs: config.destructionWaitingPeriod, approvals: config.destructionApprovals, requestTtlMs: config.destructionRequestTtl },
     clock,
     logger,
     onChange: (change) => late.dataPlane?.forget(change.tenant, change.destroyed),
+    tenantData: stores.tenantData,
+    receipts,
+    auditChainHead: async (tenant) => {
+      const last = await auditLog.lastEntry(tenant);
+      return last ? { seq: last.integrity.sequence, hash: last.integrity.hash } : null;
+    },
   });
 
   const service = createCryptoDataPlaneService({
@@ -98,6 +113,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     keyHierarchy,
     runner,
     usage: stores.usage,
+    receipts,
   };
 }
 

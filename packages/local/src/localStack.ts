@@ -137,6 +137,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
     },
     isReady: () => ready,
     openApiJson: openApiJson(),
+    receiptKeys: () => services.receipts.jwks(),
     devClock: devClock
       ? async (advance) => {
           const now = devClock.advance(advance);

@@ -21,4 +21,6 @@ export const KEY_ADMIN_CONTRACT = contracts({
   getDestructionRequest: { input: request },
   approveDestructionRequest: { input: request },
   cancelDestructionRequest: { input: request },
+  getDestructionReceipt: { input: request },
+  shredTenant: { input: { queryStringParameters: noQuery } },
 });

@@ -26,7 +26,9 @@ export type KeyAdminOperation =
   | 'listDestructionRequests'
   | 'getDestructionRequest'
   | 'approveDestructionRequest'
-  | 'cancelDestructionRequest';
+  | 'cancelDestructionRequest'
+  | 'getDestructionReceipt'
+  | 'shredTenant';
 
 /** A page of keys as Auth0 answers it: an array, or with include_totals `{start, limit, total, keys}`. */
 function listing({ keys, total }: KeyPage, { page, perPage, includeTotals }: { page: number; perPage: number; includeTotals: boolean }) {
@@ -170,6 +172,21 @@ function destructionRequestHandlers(deps: KeyAdminDependencies, common: { tenant
             await deps.keyHierarchy.cancelDestructionRequest(auth.tenant, input.pathParameters.id, auth.actor, auth.scopes.has('approve:destruction_requests')),
           ),
         ),
+    }),
+    getDestructionReceipt: createRouteHandler({
+      ...common,
+      route: routeFor('getDestructionReceipt'),
+      input: KEY_ADMIN_CONTRACT.getDestructionReceipt.input,
+      handle: async ({ auth, input }) => json(200, { receipt: await deps.keyHierarchy.getDestructionReceipt(auth.tenant, input.pathParameters.id) }),
+    }),
+    shredTenant: createRouteHandler({
+      ...common,
+      route: routeFor('shredTenant'),
+      input: KEY_ADMIN_CONTRACT.shredTenant.input,
+      handle: async ({ auth }) => {
+        const request = await deps.keyHierarchy.shredTenant(auth.tenant, { sub: auth.actor, clientId: auth.clientId ?? null });
+        return json(request.state === 'executed' ? 200 : 202, toDestructionRequestView(request));
+      },
     }),
   };
 }

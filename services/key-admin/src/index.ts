@@ -3,3 +3,4 @@ export * from './keyView';
 export * from './schemas';
 export * from './contract';
 export * from './responses';
+export * from './receiptKeys';

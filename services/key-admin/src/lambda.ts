@@ -7,16 +7,21 @@ import { recordApiCalls } from '@keyledger/activity';
 import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { awsRequestControls } from '@keyledger/request-controls';
-import type { Environment } from '@keyledger/settings';
+import { readSettings, type Environment } from '@keyledger/settings';
 import { createKeyAdminHandlers } from './handlers';
+import { RECEIPT_KEYS_PATH, receiptKeysResponse } from './receiptKeys';
 
 export async function createKeyAdminLambda(env: Environment, clients?: AwsClients) {
   const settings = readAwsKeyHierarchySettings(env);
+  const { auditLogTable, environmentName } = readSettings(['auditLogTable', 'environmentName'], env);
   const logger = jsonLogger({ service: 'key-admin' });
-  const { activity, keyHierarchy, dynamodb } = await createAwsKeyHierarchy(settings, logger, clients);
+  const { activity, keyHierarchy, dynamodb, receipts } = await createAwsKeyHierarchy(settings, logger, clients, undefined, {
+    auditLogTable,
+    issuer: `keyledger:${environmentName}`,
+  });
   const tenantClaim = settings.tenantClaim;
   const controlled = awsRequestControls(env, { client: dynamodb, tenantClaim, logger });
-  const api = controlled(recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
+  const routed = controlled(recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
     activity,
     tenantClaim,
     logger,
@@ -31,6 +36,9 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
     logger.info('maintenance pass', { retired: retired.length, ...destruction });
     return { retired: retired.length, destruction };
   };
+  // The receipt keys' JWKS: a public route (no authorizer, no tenant), answered before the router.
+  const api: RouteHandler = async (event, context) =>
+    event.routeKey === `GET ${RECEIPT_KEYS_PATH}` ? receiptKeysResponse(() => receipts!.jwks()) : routed(event, context);
   return { api, retention };
 }
 

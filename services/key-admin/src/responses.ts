@@ -84,4 +84,14 @@ export const KEY_ADMIN_RESPONSES = responsesOf<typeof KEY_ADMIN_CONTRACT>()({
   getDestructionRequest: { 200: { description: 'The request.', schema: destructionRequestSchema } },
   approveDestructionRequest: { 200: { description: 'The request with this approval (approved once enough have come).', schema: destructionRequestSchema } },
   cancelDestructionRequest: { 200: { description: 'The request, cancelled.', schema: destructionRequestSchema } },
+  getDestructionReceipt: {
+    200: {
+      description: 'The receipt: a compact JWS (ES256; header `kid`, `typ: keyledger-destruction-receipt+jwt`) over what was destroyed, by whom, when, and the audit chain head. Verify it with `keyledger receipts verify` or any JOSE library against /.well-known/keyledger/receipt-keys.json.',
+      schema: z.strictObject({ receipt: z.string() }),
+    },
+  },
+  shredTenant: {
+    200: { description: 'No destruction policy is in force: the tenant is shredded; the request (executed) names its receipt (GET /v1/destruction-receipts/{id}).', schema: destructionRequestSchema },
+    202: { description: 'A destruction policy is in force: the shred waits in this request (or the live one); its keys are unusable until it executes or is cancelled.', schema: destructionRequestSchema },
+  },
 });

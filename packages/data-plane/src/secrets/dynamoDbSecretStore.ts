@@ -171,6 +171,34 @@ export class DynamoDbSecretStore implements SecretStore {
     return keys.length;
   }
 
+  /**
+   * Deletes every secret of a shredded tenant's namespace, every version and tombstone of each
+   * name the namespace index lists (all names with a live version), and the namespace's index
+   * marker. Names whose every version was deleted before keep their value-less tombstones.
+   */
+  async purgeNamespace(scope: Omit<SecretRef, 'name'>): Promise<number> {
+    const names = new Set<string>();
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: SECRETS_BY_NAMESPACE_INDEX,
+          KeyConditionExpression: '#ns = :ns',
+          ExpressionAttributeNames: { '#ns': A.namespaceId },
+          ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) } },
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of result.Items ?? []) names.add(versionKey(item[A.nameVersion]?.S ?? '#').name);
+      exclusiveStartKey = result.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    let deleted = 0;
+    for (const name of names) deleted += await this.deleteAll({ ...scope, name });
+    await batchWrite(this.options.client, this.options.tableName, [{ DeleteRequest: { Key: indexedMarker(scope) } }]);
+    return deleted;
+  }
+
   countByKid(tenant: string, kid: string): Promise<number> {
     return this.countIndex(SECRETS_BY_KID_INDEX, A.kidRef, kidRef(tenant, kid));
   }

@@ -2,6 +2,7 @@ import type { ApproveDestruction, CancelDestruction, RequestDestruction, SettleD
 import { approveDestruction, cancelDestruction, findDestructionRequest, finishDestruction, liveRequestNaming, type DestructionRequest } from '../destructionRequests';
 import { IllegalKeyStateError, NotFoundError } from '../errors';
 import type { KeyHierarchyEvent } from '../events';
+import type { KeyRecord } from '../keys';
 import { deleteCustomerRootKey } from './customerKeys';
 import { assertRetirable } from './retirement';
 import { stateChanged } from './guards';
@@ -14,6 +15,7 @@ export const liveDestructionRequests = (state: TenantKeyHierarchy): DestructionR
 export function requestDestruction(command: RequestDestruction, state: TenantKeyHierarchy): KeyHierarchyEvent[] {
   assertProvisioned(state);
   const { request, now } = command.data;
+  if (request.action === 'shred_tenant') return requestShred(request, state, now);
   if (liveRequestNaming(liveDestructionRequests(state), request.kids)) return [];
   for (const kid of request.kids) {
     const key = findKey(state, kid);
@@ -22,6 +24,26 @@ export function requestDestruction(command: RequestDestruction, state: TenantKey
     if (request.action === 'delete_cprk' && (key.type !== 'customer-provided-root-key' || key.state !== 'active')) {
       throw new IllegalKeyStateError(`Key ${kid} is not an active customer-provided root key; only the deletion of an active one waits for the destruction policy.`);
     }
+  }
+  return [{ type: 'DestructionRequested', data: { request, occurredAt: now } }];
+}
+
+/** The live shred of the tenant, if one is pending or approved. */
+export const liveShred = (state: TenantKeyHierarchy): DestructionRequest | undefined =>
+  liveDestructionRequests(state).find((request) => request.action === 'shred_tenant');
+
+/** Every key a shred destroys: all live keys but the shared environment root key, namespace keys first, the root keys last. */
+export function keysToShred(state: ProvisionedTenant): KeyRecord[] {
+  const order: Record<string, number> = { 'tenant-encryption-key': 0, 'tenant-master-key': 1, 'customer-provided-root-key': 2 };
+  return state.keys.filter((key) => key.kid !== state.erkKid).sort((a, b) => (order[a.type] ?? 3) - (order[b.type] ?? 3) || a.seq - b.seq);
+}
+
+/** A shred names every key it destroys (so decrypts under them refuse while it is pending); a second shred answers the first. */
+function requestShred(request: DestructionRequest, state: ProvisionedTenant, now: string): KeyHierarchyEvent[] {
+  if (liveShred(state)) return [];
+  const expected = keysToShred(state).map((key) => key.kid).sort();
+  if ([...request.kids].sort().join(',') !== expected.join(',')) {
+    throw new IllegalKeyStateError(`A shred must name every live key of the tenant but the environment root key (${expected.join(', ')}).`);
   }
   return [{ type: 'DestructionRequested', data: { request, occurredAt: now } }];
 }
@@ -75,8 +97,24 @@ function actionEvents(request: DestructionRequest, state: ProvisionedTenant, now
     case 'delete_cprk':
       return request.kids.flatMap((kid) => deleteCustomerRootKey({ type: 'DeleteCustomerRootKey', data: { kid, now } }, state));
     case 'shred_tenant':
-      throw new IllegalKeyStateError('Tenant shredding is not built yet.');
+      return shredEvents(request, state, now);
   }
+}
+
+/**
+ * A shred's commit: every other live request ends (cancelled: the tenant is going), every key but
+ * the environment root key is destroyed, and the tenant is tombstoned.
+ */
+function shredEvents(request: DestructionRequest, state: ProvisionedTenant, now: string): KeyHierarchyEvent[] {
+  const others = liveDestructionRequests(state).filter((other) => other.id !== request.id);
+  return [
+    ...others.map((other): KeyHierarchyEvent => ({
+      type: 'DestructionFinished',
+      data: { request: { ...other, state: 'cancelled', finishedAt: now, reason: `the tenant was shredded by request ${request.id}` }, occurredAt: now },
+    })),
+    ...keysToShred(state).map((key) => stateChanged(key, 'destroyed', 'shred', now)),
+    { type: 'TenantShredded', data: { requestId: request.id, occurredAt: now } },
+  ];
 }
 
 /** evolve's part: live requests in, finished ones out. */

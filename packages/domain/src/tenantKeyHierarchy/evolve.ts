@@ -147,6 +147,9 @@ export function evolve(state: TenantKeyHierarchy, event: KeyHierarchyEvent): Ten
     case 'DestructionApproved':
     case 'DestructionFinished':
       return evolveDestruction(state, event);
+    case 'TenantShredded':
+      // Its keys were destroyed by the same commit; the tenant falls back to nothing but is never provisioned again.
+      return { ...state, rootKid: state.erkKid, activeTmkKid: '', activeNamespaceKeys: {}, shredded: { at: event.data.occurredAt, requestId: event.data.requestId } };
     default: {
       const _exhaustive: never = event;
       return state;

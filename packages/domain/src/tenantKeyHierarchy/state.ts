@@ -1,4 +1,4 @@
-import { NotFoundError, IllegalKeyStateError } from '../errors';
+import { NotFoundError, IllegalKeyStateError, TenantShreddedError } from '../errors';
 import type { WrappingKeyRecord } from '../events';
 import type { KeyRecord } from '../keys';
 import type { DestructionRequest } from '../destructionRequests';
@@ -44,6 +44,8 @@ export type TenantKeyHierarchy =
       storageVersion: number;
       /** Live destruction requests (pending or approved); absent in states from before them. */
       destructionRequests?: DestructionRequest[];
+      /** Set when a `shred_tenant` request executed: the tenant is tombstoned for good (410 tenant_shredded). */
+      shredded?: { at: string; requestId: string };
     };
 
 export interface CustomerKeyState {
@@ -74,6 +76,11 @@ export function findKey(state: TenantKeyHierarchy, kid: string): KeyRecord | und
 
 export function assertProvisioned(state: TenantKeyHierarchy): asserts state is ProvisionedTenant {
   if (state.status !== 'provisioned') throw new NotFoundError('The tenant has no key hierarchy yet.');
+}
+
+/** Refuses every use of a shredded tenant (410 tenant_shredded); the destruction reads skip this. */
+export function assertNotShredded(state: TenantKeyHierarchy): void {
+  if (state.status === 'provisioned' && state.shredded) throw new TenantShreddedError(state.tenant, state.shredded.requestId, state.shredded.at);
 }
 
 export function asProvisioned(state: TenantKeyHierarchy): ProvisionedTenant {

@@ -15,6 +15,7 @@ import {
   isKeyledgerError,
   liveDestructionRequests,
   liveRequestNaming,
+  liveShred,
   NotFoundError,
   openDestructionRequest,
   type DestructionAction,
@@ -26,6 +27,7 @@ import {
 } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { deleteCustomerKey } from './deleteCustomerKey';
+import { issueDueReceipts, receiptDueOf } from './receipts';
 import { assertNotInUse } from './retireKey';
 
 /** Opens a request (or answers the live one that already names the key). The tenant is registered for the scheduler first. */
@@ -34,7 +36,7 @@ export async function requestDestruction(ctx: HierarchyContext, tenant: string, 
   const now = ctx.now();
   const request = openDestructionRequest({ id: destructionRequestId(now, randomBytes(4).toString('hex')), action, kids, requestedBy, now, policy: ctx.destructionPolicy });
   const outcome = await ctx.execute(tenant, async ({ state }) => {
-    const live = liveRequestNaming(liveDestructionRequests(state), kids);
+    const live = action === 'shred_tenant' ? liveShred(state) : liveRequestNaming(liveDestructionRequests(state), kids);
     if (live) return { events: [], result: live };
     // The decision refuses keys that may not be destroyed; then what depends on a namespace key.
     const events = decide({ type: 'RequestDestruction', data: { request, now } }, state);
@@ -100,21 +102,19 @@ async function whileLive<R>(ctx: HierarchyContext, tenant: string, id: string, c
   }
 }
 
-/** One scheduler pass: every registered tenant's due requests executed or expired; tenants with none left leave the registry. */
+/** One scheduler pass: every registered tenant's due requests executed or expired, and due receipts issued; tenants with nothing left leave the registry. */
 export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ executed: number; expired: number; failed: number }> {
   const counts = { executed: 0, expired: 0, failed: 0 };
   for (const tenant of await ctx.catalog.destructionTenants()) {
     try {
       const { state } = await ctx.load(tenant);
       const live = liveDestructionRequests(state);
-      if (live.length === 0) {
-        await ctx.catalog.registerDestruction(tenant, false);
-        continue;
-      }
       for (const due of dueDestructions(live, ctx.now())) {
         const result = due.kind === 'expire' ? await settle(ctx, tenant, due.request, async () => 'expire') : await execute(ctx, tenant, due.request);
         counts[result] += 1;
       }
+      const receiptsDue = await issueDueReceipts(ctx, tenant);
+      if (live.length === 0 && receiptsDue === 0) await ctx.catalog.registerDestruction(tenant, false);
     } catch (error) {
       ctx.logger.warn('destruction scheduler pass failed for a tenant; it is tried again on the next pass', { tenant, error: String(error) });
     }
@@ -142,6 +142,7 @@ async function settle(
     const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome: await outcomeFor(state), now } }, state);
     const finished = finishedRequest(events)!;
     await ctx.catalog.putRequest(tenant, finished);
+    if (finished.state === 'executed') await ctx.catalog.putReceiptDue(tenant, receiptDueOf(finished, state, events, now));
     return { events, result: finished.state as Settled };
   });
   ctx.logger.info('destruction request settled', { tenant, id: request.id, state: outcome.result });
@@ -154,8 +155,19 @@ function failureOf(error: unknown): { failed: string } {
   return { failed: `${error.code}: ${error.message}` };
 }
 
-/** Executes an approved, due request; a refusal at execution (key_in_use, a key gone) ends it `failed` with the reason. */
-async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
+/** Executes an approved, due request, then issues its receipt (retried by the next passes if it cannot be now). */
+export async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
+  const settled = await executeAction(ctx, tenant, request);
+  if (settled === 'executed') {
+    await ctx.afterCommit('issuing the destruction receipt', { tenant, id: request.id }, async () => {
+      if ((await issueDueReceipts(ctx, tenant, request.id)) > 0 && ctx.receipts) throw new Error('the receipt is not issued yet');
+    });
+  }
+  return settled;
+}
+
+/** A refusal at execution (key_in_use, a key gone) ends a request `failed` with the reason. */
+async function executeAction(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
   if (request.action === 'retire_key') {
     return settle(ctx, tenant, request, async (state) => {
       try {
@@ -178,14 +190,19 @@ async function execute(ctx: HierarchyContext, tenant: string, request: Destructi
       return settle(ctx, tenant, request, async () => failed);
     }
   }
-  return settle(ctx, tenant, request, async () => ({ failed: 'tenant shredding is not available yet' }));
+  // A shred destroys every key whatever depends on it: that is what it is for.
+  return settle(ctx, tenant, request, async () => 'execute');
 }
 
 /** deleteCustomerKey with the request's end in the same commit: the TMK back under the ERK, the CPRK destroyed, then its material. */
 async function executeCprkDeletion(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
   await deleteCustomerKey(ctx, tenant, request.kids[0]!, {
     asCommand: (now) => ({ type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } }),
-    beforeCommit: (events) => ctx.catalog.putRequest(tenant, finishedRequest(events)!),
+    beforeCommit: async (events, state) => {
+      const finished = finishedRequest(events)!;
+      await ctx.catalog.putRequest(tenant, finished);
+      await ctx.catalog.putReceiptDue(tenant, receiptDueOf(finished, state, events, finished.finishedAt ?? ctx.now()));
+    },
   });
   return 'executed';
 }

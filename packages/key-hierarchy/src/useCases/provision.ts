@@ -1,5 +1,5 @@
 import { generateAes256Key, zeroize } from '@keyledger/crypto';
-import { asProvisioned, type KeyHierarchyEvent, type ProvisionedTenant, type TenantKeyHierarchy } from '@keyledger/domain';
+import { asProvisioned, assertNotShredded, type KeyHierarchyEvent, type ProvisionedTenant, type TenantKeyHierarchy } from '@keyledger/domain';
 import type { Decision, Loaded } from '@keyledger/event-store';
 import type { HierarchyContext } from '../context';
 import { createNamespaceKeys, decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
@@ -14,6 +14,7 @@ import { backfillCatalog } from './backfillCatalog';
  */
 export async function ensureProvisioned(ctx: HierarchyContext, tenant: string): Promise<Loaded<ProvisionedTenant>> {
   let loaded: Loaded<TenantKeyHierarchy> = await ctx.load(tenant);
+  assertNotShredded(loaded.state);
   if (loaded.state.status !== 'provisioned' || missingNamespaces(ctx, loaded.state).length > 0) return provision(ctx, tenant);
   if (!loaded.state.catalogComplete) loaded = await backfillCatalog(ctx, tenant);
   if (ctx.sweptAt.get(tenant) !== loaded.version) await sweepAt(ctx, tenant, loaded.state, loaded.version);
@@ -26,6 +27,7 @@ export async function ensureProvisioned(ctx: HierarchyContext, tenant: string): 
  */
 export async function openTenant(ctx: HierarchyContext, tenant: string): Promise<Loaded<ProvisionedTenant>> {
   const loaded = await ctx.load(tenant);
+  assertNotShredded(loaded.state);
   if (loaded.state.status === 'provisioned' && missingNamespaces(ctx, loaded.state).length === 0) {
     return { state: loaded.state, version: loaded.version };
   }

@@ -8,7 +8,7 @@ import { createSecretHandlers, type SecretOperation } from './secretHandlers';
 export { toJobView } from './jobHandlers';
 
 export interface CryptoDataPlaneDependencies {
-  dataPlane: Pick<CryptoDataPlane, 'encrypt' | 'decrypt' | 'rewrap' | 'generateDataKey' | 'activeNamespaceKid'>;
+  dataPlane: Pick<CryptoDataPlane, 'encrypt' | 'decrypt' | 'rewrap' | 'generateDataKey' | 'activeNamespaceKid' | 'assertTenantUsable'>;
   secrets: SecretsService;
   jobs: ReencryptionJobs;
   /** The JWT claim that names the caller's tenant. */
@@ -31,6 +31,6 @@ export function createCryptoDataPlaneHandlers(deps: CryptoDataPlaneDependencies)
   return {
     ...createCryptoHandlers(deps.dataPlane, common),
     ...createSecretHandlers(deps.secrets, common, recordChanges),
-    ...createJobHandlers({ jobs: deps.jobs, activeNamespaceKid }, common, recordChanges),
+    ...createJobHandlers({ jobs: deps.jobs, activeNamespaceKid, assertTenantUsable: (tenant) => deps.dataPlane.assertTenantUsable(tenant) }, common, recordChanges),
   };
 }

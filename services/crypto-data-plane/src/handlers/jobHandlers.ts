@@ -24,7 +24,7 @@ export function toJobView(job: Job) {
 }
 
 export function createJobHandlers(
-  deps: { jobs: ReencryptionJobs; activeNamespaceKid: (tenant: string, namespace: string) => Promise<string> },
+  deps: { jobs: ReencryptionJobs; activeNamespaceKid: (tenant: string, namespace: string) => Promise<string>; assertTenantUsable: (tenant: string) => Promise<void> },
   common: { tenantClaim: string; logger?: Logger },
   recordChanges: (handler: RouteHandler) => RouteHandler,
 ): Record<JobOperation, RouteHandler> {
@@ -34,6 +34,7 @@ export function createJobHandlers(
       route: routeFor('listJobs'),
       input: CRYPTO_DATA_PLANE_CONTRACT.listJobs.input,
       handle: async ({ auth, input }) => {
+        await deps.assertTenantUsable(auth.tenant);
         const { jobs, next } = await deps.jobs.list(auth.tenant, { after: input.queryStringParameters.from, limit: input.queryStringParameters.take });
         return json(200, { jobs: jobs.map(toJobView), next });
       },
@@ -42,7 +43,10 @@ export function createJobHandlers(
       ...common,
       route: routeFor('getJob'),
       input: CRYPTO_DATA_PLANE_CONTRACT.getJob.input,
-      handle: async ({ auth, input }) => json(200, toJobView(await deps.jobs.get(auth.tenant, input.pathParameters.id))),
+      handle: async ({ auth, input }) => {
+        await deps.assertTenantUsable(auth.tenant);
+        return json(200, toJobView(await deps.jobs.get(auth.tenant, input.pathParameters.id)));
+      },
     }),
     reencryptSecrets: recordChanges(
       createRouteHandler({
