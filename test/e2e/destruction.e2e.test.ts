@@ -3,13 +3,15 @@
  * part): KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D, KEYLEDGER_DESTRUCTION_APPROVALS=1 and the dev
  * clock. A retirement answers 202 and its key refuses decrypts while the request is live; the
  * requester cannot approve it, another subject can; the dev clock executes it once; a cancel
- * restores the key; an active CPRK's deletion blocks nothing until it executes. Every step is in
+ * restores the key; an active CPRK's deletion blocks nothing until it executes. Each executed
+ * request's receipt verifies with `keyledger receipts verify` and with jose. Every step is in
  * the tenant's audit log.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from 'jose';
+import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
@@ -100,6 +102,33 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
     expect((await call(bob, 'GET', `/v1/destruction-requests/${id}`)).body).toMatchObject({ state: 'executed' });
     expect((await call(alice, 'GET', `/api/v2/keys/encryption/${old.kid}`)).body['state']).toBe('destroyed');
     expect((await decrypt(ciphertext)).body).toMatchObject({ errorCode: 'invalid_key_state' });
+
+    // Its receipt verifies with `keyledger receipts verify` and with a plain JOSE library, and names what was destroyed and by whom.
+    const { receipt } = (await call(bob, 'GET', `/v1/destruction-receipts/${id}`)).body as { receipt: string };
+    const file = join(dataDir, 'receipt.jws');
+    await writeFile(file, receipt);
+    const verified = await runCliStatus(['receipts', 'verify', file, '--url', server.url], env);
+    expect(verified).toMatchObject({ code: 0 });
+    expect(verified.stdout).toMatch(/^receipt valid: signed by rk_\d{13}_[0-9a-f]{8}/);
+    const jwks = (await (await fetch(`${server.url}/.well-known/keyledger/receipt-keys.json`)).json()) as JSONWebKeySet;
+    const { payload, protectedHeader } = await compactVerify(receipt, createLocalJWKSet(jwks));
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'keyledger-destruction-receipt+jwt', kid: jwks.keys[0]!.kid });
+    const claims = JSON.parse(Buffer.from(payload).toString('utf8')) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      request_id: id,
+      tenant: TENANT,
+      action: 'retire_key',
+      keys: [{ kid: old.kid, type: 'tenant-encryption-key', state_before: 'deactivated', fingerprint: expect.any(String) }],
+      requested_by: { sub: 'alice' },
+      approved_by: [{ sub: 'bob' }],
+      audit_chain_head: { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    // A receipt with one byte of its payload changed does not verify.
+    const [header, body, signature] = receipt.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, approved_by: [{ sub: 'mallory', at: claims['executed_at'] }] })).toString('base64url');
+    await writeFile(file, [header, forged, signature].join('.'));
+    expect(body).not.toBe(forged);
+    expect(await runCliStatus(['receipts', 'verify', file, '--url', server.url], env)).toMatchObject({ code: 1, stderr: expect.stringContaining('receipt invalid') });
     expect((await advance('P1D')).status).toBe(200);
     const listed = (await call(bob, 'GET', '/v1/destruction-requests')).body['requests'] as Array<{ id: string; state: string }>;
     expect(listed.filter((request) => request.id === id)).toEqual([expect.objectContaining({ state: 'executed' })]);
@@ -142,6 +171,11 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
       expect(after.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!.parent_kid).toBe(erk.kid);
       expect(after.find((key) => key.kid === cprk)!.state).toBe('destroyed');
       expect((await decrypt(ciphertext)).status).toBe(200);
+      // The receipt says what the root key store did with the CPRK.
+      const { receipt } = (await call(alice, 'GET', `/v1/destruction-receipts/${requested.body['id'] as string}`)).body as { receipt: string };
+      const claims = decodeJwt(receipt);
+      expect(claims['keys']).toEqual([expect.objectContaining({ kid: cprk, type: 'customer-provided-root-key', state_before: 'active' })]);
+      expect(claims['root_key_store_operations']).toEqual([{ kid: cprk, operation: 'delete', detail: expect.stringContaining('development key file') }]);
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -7,6 +7,7 @@ import { ISO_INSTANT_FORMAT, readSettings } from '@keyledger/settings';
 import { ApiClient, ApiError } from './apiClient';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
+import { addDestructionCommands } from './destructionCommands';
 import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
 import { instant, wholeNumber } from './options';
@@ -130,6 +131,7 @@ export function createProgram(io: CliIo): Command {
     },
   });
 
+  addDestructionCommands(program, { out: io.out, withApi, client });
   addReceiptsCommands(program, { out: io.out, withApi, client, defaultUrl: settings.url ?? `http://127.0.0.1:${settings.port}`, fetch: io.fetch });
 
   return program;
