@@ -28,7 +28,7 @@ interface Key {
 }
 
 const TENANT = 'shred-me-not';
-const SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys delete:encryption_keys encrypt decrypt read:logs read:destruction_requests';
+const SCOPES = 'read:encryption_keys create:encryption_keys update:encryption_keys delete:encryption_keys encrypt decrypt read:logs read:destruction_requests delete:tenant';
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
@@ -179,6 +179,24 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+
+  it('a shred answers 202 and makes every key of the tenant unusable while it is live; a cancel restores them', async () => {
+    const ciphertext = await encrypt();
+    const requested = await call(alice, 'DELETE', '/v1/tenant');
+    expect(requested).toMatchObject({ status: 202, body: { action: 'shred_tenant', state: 'pending', required_approvals: 1 } });
+    const id = requested.body['id'] as string;
+    expect((await call(alice, 'DELETE', '/v1/tenant')).body['id']).toBe(id);
+    for (const refused of [await decrypt(ciphertext), await call(alice, 'POST', '/v1/namespaces/default/encrypt', { plaintext: Buffer.from('x').toString('base64') })]) {
+      expect(refused).toMatchObject({ status: 409, body: { errorCode: 'destruction_pending' } });
+      expect(refused.body.message).toContain(id);
+    }
+    expect((await call(alice, 'POST', '/api/v2/keys/encryption/rekey')).body.message).toContain(`pending a shred (destruction request ${id})`);
+    expect((await call(alice, 'GET', `/v1/destruction-receipts/${id}`)).body).toMatchObject({ errorCode: 'destruction_receipt_not_found' });
+    expect(await call(bob, 'POST', `/v1/destruction-requests/${id}/cancel`)).toMatchObject({ status: 200, body: { state: 'cancelled' } });
+    expect((await decrypt(ciphertext)).status).toBe(200);
+    await advance('P2D');
+    expect((await keys()).length).toBeGreaterThan(0);
   });
 
   it('puts every step in the audit log', async () => {

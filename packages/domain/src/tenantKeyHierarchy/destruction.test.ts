@@ -86,3 +86,35 @@ describe('destruction requests in the hierarchy', () => {
     expect(() => tenantKeyHierarchyDecider.decide({ type: 'RequestDestruction', data: { request: { ...request, kids: ['ns2'] }, now: T1 } }, state)).toThrow('active key');
   });
 });
+
+describe('tenant shredding in the hierarchy', () => {
+  const shred = openDestructionRequest({ id: destructionRequestId(T1, 'bbbb0001'), action: 'shred_tenant', kids: ['tmk2', 'ns1', 'ns2'], requestedBy: alice, now: T1, policy });
+  const approve: KeyHierarchyCommand = { type: 'ApproveDestruction', data: { id: shred.id, sub: 'bob', now: T1 } };
+  const execute: KeyHierarchyCommand = { type: 'SettleDestruction', data: { id: shred.id, outcome: 'execute', now: at(DAY) } };
+  const rekey: KeyHierarchyCommand = { type: 'Rekey', data: { tmk: { kid: 'tmk3', fingerprint: 'f' }, namespaceKeys: [{ namespace: 'default', kid: 'ns3', fingerprint: 'f' }], now: at(DAY) } };
+
+  it('a shred must name every live key but the environment root key, and blocks all of them (and new keys) while live', () => {
+    expect(() => run([{ type: 'RequestDestruction', data: { request: { ...shred, kids: ['ns1'] }, now: T1 } }], rekeyed)).toThrow(/every live key of the tenant but the environment root key/);
+    const { state } = run([{ type: 'RequestDestruction', data: { request: shred, now: T1 } }, requestCommand], rekeyed);
+    for (const kid of ['tmk2', 'ns1', 'ns2']) expect(requestBlocking(liveDestructionRequests(state), kid)?.id).toBeDefined();
+    expect(requestBlocking(liveDestructionRequests(state), 'erk')).toBeUndefined();
+    expect(() => tenantKeyHierarchyDecider.decide(rekey, state)).toThrow(`pending a shred (destruction request ${shred.id})`);
+  });
+
+  it('executing destroys every key in one commit, ends the other live requests, and tombstones the tenant for good', () => {
+    const { state, events } = run([requestCommand, { type: 'RequestDestruction', data: { request: shred, now: T1 } }, approve, execute], rekeyed);
+    const executed = events.slice(-6);
+    expect(executed.map((event) => event.type)).toEqual(['DestructionFinished', 'KeyStateChanged', 'KeyStateChanged', 'KeyStateChanged', 'TenantShredded', 'DestructionFinished']);
+    expect(executed[0]).toMatchObject({ data: { request: { id: request.id, state: 'cancelled', reason: `the tenant was shredded by request ${shred.id}` } } });
+    expect(executed.filter((event) => event.type === 'KeyStateChanged').map((event) => event.data)).toEqual([
+      expect.objectContaining({ kid: 'ns1', to: 'destroyed', cause: 'shred' }),
+      expect.objectContaining({ kid: 'ns2', to: 'destroyed', cause: 'shred' }),
+      expect.objectContaining({ kid: 'tmk2', to: 'destroyed', cause: 'shred' }),
+    ]);
+    expect(state).toMatchObject({ status: 'provisioned', keys: [expect.objectContaining({ kid: 'erk' })], activeNamespaceKeys: {}, shredded: { at: at(DAY), requestId: shred.id } });
+    expect(liveDestructionRequests(state)).toEqual([]);
+    for (const command of [rekey, provision, { type: 'ChangeRetentionPolicy', data: { autoRetireAfter: null, now: at(DAY) } } as KeyHierarchyCommand]) {
+      expect(() => tenantKeyHierarchyDecider.decide(command, state)).toThrow(expect.objectContaining({ code: 'tenant_shredded' }));
+    }
+  });
+});

@@ -66,6 +66,8 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         deactivationGraceMs?: number;
         destructionPolicy?: KeyHierarchyOptions['destructionPolicy'];
         onChange?: KeyHierarchyOptions['onChange'];
+        receipts?: KeyHierarchyOptions['receipts'];
+        tenantData?: KeyHierarchyOptions['tenantData'];
         /** Wraps the event store the repository uses (e.g. to count what it reads). */
         wrapEventStore?: (store: EventStore) => EventStore;
       } = {},
@@ -93,6 +95,8 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         namespaces: defaults.namespaces,
         clock: options.clock,
         onChange: options.onChange,
+        receipts: options.receipts,
+        tenantData: options.tenantData,
       });
       return { service, eventStore, keyMaterial, catalog, repository, usage: { ...usage, dependents: fakeDependents } };
     },
