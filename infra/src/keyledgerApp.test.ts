@@ -1,6 +1,6 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { ROUTES } from '@keyledger/http';
+import { RECEIPT_KEYS_PATH, ROUTES } from '@keyledger/http';
 import { readSettings } from '@keyledger/settings';
 import { parseContext, type RootKeyMode } from './config';
 import { createKeyledgerStacks } from './keyledgerApp';
@@ -112,7 +112,7 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
     }
   });
 
-  it('puts the JWT authorizer on every route, and leaves the scopes to the handler (which reads scope, scp and permissions)', () => {
+  it('puts the JWT authorizer on every route but the public receipt keys, and leaves the scopes to the handler (which reads scope, scp and permissions)', () => {
     const api = deployment.template(deployment.stacks.api);
     api.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -120,8 +120,15 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['keyledger'] },
     });
-    const routes = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties'] as Record<string, unknown>);
-    expect(routes.map((route) => route['RouteKey']).sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+    const all = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties'] as Record<string, unknown>);
+    const publicKey = `GET ${RECEIPT_KEYS_PATH}`;
+    expect(all.map((route) => route['RouteKey']).sort()).toEqual([...ROUTES.map((route) => `${route.method} ${route.path}`), publicKey].sort());
+    // The receipt keys' JWKS is public (public keys only), and goes to key-admin.
+    const jwks = all.find((route) => route['RouteKey'] === publicKey)!;
+    expect(jwks['AuthorizationType'] ?? 'NONE').toBe('NONE');
+    expect(jwks['AuthorizerId']).toBeUndefined();
+    expect(JSON.stringify(jwks['Target'])).toMatch(/keyadmin/i);
+    const routes = all.filter((route) => route !== jwks);
     for (const route of routes) {
       const definition = ROUTES.find((candidate) => `${candidate.method} ${candidate.path}` === route['RouteKey'])!;
       expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: expect.stringMatching(/JwtAuthorizer/) } });
