@@ -76,4 +76,25 @@ describe('tenant shredding (service, dynalite)', () => {
     expect(await service.getDestructionRequest(tenant, request.id)).toMatchObject({ state: 'executed' });
     await expect(service.shredTenant(tenant, alice)).rejects.toMatchObject({ code: 'tenant_shredded' });
   });
+
+  it('in AWS (a deactivation grace) the purge and the receipt wait until every data plane has seen the shred', async () => {
+    let now = Date.now();
+    const purged: string[] = [];
+    const { service } = fixture.harness({
+      clock: () => new Date(now),
+      deactivationGraceMs: 65_000,
+      receipts: { sign: async (claims) => `receipt-of-${claims.request_id}` },
+      tenantData: { purge: async (tenant) => (purged.push(tenant), {}) },
+    });
+    const tenant = fixture.newTenant();
+    await service.ensureProvisioned(tenant);
+    const request = await service.shredTenant(tenant, alice);
+    expect(request).toMatchObject({ state: 'executed' });
+    await expect(service.getDestructionReceipt(tenant, request.id)).rejects.toThrow('still being issued');
+    expect(purged).toEqual([]);
+    now += 65_000;
+    await service.settleDueDestructions();
+    expect(purged).toEqual([tenant]);
+    expect(await service.getDestructionReceipt(tenant, request.id)).toBe(`receipt-of-${request.id}`);
+  });
 });

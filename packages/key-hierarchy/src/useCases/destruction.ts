@@ -4,6 +4,7 @@
  * scheduler's ticks settle it. Executing is one commit with the keys it destroys.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decide,
   destructionRequestId,
@@ -156,12 +157,15 @@ function failureOf(error: unknown): { failed: string } {
 }
 
 /** Executes an approved, due request, then issues its receipt (retried by the next passes if it cannot be now). */
-export async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
+export async function execute(ctx: HierarchyContext, tenant: string, request: DestructionRequest, options: { waitForReceiptMs?: number } = {}): Promise<Settled> {
   const settled = await executeAction(ctx, tenant, request);
   if (settled === 'executed') {
-    await ctx.afterCommit('issuing the destruction receipt', { tenant, id: request.id }, async () => {
+    const issuing = ctx.afterCommit('issuing the destruction receipt', { tenant, id: request.id }, async () => {
       if ((await issueDueReceipts(ctx, tenant, request.id)) > 0 && ctx.receipts) throw new Error('the receipt is not issued yet');
     });
+    // A caller with a deadline (an API call) answers once the commit is in; the receipt follows (and the scheduler retries it).
+    if (options.waitForReceiptMs === undefined) await issuing;
+    else await Promise.race([issuing, sleep(options.waitForReceiptMs, undefined, { ref: false })]);
   }
   return settled;
 }

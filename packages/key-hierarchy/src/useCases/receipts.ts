@@ -61,6 +61,9 @@ export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: R
   const deleted: Record<string, number> = {};
   if (request.action === 'shred_tenant') {
     await ctx.catalog.registerShredded(tenant);
+    // In AWS, data planes follow the shred when their cached view expires: a secret written by a
+    // stale one until then must not escape the purge, so it waits that long (0 locally).
+    if (ctx.clock().getTime() < Date.parse(due.executedAt) + ctx.deactivationGraceMs) return false;
     const namespaces = [...new Set(due.keys.flatMap((key) => (key.namespace === null ? [] : [key.namespace])))];
     Object.assign(deleted, (await ctx.tenantData?.purge(tenant, namespaces)) ?? {});
     await ctx.catalog.registerRetention(tenant, false);

@@ -3,6 +3,9 @@ import type { HierarchyContext } from '../context';
 import { execute, getDestructionRequest, requestDestruction } from './destruction';
 import { ensureProvisioned } from './provision';
 
+/** How long DELETE /v1/tenant waits for the receipt after the commit before it answers anyway (the purge of a large tenant goes on). */
+const RECEIPT_WAIT_MS = 5_000;
+
 /**
  * `DELETE /v1/tenant`: crypto-shredding. A `shred_tenant` request names every key of the tenant
  * but the shared environment root key; while it is live those keys are unusable, and when it
@@ -14,6 +17,6 @@ export async function shredTenant(ctx: HierarchyContext, tenant: string, caller:
   const { state } = await ensureProvisioned(ctx, tenant);
   const request = await requestDestruction(ctx, tenant, 'shred_tenant', keysToShred(state).map((key) => key.kid), caller);
   if (!actsAtOnce(ctx.destructionPolicy) || request.state !== 'approved') return request;
-  await execute(ctx, tenant, request);
+  await execute(ctx, tenant, request, { waitForReceiptMs: RECEIPT_WAIT_MS });
   return getDestructionRequest(ctx, tenant, request.id);
 }
