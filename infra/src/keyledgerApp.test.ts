@@ -328,8 +328,14 @@ describe('the environment root key', () => {
     expect(tableActions(/KeyAdminRole/, 'SnapshotHistory')).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
     for (const role of [/KeyAdminRetentionRole/, /CryptoDataPlaneRole/, /CryptoDataPlaneJobsRole/]) expect(tableActions(role, 'SnapshotHistory')).toEqual(['dynamodb:PutItem']);
     for (const role of [/AuditProjectorRole/, /AuditProjectorEventsRole/]) expect(tableActions(role, 'SnapshotHistory')).toEqual([]);
-    // key-admin reads what depends on a key (a count, and an older tenant's marker), and never writes a secret.
-    expect([...new Set(tableActions(/KeyAdminRole/, 'Secrets'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // key-admin reads what depends on a key (a count, and an older tenant's marker), and never writes a secret: it only
+    // deletes a shredded tenant's (BatchWriteItem), with its usage counts and jobs; a receipt reads the audit chain head.
+    for (const role of [/KeyAdminRole/, /KeyAdminRetentionRole/]) {
+      expect([...new Set(tableActions(role, 'Secrets'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+      expect([...new Set(tableActions(role, 'KeyUsage'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+      expect([...new Set(tableActions(role, 'Jobs'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
+      expect([...new Set(tableActions(role, 'AuditLog'))]).toEqual(['dynamodb:Query']);
+    }
     // The logs API only reads the log; what it writes is its rate-limit buckets and idempotency records.
     expect([...new Set(tableActions(/AuditProjectorRole/, 'AuditLog'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     const controls = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];

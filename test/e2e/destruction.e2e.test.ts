@@ -7,13 +7,16 @@
  * request's receipt verifies with `keyledger receipts verify` and with jose. Every step is in
  * the tenant's audit log.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from 'jose';
 import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
+
+const EVENT_DOCS = join(__dirname, '..', '..', 'docs', 'events');
 
 interface Reply {
   status: number;
@@ -52,8 +55,12 @@ const decrypt = (ciphertext: string) => call(alice, 'POST', '/v1/namespaces/defa
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'keyledger-destruction-'));
+  // Every destruction step on the bus goes to a file, as an EventBridge rule would send it to SNS.
+  const rules = join(dataDir, 'rules.json');
+  await writeFile(rules, JSON.stringify([{ name: 'approvers', event_pattern: { source: ['keyledger'], 'detail-type': [{ prefix: 'destruction_' }] }, target: { file: 'destruction.ndjson' } }]));
   env = {
     ...stackEnv(await freePort(), dataDir),
+    KEYLEDGER_EVENT_RULES: rules,
     KEYLEDGER_DEV_CLOCK: '1',
     KEYLEDGER_DESTRUCTION_WAITING_PERIOD: 'P1D',
     KEYLEDGER_DESTRUCTION_APPROVALS: '1',
@@ -206,5 +213,21 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
       return ['destruction_requested', 'destruction_approved', 'destruction_executed', 'destruction_cancelled'].every((type) => seen.has(type)) ? seen : undefined;
     }, 'the destruction steps in the audit log');
     expect([...types].sort()).toEqual(['destruction_approved', 'destruction_cancelled', 'destruction_executed', 'destruction_requested']);
+  });
+
+  it('publishes every step on the bus, each matching its JSON Schema in docs/events', async () => {
+    const events = await eventually(async () => {
+      const lines = (await readFile(join(dataDir, 'destruction.ndjson'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+      const parsed = lines.map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
+      const shredCancelled = parsed.some((event) => event.detail['action'] === 'shred_tenant' && event['detail-type'] === 'destruction_cancelled');
+      return new Set(parsed.map((event) => event['detail-type'])).size >= 4 && shredCancelled ? parsed : undefined;
+    }, 'the destruction steps on the bus');
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    for (const event of events) {
+      const validate = ajv.getSchema(event['detail-type']) ?? (ajv.addSchema(JSON.parse(await readFile(join(EVENT_DOCS, `${event['detail-type']}.schema.json`), 'utf8')), event['detail-type']), ajv.getSchema(event['detail-type'])!);
+      expect({ type: event['detail-type'], valid: validate(event), errors: validate.errors ?? null }).toEqual({ type: event['detail-type'], valid: true, errors: null });
+    }
+    expect(new Set(events.map((event) => event['detail-type']))).toEqual(new Set(['destruction_requested', 'destruction_approved', 'destruction_executed', 'destruction_cancelled']));
+    expect(events.filter((event) => event.detail['action'] === 'shred_tenant').map((event) => event['detail-type'])).toEqual(['destruction_requested', 'destruction_cancelled']);
   });
 });
