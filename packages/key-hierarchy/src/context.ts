@@ -6,7 +6,6 @@ import {
   sleep,
   tenantStreamId,
   type DestructionPolicy,
-  type DestructionRequest,
   type KeyHierarchyEvent,
   type Logger,
   type TenantKeyHierarchy,
@@ -14,6 +13,7 @@ import {
 import type { Decision, Loaded } from '@keyledger/event-store';
 import type { KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyMaterialStore } from '@keyledger/key-material';
+import type { DestructionReceiptClaims } from '@keyledger/receipts';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import { supersededMaterial } from './material/wrapping';
 import { sweep } from './sweep';
@@ -34,21 +34,7 @@ export interface KeyDependents {
 }
 
 /** The claims of a destruction receipt, as the receipt signer (@keyledger/receipts) signs them. */
-export interface ReceiptClaims {
-  request_id: string;
-  tenant: string;
-  action: DestructionRequest['action'];
-  keys: Array<{ kid: string; type: string; fingerprint: string | null; state_before: string }>;
-  requested_by: { sub: string; client_id: string | null };
-  requested_at: string;
-  approved_by: Array<{ sub: string; at: string }>;
-  required_approvals: number;
-  scheduled_for: string;
-  executed_at: string;
-  audit_chain_head: { seq: number; hash: string } | null;
-  root_key_store_operations: Array<{ kid: string; operation: string; detail: string }>;
-  deleted: Record<string, number>;
-}
+export type ReceiptClaims = DestructionReceiptClaims;
 
 /** Signs receipts with the deployment's receipt key: a compact JWS (ES256). */
 export interface ReceiptIssuer {

@@ -178,21 +178,12 @@ export class DynamoDbSecretStore implements SecretStore {
    */
   async purgeNamespace(scope: Omit<SecretRef, 'name'>): Promise<number> {
     const names = new Set<string>();
-    let exclusiveStartKey: Item | undefined;
+    let after: string | undefined;
     do {
-      const result = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: SECRETS_BY_NAMESPACE_INDEX,
-          KeyConditionExpression: '#ns = :ns',
-          ExpressionAttributeNames: { '#ns': A.namespaceId },
-          ExpressionAttributeValues: { ':ns': { S: namespaceId(scope) } },
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      for (const item of result.Items ?? []) names.add(versionKey(item[A.nameVersion]?.S ?? '#').name);
-      exclusiveStartKey = result.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+      const page = await this.versionsInNamespace(scope, { after, limit: 1_000 });
+      for (const version of page.versions) names.add(version.name);
+      after = page.next ?? undefined;
+    } while (after !== undefined);
     let deleted = 0;
     for (const name of names) deleted += await this.deleteAll({ ...scope, name });
     await batchWrite(this.options.client, this.options.tableName, [{ DeleteRequest: { Key: indexedMarker(scope) } }]);
