@@ -334,7 +334,7 @@ describe('the environment root key', () => {
       expect([...new Set(tableActions(role, 'Secrets'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query']);
       expect([...new Set(tableActions(role, 'KeyUsage'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query']);
       expect([...new Set(tableActions(role, 'Jobs'))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
-      expect([...new Set(tableActions(role, 'AuditLog'))]).toEqual(['dynamodb:Query']);
+      expect([...new Set(tableActions(role, 'AuditLog'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     }
     // The logs API only reads the log; what it writes is its rate-limit buckets and idempotency records.
     expect([...new Set(tableActions(/AuditProjectorRole/, 'AuditLog'))]).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);

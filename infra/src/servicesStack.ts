@@ -88,8 +88,8 @@ export class ServicesStack extends Stack {
       secrets: ['GetItem', 'Query', 'BatchWriteItem'],
       keyUsage: ['GetItem', 'Query', 'BatchWriteItem'],
       jobs: ['Query', 'BatchWriteItem'],
-      // A receipt names the tenant's audit chain head (its last entry).
-      auditLog: ['Query'],
+      // A receipt names the tenant's audit chain head (its last entry), once its execution's entry is in (GetItem: its marker).
+      auditLog: ['GetItem', 'Query'],
     };
     const keyAdminSettings: Partial<Record<SettingName, string>> = { ...hierarchySettings, auditLogTable: tableName('auditLog'), environmentName: context.stage };
     this.keyAdmin = new KeyledgerFunction(this, 'KeyAdmin', {
@@ -120,7 +120,8 @@ export class ServicesStack extends Stack {
       keyCatalog: ['GetItem'],
       secrets: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
       keyUsage: ['GetItem', 'UpdateItem'],
-      jobs: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+      // DeleteItem: the job runner deletes a shredded tenant's job.
+      jobs: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     };
     this.cryptoDataPlane = new KeyledgerFunction(this, 'CryptoDataPlane', {
       ...common,

@@ -93,7 +93,7 @@ describeInBrowser('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/dev\/authorize/);
     await expectAccessible('sign-in');
-    await page.getByLabel('Tenant').fill(TENANT);
+    await page.getByLabel('Tenant', { exact: true }).fill(TENANT);
     await page.getByLabel(/One-time code/).fill(printed![2]!);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('[data-type="tenant-master-key"]').first().waitFor();
@@ -231,7 +231,7 @@ describeInBrowser('dashboard in Chromium', () => {
     const readOnly = await reader.newPage();
     await readOnly.goto(`${server.url}/`);
     await readOnly.getByRole('button', { name: 'Sign in' }).click();
-    await readOnly.getByLabel('Tenant').fill(TENANT);
+    await readOnly.getByLabel('Tenant', { exact: true }).fill(TENANT);
     for (const box of await readOnly.getByRole('checkbox').all()) {
       if ((await box.getAttribute('value')) !== 'read:encryption_keys') await box.uncheck();
     }

@@ -206,3 +206,15 @@ function toEntry(item: Item): LogEntry {
     };
   }
 }
+
+/**
+ * The tenant's chain head once the entry of one event is in the chain (`'pending'` until the
+ * projector has written it): what a destruction receipt names, at or after its execution's entry.
+ */
+export function chainHeadAfterEvent(store: DynamoDbAuditLogStore) {
+  return async (tenant: string, eventId: string): Promise<{ seq: number; hash: string } | 'pending'> => {
+    if ((await store.getMarker(tenant, eventId))?.status !== 'done') return 'pending';
+    const last = await store.lastEntry(tenant);
+    return last ? { seq: last.integrity.sequence, hash: last.integrity.hash } : 'pending';
+  };
+}

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
 import { createDataPlaneStores, DEFAULT_DATA_PLANE_LIMITS, type DataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
-import { DynamoDbAuditLogStore } from '@keyledger/audit-log';
+import { chainHeadAfterEvent, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
 import { createTenantRepository, KeyHierarchyService, type HierarchyChange } from '@keyledger/key-hierarchy';
@@ -103,12 +103,7 @@ export async function createAwsKeyHierarchy(
     onChange,
     tenantData: stores.tenantData,
     receipts,
-    auditChainHead: auditLog
-      ? async (tenant) => {
-          const last = await auditLog.lastEntry(tenant);
-          return last ? { seq: last.integrity.sequence, hash: last.integrity.hash } : null;
-        }
-      : undefined,
+    auditChainHead: auditLog ? chainHeadAfterEvent(auditLog) : undefined,
   });
   return { dynamodb, eventStore, activity, keyHierarchy, stores, receipts };
 }

@@ -1,63 +1,13 @@
-import { generateAes256Key, zeroize, type EncryptionContext } from '@keyledger/crypto';
-import { BoundedCache, DestructionPendingError, findKey, IllegalKeyStateError, liveDestructionRequests, requestBlocking, silentLogger, type KeyRecord, type Logger } from '@keyledger/domain';
+import { generateAes256Key, zeroize } from '@keyledger/crypto';
+import { BoundedCache, findKey, IllegalKeyStateError, silentLogger, type KeyRecord } from '@keyledger/domain';
 import { openEnvelope, parseEnvelope, replaceHeader, sealEnvelope, type ParsedEnvelope } from './envelope/envelope';
 import { UndecryptableError } from './errors';
 import { contextBytes, newDataKey, rewrapDataKey, unwrapDataKey } from './keys/dataKeys';
-import { activeNamespaceKid, KeyCache, namespaceKeyId, viewBinding, type TenantView } from './keys/keyCache';
-import type { NamespaceKeySource } from './keys/namespaceKeySource';
+import { activeNamespaceKid, KeyCache, namespaceKeyId, refusePending, viewBinding, type TenantView } from './keys/keyCache';
 import { DEFAULT_DATA_PLANE_LIMITS, type DataPlaneLimits } from './limits';
-import type { UsageTracker } from './usage/usageTracker';
+import type { CryptoDataPlaneOptions, DataKeyResult, DecryptRequest, EncryptRequest, EncryptResult, RewrapRequest } from './requests';
 
-export interface EncryptRequest {
-  tenant: string;
-  namespace: string;
-  plaintext: Uint8Array;
-  encryptionContext?: EncryptionContext;
-  /** Entries bound into the AAD besides tenant and namespace (a secret's name and version). */
-  binding?: EncryptionContext;
-  /** `cached` (default): a data key reused within the limits; `own`: a fresh data key for this one message. */
-  dataKey?: 'cached' | 'own';
-}
-
-export interface EncryptResult {
-  ciphertext: Buffer;
-  kid: string;
-}
-
-export interface DecryptRequest {
-  tenant: string;
-  namespace: string;
-  ciphertext: Uint8Array;
-  encryptionContext?: EncryptionContext;
-  binding?: EncryptionContext;
-  /** Keep the unwrapped data key for later decryptions (false for single-use data keys). */
-  cacheDataKey?: boolean;
-}
-
-export interface RewrapRequest extends DecryptRequest {
-  /** False for maintenance (moving stored data), which is not a use of the old key. */
-  countUse?: boolean;
-  /** As for encrypt: `own` for a value that must keep a data key of its own (a secret). */
-  dataKey?: 'cached' | 'own';
-}
-
-export interface DataKeyResult {
-  /** The caller owns these bytes and should zero them when done. */
-  plaintextKey: Buffer;
-  /** An envelope whose body is the data key: `decrypt` with the same context returns it. */
-  ciphertextKey: Buffer;
-  kid: string;
-}
-
-export interface CryptoDataPlaneOptions {
-  keySource: NamespaceKeySource;
-  limits?: Partial<DataPlaneLimits>;
-  /** Counts decrypts under deactivated keys (retirement checks read them); none: not counted. */
-  usage?: Pick<UsageTracker, 'noteDecrypt'>;
-  /** Milliseconds; tests move it. */
-  now?: () => number;
-  logger?: Logger;
-}
+export type { CryptoDataPlaneOptions, DataKeyResult, DecryptRequest, EncryptRequest, EncryptResult, RewrapRequest } from './requests';
 
 /** A data key in use for encryption, with what it has been used for so far. */
 interface EncryptionDataKey {
@@ -113,8 +63,7 @@ export class CryptoDataPlane {
       }
       const kid = activeNamespaceKid(view.loaded.state, namespace);
       // A pending shred names the active keys too: nothing new is encrypted under a tenant about to be shredded.
-      const pending = view.loaded.state.destructionRequests?.length ? requestBlocking(view.loaded.state.destructionRequests, kid) : undefined;
-      if (pending) throw new DestructionPendingError(kid, pending.id);
+      refusePending(view, kid);
       if (request.dataKey === 'own') {
         const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, kid));
         if (!namespaceKey) {
@@ -276,8 +225,7 @@ export class CryptoDataPlane {
       if (!record) await this.refuseRetired(tenant, namespace, envelope.kid);
       if (!record || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) throw new UndecryptableError();
       // A key a live retirement (or shred) names is unusable until the request ends.
-      const pending = requestBlocking(liveDestructionRequests(view.loaded.state), record.kid);
-      if (pending) throw new DestructionPendingError(record.kid, pending.id);
+      refusePending(view, record.kid);
       const cached = this.decryptionKeys.get(dataKeyId);
       if (cached) return { value: use(cached, view), record, view };
       const namespaceKey = this.keys.namespaceKeys.get(namespaceKeyId(tenant, record.kid));

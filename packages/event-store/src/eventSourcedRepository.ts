@@ -112,6 +112,11 @@ export class EventSourcedRepository<S, E extends DomainEvent> {
     }
   }
 
+  /** The commits after `version` (the few since a recent decision). */
+  commitsAfter(streamId: string, version: number): Promise<Commit<E>[]> {
+    return this.options.eventStore.readStream<E>(streamId, { afterVersion: version });
+  }
+
   /** Every event of the stream from its start, ignoring snapshots (one-off migrations only: this grows with the stream). */
   async history(streamId: string): Promise<E[]> {
     const commits = await this.options.eventStore.readStream<E>(streamId);

@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -35,6 +36,10 @@ export class DynamoDbJobStore implements JobStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async delete(tenant: string, id: string): Promise<void> {
+    await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: key(tenant, id) }));
   }
 
   async get(tenant: string, id: string): Promise<Job | undefined> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { silentLogger, type Logger } from '@keyledger/domain';
+import { hasErrorCode, silentLogger, type Logger } from '@keyledger/domain';
 import type { Job, JobType } from './job';
 import type { JobStore, Lease } from './jobStore';
 
@@ -95,6 +95,12 @@ export class JobRunner {
       try {
         next = await worker.step(job, (intermediate) => this.options.store.save(intermediate, this.lease()));
       } catch (error) {
+        // A shredded tenant's job has nothing left to work on: it goes with the tenant's other data.
+        if (hasErrorCode(error, 'tenant_shredded')) {
+          await this.options.store.delete(tenant, id);
+          this.logger.info('job of a shredded tenant deleted', { tenant, jobId: id });
+          return undefined;
+        }
         // A step that throws is retried from its checkpoint by the next run; it is logged, not lost.
         this.logger.error('job step failed; it resumes from its checkpoint', { tenant, jobId: id, error: String(error) });
         return job;

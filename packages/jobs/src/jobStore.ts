@@ -22,4 +22,6 @@ export interface JobStore {
   save(job: Job, lease: Lease): Promise<boolean>;
   /** Every running job of every tenant (the runnable index). */
   runnable(): Promise<Array<{ tenant: string; id: string }>>;
+  /** Deletes the job for good (its tenant was shredded). */
+  delete(tenant: string, id: string): Promise<void>;
 }

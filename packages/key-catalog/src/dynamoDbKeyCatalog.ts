@@ -1,7 +1,7 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
 import { batchWrite, DESTRUCTION_REGISTRY_PARTITION, KEY_CATALOG_ATTR as A, RETENTION_REGISTRY_PARTITION, SHREDDED_REGISTRY_PARTITION } from '@keyledger/dynamodb';
-import type { KeyCatalog, ReceiptDue } from './keyCatalog';
+import type { KeyCatalog, ReceiptDue, StoredRequest } from './keyCatalog';
 
 type Item = Record<string, AttributeValue>;
 
@@ -11,6 +11,14 @@ const requestEntry = (id: string) => `request#${id}`;
 const receiptDueEntry = (id: string) => `receipt-due#${id}`;
 const receiptEntry = (id: string) => `receipt#${id}`;
 
+/** A finished request's record: a number (the version it was decided on) while provisional, NULL once committed. */
+const PROVISIONAL = 'provisional_from';
+function storedRequestOf(item: Item): StoredRequest | undefined {
+  if (!item[A.record]?.S) return undefined;
+  const request = JSON.parse(item[A.record]!.S!) as DestructionRequest;
+  const provisional = item[PROVISIONAL]?.N;
+  return provisional === undefined ? { request } : { request, provisionalFrom: Number(provisional) };
+}
 const recordOf = (item: Item | undefined): KeyRecord | undefined => (item?.[A.record]?.S ? (JSON.parse(item[A.record]!.S!) as KeyRecord) : undefined);
 
 /** The KeyCatalog table of tableDefinitions.ts: reads are consistent, pages are one range query. */
@@ -74,23 +82,38 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
     return this.registered(DESTRUCTION_REGISTRY_PARTITION);
   }
 
-  async putRequest(tenant: string, request: DestructionRequest): Promise<void> {
-    await this.options.client.send(
-      new PutItemCommand({
-        TableName: this.options.tableName,
-        Item: { [A.tenant]: { S: tenant }, [A.entry]: { S: requestEntry(request.id) }, [A.record]: { S: JSON.stringify(request) } },
-      }),
-    );
+  async putRequest(tenant: string, request: DestructionRequest, as: { provisionalFrom: number } | { committed: true }): Promise<boolean> {
+    const Item: Item = { [A.tenant]: { S: tenant }, [A.entry]: { S: requestEntry(request.id) }, [A.record]: { S: JSON.stringify(request) } };
+    if ('committed' in as) {
+      await this.options.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: { ...Item, [PROVISIONAL]: { NULL: true } } }));
+      return true;
+    }
+    try {
+      // Never over a committed record: a decision on an older version lost to the commit that wrote it.
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.tableName,
+          Item: { ...Item, [PROVISIONAL]: { N: String(as.provisionalFrom) } },
+          ConditionExpression: 'attribute_not_exists(#entry) OR attribute_type(#provisional, :number)',
+          ExpressionAttributeNames: { '#entry': A.entry, '#provisional': PROVISIONAL },
+          ExpressionAttributeValues: { ':number': { S: 'N' } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
-  async getRequest(tenant: string, id: string): Promise<DestructionRequest | undefined> {
+  async getRequest(tenant: string, id: string): Promise<StoredRequest | undefined> {
     const { Item } = await this.options.client.send(
       new GetItemCommand({ TableName: this.options.tableName, Key: { [A.tenant]: { S: tenant }, [A.entry]: { S: requestEntry(id) } }, ConsistentRead: true }),
     );
-    return Item?.[A.record]?.S ? (JSON.parse(Item[A.record]!.S!) as DestructionRequest) : undefined;
+    return Item ? storedRequestOf(Item) : undefined;
   }
 
-  async listRequests(tenant: string, limit: number): Promise<DestructionRequest[]> {
+  async listRequests(tenant: string, limit: number): Promise<StoredRequest[]> {
     const page = await this.options.client.send(
       new QueryCommand({
         TableName: this.options.tableName,
@@ -102,7 +125,7 @@ export class DynamoDbKeyCatalog implements KeyCatalog {
         Limit: limit,
       }),
     );
-    return (page.Items ?? []).flatMap((item) => (item[A.record]?.S ? [JSON.parse(item[A.record]!.S!) as DestructionRequest] : []));
+    return (page.Items ?? []).flatMap((item) => storedRequestOf(item) ?? []);
   }
 
   registerShredded(tenant: string): Promise<void> {

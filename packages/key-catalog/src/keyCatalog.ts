@@ -1,10 +1,24 @@
 import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
 
-/** What an executed request destroyed, noted before its commit: its receipt is due until it is signed. */
+/** What an executed request destroyed, noted after its commit: its receipt is due until it is signed. */
 export interface ReceiptDue {
   requestId: string;
   executedAt: string;
+  /** The stored event that executed it (its `destruction_executed` log entry has this event id). */
+  eventId: string;
   keys: Array<{ kid: string; type: string; namespace: string | null; fingerprint: string | null; stateBefore: string }>;
+  /** A shred's deletions so far (by kind), kept across tries of issuing its receipt. */
+  deleted?: Record<string, number>;
+}
+
+/**
+ * A finished request as the catalog holds it. `provisionalFrom`: written before the commit that
+ * would finish it, decided on the stream at that version; the commit may have lost, so the
+ * stream after that version says what became of it. Without it: written after its commit.
+ */
+export interface StoredRequest {
+  request: DestructionRequest;
+  provisionalFrom?: number;
 }
 
 /**
@@ -27,15 +41,19 @@ export interface KeyCatalog {
   /** Registers a tenant with live destruction requests (or removes it): the tenants the destruction scheduler visits. */
   registerDestruction(tenant: string, registered: boolean): Promise<void>;
   destructionTenants(): Promise<string[]>;
-  /** Finished destruction requests (executed, failed, cancelled, expired), written before the commit that finishes them. */
-  putRequest(tenant: string, request: DestructionRequest): Promise<void>;
-  getRequest(tenant: string, id: string): Promise<DestructionRequest | undefined>;
+  /**
+   * Finished destruction requests (executed, failed, cancelled, expired): provisionally before
+   * the commit that finishes them (false, writing nothing, once a committed record is there: the
+   * request finished already), then as committed after it.
+   */
+  putRequest(tenant: string, request: DestructionRequest, as: { provisionalFrom: number } | { committed: true }): Promise<boolean>;
+  getRequest(tenant: string, id: string): Promise<StoredRequest | undefined>;
   /** Finished requests, newest first, at most `limit`. */
-  listRequests(tenant: string, limit: number): Promise<DestructionRequest[]>;
+  listRequests(tenant: string, limit: number): Promise<StoredRequest[]>;
   /** Tombstones a shredded tenant (written after its shred commits; the state says so too). */
   registerShredded(tenant: string): Promise<void>;
   isShredded(tenant: string): Promise<boolean>;
-  /** Notes (before the commit that executes a request) that its receipt is due; cleared once the receipt is stored. */
+  /** Notes (after the commit that executed a request) that its receipt is due; cleared once the receipt is stored. */
   putReceiptDue(tenant: string, due: ReceiptDue): Promise<void>;
   receiptsDue(tenant: string): Promise<ReceiptDue[]>;
   /** Drops a due note whose request did not execute after all. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  assertNotShredded,
   backoffDelay,
   keysDestroyedBy,
   silentLogger,
@@ -10,13 +11,14 @@ import {
   type Logger,
   type TenantKeyHierarchy,
 } from '@keyledger/domain';
-import type { Decision, Loaded } from '@keyledger/event-store';
+import type { Commit, Decision, Loaded } from '@keyledger/event-store';
 import type { KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyMaterialStore } from '@keyledger/key-material';
 import type { DestructionReceiptClaims } from '@keyledger/receipts';
 import type { RootKeyStore } from '@keyledger/root-key-store';
 import { supersededMaterial } from './material/wrapping';
 import { sweep } from './sweep';
+import { recordFinished } from './useCases/finishedRequests';
 import type { TenantRepository } from './tenantRepository';
 
 /** What depends on a namespace key, as the stores that know it report it (wired by each composition root). */
@@ -86,13 +88,13 @@ export interface KeyHierarchyOptions {
   onChange?: (change: HierarchyChange) => void;
   /** Signs a receipt for every executed destruction request; none: receipts stay due (and are not issued). */
   receipts?: ReceiptIssuer;
-  /** The tenant's audit chain head now (its last log entry), which a receipt names. */
-  auditChainHead?: (tenant: string) => Promise<{ seq: number; hash: string } | null>;
+  /** The tenant's audit chain head once the entry of event `eventId` is in it (`'pending'` before), which a receipt names. */
+  auditChainHead?: (tenant: string, eventId: string) => Promise<{ seq: number; hash: string } | 'pending'>;
   /** Deletes a shredded tenant's secrets and other data; none: nothing beyond the key hierarchy is deleted. */
   tenantData?: TenantDataPurger;
 }
 
-export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: unknown };
+export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: Commit<KeyHierarchyEvent> };
 
 const DEFAULT_QUIET_PERIOD_MS = 7 * 86_400_000;
 /** Tries of work after a commit before the call returns; then it is retried later, in the background. */
@@ -121,7 +123,7 @@ export class HierarchyContext {
   readonly orphanGraceMs: number;
   readonly logger: Logger;
   readonly receipts?: ReceiptIssuer;
-  readonly auditChainHead: (tenant: string) => Promise<{ seq: number; hash: string } | null>;
+  readonly auditChainHead?: (tenant: string, eventId: string) => Promise<{ seq: number; hash: string } | 'pending'>;
   readonly tenantData?: TenantDataPurger;
   /** Stream version each tenant's material was last swept at, by this process. */
   readonly sweptAt = new Map<string, number>();
@@ -141,7 +143,7 @@ export class HierarchyContext {
     this.orphanGraceMs = options.orphanGraceMs ?? 15 * 60_000;
     this.logger = options.logger ?? silentLogger;
     this.receipts = options.receipts;
-    this.auditChainHead = options.auditChainHead ?? (async () => null);
+    this.auditChainHead = options.auditChainHead;
     this.tenantData = options.tenantData;
   }
 
@@ -164,11 +166,14 @@ export class HierarchyContext {
   async execute<R>(
     tenant: string,
     decide: (loaded: Loaded<TenantKeyHierarchy>) => Promise<Decision<KeyHierarchyEvent, R>>,
+    options: { afterShred?: boolean } = {},
   ): Promise<Outcome<R> & { materialDeleted: boolean }> {
     let before: TenantKeyHierarchy | undefined;
     let requestsChanged = false;
     let destroyed: string[] = [];
     const outcome = await this.repository.execute(tenantStreamId(tenant), async (loaded) => {
+      // A shredded tenant (maybe by the commit this attempt lost to) takes nothing but its shred's follow-up.
+      if (!options.afterShred) assertNotShredded(loaded.state);
       const decision = await decide(loaded);
       const destroyedKeys = keysDestroyedBy(loaded.state, decision.events);
       try {
@@ -188,6 +193,10 @@ export class HierarchyContext {
       (await this.afterCommit('deleting superseded key material', { tenant }, () => this.keyMaterial.deleteMany(superseded), () => this.sweepLatest(tenant)));
     // A destruction request opened or ended changes which keys the data plane may use.
     if (destroyed.length > 0 || requestsChanged) this.notify({ tenant, destroyed });
+    const commit = outcome.commit;
+    if (commit?.events.some((event) => event.type === 'DestructionFinished')) {
+      await this.afterCommit('recording the finished destruction request', { tenant, version: commit.version }, () => recordFinished(this, tenant, commit));
+    }
     return { ...outcome, materialDeleted };
   }
 

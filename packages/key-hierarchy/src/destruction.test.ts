@@ -1,5 +1,5 @@
 import { generateAes256Key, parseRsaPublicKey, rsaAesKeyWrap } from '@keyledger/crypto';
-import type { DestructionRequest, KeyRecord } from '@keyledger/domain';
+import { tenantStreamId, type DestructionRequest, type KeyRecord } from '@keyledger/domain';
 import type { HierarchyChange } from './context';
 import type { KeyHierarchyService } from './keyHierarchyService';
 import { useServiceHarness } from './testing/serviceHarness';
@@ -95,5 +95,49 @@ describe('destruction requests (service, dynalite)', () => {
     const erk = keys.find((key) => key.type === 'environment-root-key')!;
     expect(keys.find((key) => key.type === 'tenant-master-key' && key.state === 'active')!.parentKid).toBe(erk.kid);
     expect((await keyOf(service, tenant, cprk.kid)).state).toBe('destroyed');
+  });
+});
+
+describe('finished requests as the catalog records them (races with the scheduler, crashes after a commit)', () => {
+  it('a decision that lost never stands for what committed, even when its provisional record was written last and the commit\'s own record never was', async () => {
+    const time = movableClock();
+    let committedWrites = true;
+    const signed: string[] = [];
+    const { service, catalog, repository } = fixture.harness({
+      clock: time.clock,
+      destructionPolicy: policy,
+      receipts: { sign: async (claims) => (signed.push(claims.request_id), `receipt-of-${claims.request_id}`) },
+      // The process "crashes" after the commit: the committed record and the due receipt are never written.
+      wrapCatalog: (inner) =>
+        Object.assign(Object.create(inner) as typeof inner, {
+          putRequest: (...args: Parameters<typeof inner.putRequest>) =>
+            'committed' in args[2] && !committedWrites ? Promise.reject(new Error('crashed')) : inner.putRequest(...args),
+        }),
+    });
+    const tenant = fixture.newTenant();
+    const kid = (await service.rekey(tenant)).deactivated['default']!;
+    const request = asRequest(await service.deleteKey(tenant, kid, alice));
+    await service.approveDestructionRequest(tenant, request.id, 'bob');
+    const { version } = await repository.load(tenantStreamId(tenant));
+    time.advance(DAY);
+
+    committedWrites = false;
+    expect(await service.settleDueDestructions()).toMatchObject({ executed: 1 });
+    // A cancel decided on the version before the execution wrote its provisional record last.
+    const cancelled: DestructionRequest = { ...request, state: 'cancelled', finishedAt: time.clock().toISOString(), reason: 'cancelled by alice' };
+    expect(await catalog.putRequest(tenant, cancelled, { provisionalFrom: version })).toBe(true);
+    // (The scheduler visits every tenant on these shared tables: only this request's receipts count.)
+    expect(signed.filter((id) => id === request.id)).toEqual([]);
+
+    committedWrites = true;
+    // Reads resolve it from the stream; the scheduler records it and issues the receipt.
+    expect(await service.getDestructionRequest(tenant, request.id)).toMatchObject({ state: 'executed' });
+    await service.settleDueDestructions();
+    expect(signed.filter((id) => id === request.id)).toEqual([request.id]);
+    expect(await service.getDestructionReceipt(tenant, request.id)).toBe(`receipt-of-${request.id}`);
+    // Once committed, a late provisional record of a losing decision is refused.
+    expect(await catalog.putRequest(tenant, cancelled, { provisionalFrom: version })).toBe(false);
+    expect((await catalog.getRequest(tenant, request.id))?.request.state).toBe('executed');
+    await expect(service.cancelDestructionRequest(tenant, request.id, 'alice', false)).rejects.toThrow('is executed');
   });
 });

@@ -44,10 +44,11 @@ export async function sweep(ctx: HierarchyContext, tenant: string, state: Tenant
 export async function destroyCustomerKeyMaterial(ctx: HierarchyContext, tenant: string, kid: string): Promise<void> {
   try {
     await ctx.rootKeyStore.deleteCustomerKey({ tenant, kid });
-    await ctx.execute(tenant, async ({ state }) => ({
-      events: decide({ type: 'RecordCustomerKeyMaterialDeleted', data: { kid, now: ctx.now() } }, state),
-      result: null,
-    }));
+    await ctx.execute(
+      tenant,
+      async ({ state }) => ({ events: decide({ type: 'RecordCustomerKeyMaterialDeleted', data: { kid, now: ctx.now() } }, state), result: null }),
+      { afterShred: true },
+    );
   } catch (error) {
     ctx.logger.warn('destroyed customer key still held by the root key store; the next sweep retries', { tenant, kid, error: String(error) });
   }

@@ -1,6 +1,6 @@
 import { ActivityRecorder, AuditedRootKeyStore, recordApiCalls, recordJobProgress } from '@keyledger/activity';
 import { createAuditProjectorHandlers } from '@keyledger/audit-projector';
-import type { DynamoDbAuditLogStore } from '@keyledger/audit-log';
+import { chainHeadAfterEvent, type DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createCryptoDataPlaneService, REKEY_PATTERN, startJobForRekey } from '@keyledger/crypto-data-plane';
 import { createDataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
@@ -69,10 +69,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     onChange: (change) => late.dataPlane?.forget(change.tenant, change.destroyed),
     tenantData: stores.tenantData,
     receipts,
-    auditChainHead: async (tenant) => {
-      const last = await auditLog.lastEntry(tenant);
-      return last ? { seq: last.integrity.sequence, hash: last.integrity.hash } : null;
-    },
+    auditChainHead: chainHeadAfterEvent(auditLog),
   });
 
   const service = createCryptoDataPlaneService({

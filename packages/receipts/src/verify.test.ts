@@ -72,5 +72,6 @@ describe('verifyReceipt', () => {
     const { keys: _keys, ...withoutKeys } = payload;
     expect(await refusal(verifyReceipt(await sign(withoutKeys), jwks))).toMatchObject({ reason: 'malformed_payload', message: expect.stringContaining('keys') });
     expect(await refusal(verifyReceipt(await sign({ ...payload, action: 'burn' }), jwks))).toMatchObject({ reason: 'malformed_payload', message: expect.stringContaining('action') });
+    expect(await refusal(verifyReceipt(await sign({ ...payload, jti: 'dr_2' }), jwks))).toMatchObject({ reason: 'malformed_payload', message: expect.stringContaining('jti (dr_2) is not its request_id') });
   });
 });

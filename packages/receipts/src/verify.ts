@@ -61,6 +61,9 @@ export async function verifyReceipt(
     throw new ReceiptInvalidError('malformed_payload', `Receipt payload is malformed: ${where}: ${issue?.message ?? 'invalid'}.`, { cause: parsed.error });
   }
   const payload = parsed.data as DestructionReceiptPayload;
+  if (payload.jti !== payload.request_id) {
+    throw new ReceiptInvalidError('malformed_payload', `Receipt payload is malformed: jti (${payload.jti}) is not its request_id (${payload.request_id}).`);
+  }
   if (options.issuer !== undefined && payload.iss !== options.issuer) {
     throw new ReceiptInvalidError('wrong_issuer', `Receipt issuer is ${payload.iss}, not ${options.issuer}.`);
   }

@@ -1,5 +1,5 @@
 import { zeroize, type EncryptionContext } from '@keyledger/crypto';
-import { BoundedCache, IntegrityError, silentLogger, type KeyRecord, type Logger, type ProvisionedTenant } from '@keyledger/domain';
+import { BoundedCache, DestructionPendingError, IntegrityError, liveDestructionRequests, requestBlocking, silentLogger, type KeyRecord, type Logger, type ProvisionedTenant } from '@keyledger/domain';
 import { StreamVersionConflictError, type Loaded } from '@keyledger/event-store';
 import { NamespaceNotFoundError } from '../errors';
 import type { DataPlaneLimits } from '../limits';
@@ -156,4 +156,10 @@ export function viewBinding(view: TenantView, namespace: string, extra?: Encrypt
     view.bindings.set(namespace, binding);
   }
   return binding;
+}
+
+/** Refuses a key that a live retirement or shred names (409 destruction_pending, naming the request). */
+export function refusePending(view: TenantView, kid: string): void {
+  const pending = requestBlocking(liveDestructionRequests(view.loaded.state), kid);
+  if (pending) throw new DestructionPendingError(kid, pending.id);
 }

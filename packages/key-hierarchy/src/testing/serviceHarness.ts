@@ -6,7 +6,7 @@ import { DynamoDbEventStore, type EventStore } from '@keyledger/event-store';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-store';
 import type { KeyRecord } from '@keyledger/domain';
-import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
+import { DynamoDbKeyCatalog, type KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyDependents, KeyHierarchyOptions } from '../context';
 import { KeyHierarchyService } from '../keyHierarchyService';
 import { createTenantRepository } from '../tenantRepository';
@@ -68,6 +68,8 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         onChange?: KeyHierarchyOptions['onChange'];
         receipts?: KeyHierarchyOptions['receipts'];
         tenantData?: KeyHierarchyOptions['tenantData'];
+        /** Wraps the catalog the service uses (e.g. to make writes fail). */
+        wrapCatalog?: (catalog: KeyCatalog) => KeyCatalog;
         /** Wraps the event store the repository uses (e.g. to count what it reads). */
         wrapEventStore?: (store: EventStore) => EventStore;
       } = {},
@@ -86,7 +88,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
       const service = new KeyHierarchyService({
         repository,
         keyMaterial,
-        catalog,
+        catalog: options.wrapCatalog ? options.wrapCatalog(catalog) : catalog,
         dependents: options.dependents ?? fakeDependents,
         retireQuietPeriodMs: options.retireQuietPeriodMs ?? 0,
         deactivationGraceMs: options.deactivationGraceMs,

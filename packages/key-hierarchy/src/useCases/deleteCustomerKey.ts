@@ -1,5 +1,5 @@
 import { zeroize } from '@keyledger/crypto';
-import { asProvisioned, customerKeyOf, decide, environmentRootKid, type KeyHierarchyCommand, type KeyHierarchyEvent, type TenantKeyHierarchy } from '@keyledger/domain';
+import { asProvisioned, customerKeyOf, decide, environmentRootKid, type KeyHierarchyCommand, type KeyHierarchyEvent } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { decision, stageTenantMasterKey, unwrapTenantMasterKey, withStaging } from '../material/wrapping';
 import { destroyCustomerKeyMaterial } from '../sweep';
@@ -15,14 +15,14 @@ export async function deleteCustomerKey(
   ctx: HierarchyContext,
   tenant: string,
   kid: string,
-  options: { asCommand?: (now: string) => KeyHierarchyCommand; beforeCommit?: (events: KeyHierarchyEvent[], state: TenantKeyHierarchy) => Promise<void> } = {},
+  options: { asCommand?: (now: string) => KeyHierarchyCommand; beforeCommit?: (events: KeyHierarchyEvent[], version: number) => Promise<void> } = {},
 ): Promise<void> {
   const outcome = await ctx.execute(tenant, async ({ state, version }) => {
     const current = asProvisioned(state);
     customerKeyOf(current, kid);
     const now = ctx.now();
     const command: KeyHierarchyCommand = options.asCommand?.(now) ?? { type: 'DeleteCustomerRootKey', data: { kid, now } };
-    await options.beforeCommit?.(decide(command, current), current);
+    await options.beforeCommit?.(decide(command, current), version);
     if (current.rootKid !== kid) return { events: decide(command, current), result: null };
     return withStaging(ctx, async (staging) => {
       const tmk = await unwrapTenantMasterKey(ctx, tenant, current, version);

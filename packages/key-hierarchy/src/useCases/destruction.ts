@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  asProvisioned,
   decide,
   destructionRequestId,
   DestructionRequestNotFoundError,
@@ -23,28 +24,42 @@ import {
   type DestructionActor,
   type DestructionRequest,
   type KeyHierarchyEvent,
+  type ProvisionedTenant,
   type TenantKeyHierarchy,
   type SettleDestruction,
 } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { deleteCustomerKey } from './deleteCustomerKey';
-import { issueDueReceipts, receiptDueOf } from './receipts';
+import { finishedRequest, notePending, resolveStored } from './finishedRequests';
+import { issueDueReceipts } from './receipts';
 import { assertNotInUse } from './retireKey';
 
-/** Opens a request (or answers the live one that already names the key). The tenant is registered for the scheduler first. */
-export async function requestDestruction(ctx: HierarchyContext, tenant: string, action: DestructionAction, kids: string[], requestedBy: DestructionActor): Promise<DestructionRequest> {
+/**
+ * Opens a request (or answers the live one that already names the key). The tenant is registered
+ * for the scheduler first. `kids` may depend on the state the request commits on (a shred names
+ * every live key then, also after a concurrent rekey).
+ */
+export async function requestDestruction(
+  ctx: HierarchyContext,
+  tenant: string,
+  action: DestructionAction,
+  kids: readonly string[] | ((state: ProvisionedTenant) => string[]),
+  requestedBy: DestructionActor,
+): Promise<DestructionRequest> {
   await ctx.catalog.registerDestruction(tenant, true);
   const now = ctx.now();
-  const request = openDestructionRequest({ id: destructionRequestId(now, randomBytes(4).toString('hex')), action, kids, requestedBy, now, policy: ctx.destructionPolicy });
+  const id = destructionRequestId(now, randomBytes(4).toString('hex'));
   const outcome = await ctx.execute(tenant, async ({ state }) => {
-    const live = action === 'shred_tenant' ? liveShred(state) : liveRequestNaming(liveDestructionRequests(state), kids);
+    const named = typeof kids === 'function' ? kids(asProvisioned(state)) : kids;
+    const live = action === 'shred_tenant' ? liveShred(state) : liveRequestNaming(liveDestructionRequests(state), named);
     if (live) return { events: [], result: live };
+    const request = openDestructionRequest({ id, action, kids: named, requestedBy, now, policy: ctx.destructionPolicy });
     // The decision refuses keys that may not be destroyed; then what depends on a namespace key.
     const events = decide({ type: 'RequestDestruction', data: { request, now } }, state);
-    if (action === 'retire_key') for (const kid of kids) await assertNotInUse(ctx, state, findKey(state, kid)!, 'retire');
+    if (action === 'retire_key') for (const kid of named) await assertNotInUse(ctx, state, findKey(state, kid)!, 'retire');
     return { events, result: request };
   });
-  ctx.logger.info('destruction requested', { tenant, id: outcome.result.id, action, kids });
+  if (outcome.result.id === id) ctx.logger.info('destruction requested', { tenant, id, action, kids: outcome.result.kids });
   return outcome.result;
 }
 
@@ -52,7 +67,7 @@ export async function requestDestruction(ctx: HierarchyContext, tenant: string, 
 export async function getDestructionRequest(ctx: HierarchyContext, tenant: string, id: string): Promise<DestructionRequest> {
   const { state } = await ctx.load(tenant);
   const live = liveDestructionRequests(state).find((request) => request.id === id);
-  const found = live ?? (await ctx.catalog.getRequest(tenant, id));
+  const found = live ?? (await finishedRequest(ctx, tenant, id));
   if (!found) throw new DestructionRequestNotFoundError(`The destruction request ${id} does not exist.`);
   return found;
 }
@@ -61,7 +76,10 @@ export async function getDestructionRequest(ctx: HierarchyContext, tenant: strin
 export async function listDestructionRequests(ctx: HierarchyContext, tenant: string, limit = 100): Promise<DestructionRequest[]> {
   const { state } = await ctx.load(tenant);
   const live = [...liveDestructionRequests(state)].sort((a, b) => b.id.localeCompare(a.id));
-  const finished = live.length >= limit ? [] : await ctx.catalog.listRequests(tenant, limit - live.length);
+  const stored = live.length >= limit ? [] : await ctx.catalog.listRequests(tenant, limit - live.length);
+  const liveIds = new Set(live.map((request) => request.id));
+  // A provisional record of a live request is a decision whose commit lost (or has not landed yet).
+  const finished = await Promise.all(stored.filter((record) => !liveIds.has(record.request.id)).map((record) => resolveStored(ctx, tenant, record)));
   return [...live, ...finished];
 }
 
@@ -77,11 +95,11 @@ export async function approveDestructionRequest(ctx: HierarchyContext, tenant: s
 
 export async function cancelDestructionRequest(ctx: HierarchyContext, tenant: string, id: string, sub: string, mayApprove: boolean): Promise<DestructionRequest> {
   const outcome = await whileLive(ctx, tenant, id, () =>
-    ctx.execute(tenant, async ({ state }) => {
+    ctx.execute(tenant, async ({ state, version }) => {
       const now = ctx.now();
       const events = decide({ type: 'CancelDestruction', data: { id, sub, mayApprove, now } }, state);
-      const finished = finishedRequest(events)!;
-      await ctx.catalog.putRequest(tenant, finished);
+      const finished = finishedBy(events)!;
+      await notePending(ctx, tenant, finished, version);
       return { events, result: finished };
     }),
   );
@@ -97,7 +115,7 @@ async function whileLive<R>(ctx: HierarchyContext, tenant: string, id: string, c
     return await change();
   } catch (error) {
     if (!(error instanceof DestructionRequestNotFoundError)) throw error;
-    const finished = await ctx.catalog.getRequest(tenant, id);
+    const finished = await finishedRequest(ctx, tenant, id);
     if (!finished) throw error;
     throw new IllegalKeyStateError(`Destruction request ${id} is ${finished.state}${finished.reason ? ` (${finished.reason})` : ''}; it can no longer change.`);
   }
@@ -114,6 +132,11 @@ export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ ex
         const result = due.kind === 'expire' ? await settle(ctx, tenant, due.request, async () => 'expire') : await execute(ctx, tenant, due.request);
         counts[result] += 1;
       }
+      // Finished requests a crash left provisional (the commit in, its record not yet): recorded from the stream, due receipts with them.
+      const liveIds = new Set(live.map((request) => request.id));
+      for (const stored of await ctx.catalog.listRequests(tenant, 100)) {
+        if (stored.provisionalFrom !== undefined && !liveIds.has(stored.request.id)) await resolveStored(ctx, tenant, stored);
+      }
       const receiptsDue = await issueDueReceipts(ctx, tenant);
       if (live.length === 0 && receiptsDue === 0) await ctx.catalog.registerDestruction(tenant, false);
     } catch (error) {
@@ -126,7 +149,7 @@ export async function settleDueDestructions(ctx: HierarchyContext): Promise<{ ex
 type Settled = 'executed' | 'expired' | 'failed';
 
 /** The request as a commit's DestructionFinished ends it: what the catalog keeps. */
-function finishedRequest(events: readonly KeyHierarchyEvent[]): DestructionRequest | undefined {
+function finishedBy(events: readonly KeyHierarchyEvent[]): DestructionRequest | undefined {
   const finished = events.find((event) => event.type === 'DestructionFinished');
   return finished?.type === 'DestructionFinished' ? finished.data.request : undefined;
 }
@@ -138,12 +161,11 @@ async function settle(
   request: DestructionRequest,
   outcomeFor: (state: TenantKeyHierarchy) => Promise<SettleDestruction['data']['outcome']>,
 ): Promise<Settled> {
-  const outcome = await ctx.execute(tenant, async ({ state }) => {
+  const outcome = await ctx.execute(tenant, async ({ state, version }) => {
     const now = ctx.now();
     const events = decide({ type: 'SettleDestruction', data: { id: request.id, outcome: await outcomeFor(state), now } }, state);
-    const finished = finishedRequest(events)!;
-    await ctx.catalog.putRequest(tenant, finished);
-    if (finished.state === 'executed') await ctx.catalog.putReceiptDue(tenant, receiptDueOf(finished, state, events, now));
+    const finished = finishedBy(events)!;
+    await notePending(ctx, tenant, finished, version);
     return { events, result: finished.state as Settled };
   });
   ctx.logger.info('destruction request settled', { tenant, id: request.id, state: outcome.result });
@@ -202,11 +224,7 @@ async function executeAction(ctx: HierarchyContext, tenant: string, request: Des
 async function executeCprkDeletion(ctx: HierarchyContext, tenant: string, request: DestructionRequest): Promise<Settled> {
   await deleteCustomerKey(ctx, tenant, request.kids[0]!, {
     asCommand: (now) => ({ type: 'SettleDestruction', data: { id: request.id, outcome: 'execute', now } }),
-    beforeCommit: async (events, state) => {
-      const finished = finishedRequest(events)!;
-      await ctx.catalog.putRequest(tenant, finished);
-      await ctx.catalog.putReceiptDue(tenant, receiptDueOf(finished, state, events, finished.finishedAt ?? ctx.now()));
-    },
+    beforeCommit: (events, version) => notePending(ctx, tenant, finishedBy(events)!, version),
   });
   return 'executed';
 }

@@ -1,24 +1,21 @@
 /**
- * Destruction receipts: what an executed request destroyed is noted before its commit (a due
- * receipt), and after the commit the receipt is signed and stored. For a shred, the tenant's
- * secrets and key material are deleted first, so that the receipt only ever says what is done.
- * Issuing is idempotent: the call that executed the request tries it, then every scheduler pass
- * until it is stored.
+ * Destruction receipts: what an executed request destroyed is noted after its commit, from the
+ * commit (a due receipt: finishedRequests.ts), and then the receipt is signed and stored. For a
+ * shred, the tenant's secrets and key material are deleted first, so that the receipt only ever
+ * says what is done, and the receipt names the audit chain head once the execution's own entry
+ * is in the chain. Issuing is idempotent: the call that executed the request tries it, then
+ * every scheduler pass until it is stored.
  */
 import {
   customerKeysAwaitingDeletion,
-  findKey,
   IllegalKeyStateError,
-  keysDestroyedBy,
   liveDestructionRequests,
   NotFoundError,
-  type DestructionRequest,
-  type KeyHierarchyEvent,
-  type TenantKeyHierarchy,
 } from '@keyledger/domain';
 import type { ReceiptDue } from '@keyledger/key-catalog';
 import type { HierarchyContext, ReceiptClaims } from '../context';
 import { sweep } from '../sweep';
+import { finishedRequest } from './finishedRequests';
 
 /** A receipt that does not exist (yet): the request is live, or did not execute, or is being issued. */
 export class DestructionReceiptNotFoundError extends NotFoundError {
@@ -32,16 +29,10 @@ const STORE_DELETION: Record<string, string> = {
   software: 'deleted from the development key file (a development-only store)',
 };
 
-/** Noted before the commit that executes `request`: the keys it destroys, with their state before. */
-export function receiptDueOf(request: DestructionRequest, state: TenantKeyHierarchy, events: readonly KeyHierarchyEvent[], now: string): ReceiptDue {
-  const keys = keysDestroyedBy(state, events).map((record) => ({
-    kid: record.kid,
-    type: record.type,
-    namespace: record.namespace,
-    fingerprint: record.fingerprint,
-    stateBefore: findKey(state, record.kid)?.state ?? record.state,
-  }));
-  return { requestId: request.id, executedAt: now, keys };
+function storeDeletion(kind: string, stateBefore: string): string {
+  const done = STORE_DELETION[kind] ?? `deleted by the ${kind} root key store`;
+  // A CPRK that never received material had none to delete: only the key (and its wrapping keys) went.
+  return stateBefore === 'pre-activation' ? `no key material had been imported; the key and its wrapping keys were deleted (${kind})` : done;
 }
 
 /**
@@ -53,19 +44,22 @@ export function receiptDueOf(request: DestructionRequest, state: TenantKeyHierar
 export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: ReceiptDue): Promise<boolean> {
   const { state } = await ctx.load(tenant);
   if (liveDestructionRequests(state).some((request) => request.id === due.requestId)) return false;
-  const request = await ctx.catalog.getRequest(tenant, due.requestId);
+  // Only what the stream committed counts (a due note is written from the commit; this is a second check).
+  const request = await finishedRequest(ctx, tenant, due.requestId);
   if (request?.state !== 'executed') {
     await ctx.catalog.clearReceiptDue(tenant, due.requestId);
     return true;
   }
-  const deleted: Record<string, number> = {};
+  const deleted: Record<string, number> = { ...due.deleted };
   if (request.action === 'shred_tenant') {
     await ctx.catalog.registerShredded(tenant);
     // In AWS, data planes follow the shred when their cached view expires: a secret written by a
     // stale one until then must not escape the purge, so it waits that long (0 locally).
     if (ctx.clock().getTime() < Date.parse(due.executedAt) + ctx.deactivationGraceMs) return false;
     const namespaces = [...new Set(due.keys.flatMap((key) => (key.namespace === null ? [] : [key.namespace])))];
-    Object.assign(deleted, (await ctx.tenantData?.purge(tenant, namespaces)) ?? {});
+    // What earlier tries deleted is kept in the note, so the receipt counts every item once, however many tries it took.
+    for (const [kind, count] of Object.entries((await ctx.tenantData?.purge(tenant, namespaces)) ?? {})) deleted[kind] = (deleted[kind] ?? 0) + count;
+    await ctx.catalog.putReceiptDue(tenant, { ...due, deleted });
     await ctx.catalog.registerRetention(tenant, false);
   }
   // The destroyed keys' material (already deleted after the commit, unless that failed) and CPRKs the store still holds.
@@ -76,6 +70,8 @@ export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: R
   const left = (await ctx.keyMaterial.list(tenant)).filter((entry) => destroyedKids.has(entry.kid));
   if (left.length > 0) throw new Error(`${left.length} key material entries of destroyed keys are still stored; the receipt waits for their deletion`);
   if (!ctx.receipts) return false;
+  const head = ctx.auditChainHead ? await ctx.auditChainHead(tenant, due.eventId) : null;
+  if (head === 'pending') return false;
   const claims: ReceiptClaims = {
     request_id: request.id,
     tenant,
@@ -87,10 +83,10 @@ export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: R
     required_approvals: request.requiredApprovals,
     scheduled_for: request.scheduledFor,
     executed_at: due.executedAt,
-    audit_chain_head: await ctx.auditChainHead(tenant),
+    audit_chain_head: head,
     root_key_store_operations: due.keys
       .filter((key) => key.type === 'customer-provided-root-key')
-      .map((key) => ({ kid: key.kid, operation: 'delete', detail: STORE_DELETION[ctx.rootKeyStore.kind] ?? `deleted by the ${ctx.rootKeyStore.kind} root key store` })),
+      .map((key) => ({ kid: key.kid, operation: 'delete', detail: storeDeletion(ctx.rootKeyStore.kind, key.stateBefore) })),
     deleted,
   };
   await ctx.catalog.putReceipt(tenant, request.id, await ctx.receipts.sign(claims));
@@ -114,7 +110,7 @@ export async function getDestructionReceipt(ctx: HierarchyContext, tenant: strin
   if (receipt) return receipt;
   const { state } = await ctx.load(tenant);
   const live = liveDestructionRequests(state).find((request) => request.id === id);
-  const request = live ?? (await ctx.catalog.getRequest(tenant, id));
+  const request = live ?? (await finishedRequest(ctx, tenant, id));
   if (!request) throw new DestructionReceiptNotFoundError(`The destruction request ${id} does not exist.`);
   if (request.state !== 'executed') {
     throw new DestructionReceiptNotFoundError(`The destruction request ${id} is ${request.state}: a receipt is issued only when a request executes.`);

@@ -1,4 +1,4 @@
-import { actsAtOnce, keysToShred, type DestructionActor, type DestructionRequest } from '@keyledger/domain';
+import { actsAtOnce, DestructionRequestNotFoundError, hasErrorCode, keysToShred, type DestructionActor, type DestructionRequest } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import { execute, getDestructionRequest, requestDestruction } from './destruction';
 import { ensureProvisioned } from './provision';
@@ -14,9 +14,14 @@ const RECEIPT_WAIT_MS = 5_000;
  * no destruction policy it executes at once, in this call; else it waits like any request.
  */
 export async function shredTenant(ctx: HierarchyContext, tenant: string, caller: DestructionActor): Promise<DestructionRequest> {
-  const { state } = await ensureProvisioned(ctx, tenant);
-  const request = await requestDestruction(ctx, tenant, 'shred_tenant', keysToShred(state).map((key) => key.kid), caller);
+  await ensureProvisioned(ctx, tenant);
+  const request = await requestDestruction(ctx, tenant, 'shred_tenant', (state) => keysToShred(state).map((key) => key.kid), caller);
   if (!actsAtOnce(ctx.destructionPolicy) || request.state !== 'approved') return request;
-  await execute(ctx, tenant, request, { waitForReceiptMs: RECEIPT_WAIT_MS });
+  try {
+    await execute(ctx, tenant, request, { waitForReceiptMs: RECEIPT_WAIT_MS });
+  } catch (error) {
+    // A concurrent DELETE (or the scheduler) executed it first: answer the executed request.
+    if (!(error instanceof DestructionRequestNotFoundError) && !hasErrorCode(error, 'tenant_shredded')) throw error;
+  }
   return getDestructionRequest(ctx, tenant, request.id);
 }
