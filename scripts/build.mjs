@@ -20,7 +20,7 @@ export const ENTRIES = [
  * One esbuild bundle for Node 22, the Lambda runtime;
  * `external` packages load from node_modules.
  */
-export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false, target = 'node22', minify = false, mainFields }) {
+export function bundle({ entry, outfile, external: externals = external, format = 'esm', sourcemap = false, target = 'node22', minify = false, mainFields, alias }) {
   return build({
     entryPoints: [join(root, entry)],
     outfile: join(root, outfile),
@@ -31,6 +31,7 @@ export function bundle({ entry, outfile, external: externals = external, format 
     mainFields,
     minify,
     external: externals,
+    ...(alias ? { alias } : {}),
     sourcemap,
     logLevel: 'warning',
   });
@@ -75,6 +76,7 @@ export async function buildLambdas({ quiet = false } = {}) {
         minify: bundling.minify,
         sourcemap: bundling.sourcemap,
         external: bundling.external,
+        alias: Object.fromEntries(Object.entries(bundling.alias ?? {}).map(([from, to]) => [from, join(root, to)])),
       });
       return { name, bytes: statSync(lambdaBundlePath(name)).size };
     }),

@@ -26,7 +26,7 @@ const dir = await mkdtemp(join(tmpdir(), 'keyledger-docs-'));
 try {
   const { generatedEventDocs } = await load(dir, 'packages/events/src/eventDocs.ts');
   for (const [name, content] of Object.entries(generatedEventDocs())) await write(`docs/events/${name}`, content);
-  const { errorCodesMarkdown } = await load(dir, 'packages/http/src/errorCodes.ts');
+  const { errorCodesMarkdown } = await load(dir, 'packages/http/src/errorCodeDocs.ts');
   await write('docs/errors.md', errorCodesMarkdown());
   const { openApiJson } = await load(dir, 'packages/openapi/src/index.ts');
   await write('docs/openapi.json', openApiJson());

@@ -105,6 +105,8 @@ export class KeyledgerFunction extends Construct {
         minify: bundling.minify,
         sourceMap: bundling.sourcemap,
         externalModules: bundling.external,
+        // The same replacements as `npm run build` (infra/functions.json): esbuild's --alias, to files of this repository.
+        esbuildArgs: Object.fromEntries(Object.entries(bundling.alias).map(([from, to]) => [`--alias:${from}`, join(root, to)])),
       },
     });
     NagSuppressions.addResourceSuppressions(this.function, [

@@ -2,12 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
 import { createDataPlaneStores, DEFAULT_DATA_PLANE_LIMITS, type DataPlaneStores } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
-import { chainHeadAfterEvent, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
-import { createTenantRepository, KeyHierarchyService, type HierarchyChange } from '@keyledger/key-hierarchy';
+import { createTenantRepository, KeyHierarchyService, type HierarchyChange, type KeyHierarchyOptions } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
-import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
+import type { RootKeyStore } from '@keyledger/root-key-store';
 import { readSettings, type Environment, type SettingValues } from '@keyledger/settings';
 import { createAwsRootKeyStore, readAwsRootKeySettings, type AwsClients, type AwsRootKeySettings } from './awsRootKeyStore';
 
@@ -39,12 +38,11 @@ export function readAwsKeyHierarchySettings(env: Environment): AwsKeyHierarchySe
   return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env) };
 }
 
-/** key-admin's extras: receipts of executed destruction requests, which name the tenant's audit chain head. */
-export interface AwsReceiptSettings {
-  auditLogTable: string;
-  /** The receipts' `iss`. */
-  issuer: string;
-}
+/**
+ * What one function adds to the hierarchy (key-admin: the receipt signer and the audit chain
+ * head), built on the same client and root key store; the others do not bundle it.
+ */
+export type AwsHierarchyExtras = (built: { dynamodb: DynamoDBClient; rootKeyStore: RootKeyStore }) => Pick<KeyHierarchyOptions, 'receipts' | 'auditChainHead'>;
 
 export interface AwsKeyHierarchy {
   dynamodb: DynamoDBClient;
@@ -52,8 +50,6 @@ export interface AwsKeyHierarchy {
   activity: ActivityRecorder;
   keyHierarchy: KeyHierarchyService;
   stores: DataPlaneStores;
-  /** With `receipts` settings: the signer, whose JWKS key-admin serves. */
-  receipts?: ReceiptSigner;
 }
 
 /**
@@ -67,7 +63,7 @@ export async function createAwsKeyHierarchy(
   logger: Logger,
   clients: AwsClients = {},
   onChange?: (change: HierarchyChange) => void,
-  receiptSettings?: AwsReceiptSettings,
+  extras?: AwsHierarchyExtras,
 ): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
   const eventStore = new DynamoDbEventStore({
@@ -84,10 +80,6 @@ export async function createAwsKeyHierarchy(
   );
   const rootKeyStore = new AuditedRootKeyStore(await createAwsRootKeyStore(settings, clients), activity);
   const catalog = new DynamoDbKeyCatalog({ client: dynamodb, tableName: settings.keyCatalogTable });
-  const receipts = receiptSettings
-    ? new ReceiptSigner({ keys: new DynamoDbReceiptKeyRepository({ client: dynamodb, tableName: settings.keyCatalogTable }), rootKeyStore, issuer: receiptSettings.issuer })
-    : undefined;
-  const auditLog = receiptSettings ? new DynamoDbAuditLogStore({ client: dynamodb, tableName: receiptSettings.auditLogTable }) : undefined;
   const keyHierarchy = new KeyHierarchyService({
     repository: createTenantRepository(eventStore, { logger }),
     keyMaterial: new DynamoDbKeyMaterialStore({ client: dynamodb, tableName: settings.keyMaterialTable }),
@@ -102,8 +94,7 @@ export async function createAwsKeyHierarchy(
     logger,
     onChange,
     tenantData: stores.tenantData,
-    receipts,
-    auditChainHead: auditLog ? chainHeadAfterEvent(auditLog) : undefined,
+    ...extras?.({ dynamodb, rootKeyStore }),
   });
-  return { dynamodb, eventStore, activity, keyHierarchy, stores, receipts };
+  return { dynamodb, eventStore, activity, keyHierarchy, stores };
 }

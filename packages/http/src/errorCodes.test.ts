@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CODES, errorCodesMarkdown } from './errorCodes';
+import { errorCodesMarkdown } from './errorCodeDocs';
+import { ERROR_CODES } from './errorCodes';
 
 const ROOT = join(__dirname, '..', '..', '..');
 

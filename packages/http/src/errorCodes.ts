@@ -1,71 +1,50 @@
 /**
- * Every errorCode the API can answer, with its status and when it is used: the source of
- * docs/errors.md (`npm run docs:errors`). Auth0's own code where Auth0 documents one for the
+ * Every errorCode the API can answer, with its status (when each is used: errorCodeDocs.ts,
+ * kept apart so the Lambda bundles do not carry the prose); the source of docs/errors.md. Auth0's own code where Auth0 documents one for the
  * case (marked auth0), else a keyledger code. The structure test checks that the code uses no other.
  */
 export const ERROR_CODES = {
-  invalid_body: { status: 400, auth0: true, when: 'The JSON body is missing a field, has one of the wrong type or shape, is not JSON, or is not valid UTF-8 / Unicode; or what it asks cannot be done (wrapped key material that does not unwrap, an unsupported key type).' },
-  invalid_query_string: { status: 400, auth0: true, when: 'A query parameter is unknown or malformed, including a log search (`q` or `search`) that does not parse or is over the query limits, a search page beyond the first 1,000 results, and an `at` of `GET /v1/keys/as-of` that is not an ISO 8601 date-time with a time zone or is in the future.' },
-  invalid_uri: { status: 400, auth0: true, when: 'A path parameter (key id, namespace, secret name, log id) is malformed.' },
-  invalid_request: { status: 400, auth0: false, when: 'The request as a whole is not acceptable: a request target that is not an ASCII path, malformed HTTP, an `Expect` other than 100-continue, an `Idempotency-Key` that is not 1 to 255 visible ASCII characters.' },
-  invalid_ciphertext: { status: 400, auth0: false, when: 'The bytes sent for decryption are not a keyledger envelope.' },
-  decryption_failed: { status: 400, auth0: false, when: 'The envelope did not authenticate: altered, or another tenant, namespace or encryption context.' },
-  query_too_expensive: { status: 400, auth0: false, when: 'A log search would compare more characters or read more entries than one request may.' },
-  missing_token: { status: 401, auth0: false, when: 'No `Authorization: Bearer` header.' },
-  invalid_token: { status: 401, auth0: false, when: 'The bearer token does not verify or has expired.' },
-  insufficient_scope: { status: 403, auth0: true, when: 'The token lacks a scope the route requires.' },
-  missing_tenant_claim: { status: 403, auth0: false, when: 'The token names no tenant.' },
-  invalid_tenant_claim: { status: 403, auth0: false, when: 'The token\'s tenant claim is not a valid tenant name.' },
-  forbidden: { status: 403, auth0: false, when: 'The caller may not do this to a destruction request: its requester approving it, or someone else cancelling it without `approve:destruction_requests`; locally, the dev clock answers only on the loopback interface.' },
-  key_not_found: { status: 404, auth0: false, when: 'No encryption key of this tenant has that id.' },
-  namespace_not_found: { status: 404, auth0: false, when: 'The tenant has no such namespace.' },
-  secret_not_found: { status: 404, auth0: false, when: 'No such secret, or no such version of it.' },
-  job_not_found: { status: 404, auth0: false, when: 'No re-encryption job of this tenant has that id.' },
-  destruction_request_not_found: { status: 404, auth0: false, when: 'No destruction request of this tenant has that id.' },
-  destruction_receipt_not_found: { status: 404, auth0: false, when: 'The destruction request does not exist, has not executed (only executed requests have receipts), or its receipt is still being issued (retry shortly).' },
-  log_not_found: { status: 404, auth0: false, when: 'No log entry of this tenant has that log_id.' },
-  route_not_found: { status: 404, auth0: false, when: 'No route has this path (or its service is not running in this stack).' },
-  method_not_allowed: { status: 405, auth0: false, when: 'The path exists, but not with this method (the `Allow` header lists the methods).' },
-  idempotency_key_in_use: { status: 409, auth0: false, when: 'A request with the same `Idempotency-Key` is still running; retry after the `Retry-After` seconds.' },
-  tenant_shredded: { status: 410, auth0: false, when: 'The tenant was crypto-shredded (DELETE /v1/tenant executed): its keys and secrets are destroyed and the tenant id can never be used again. Only its destruction requests and receipts (and its audit log) stay readable.' },
-  idempotency_key_reused: { status: 422, auth0: false, when: 'The `Idempotency-Key` was used in the last 24 hours for a different request (method, path and query, tenant or body).' },
-  too_many_requests: { status: 429, auth0: true, when: 'The tenant has used up its rate limit (KEYLEDGER_RATE_LIMIT, CDK `tenantRateLimit`); retry after the `Retry-After` seconds. The `x-ratelimit-*` headers say how much is left.' },
-  temporarily_unavailable: { status: 503, auth0: false, when: 'A store the request needs first (the idempotency records) is unavailable; nothing was done.' },
-  invalid_key_state: { status: 409, auth0: false, when: 'The key\'s state does not allow the operation (for example deleting the active key).' },
-  key_in_use: { status: 409, auth0: false, when: 'Something still depends on the key: stored secrets, recent decrypts, or a pending grace period.' },
-  destruction_pending: { status: 409, auth0: false, when: 'A decrypt or rewrap under a key that a live destruction request (a retirement or a shred) names; the message names the request, whose cancel restores the key.' },
-  concurrent_modification: { status: 409, auth0: false, when: 'Another change of the same hierarchy won every retry; send the request again.' },
-  secret_version_conflict: { status: 409, auth0: false, when: '`expected_version` is not the secret\'s current version.' },
-  request_timeout: { status: 408, auth0: false, when: 'Local stack only: the headers or the whole request were not received within their timeouts (KEYLEDGER_HTTP_HEADERS_TIMEOUT, KEYLEDGER_HTTP_REQUEST_TIMEOUT).' },
-  headers_too_large: { status: 431, auth0: false, when: 'Local stack only: the request headers are larger than Node\'s limit (16 KiB).' },
-  payload_too_large: { status: 413, auth0: false, when: 'The body is larger than the server accepts.' },
-  unsupported_media_type: { status: 415, auth0: false, when: 'A body was sent with a content type other than `application/json`.' },
-  internal_error: { status: 500, auth0: false, when: 'Anything unexpected; the details are logged, never returned.' },
-  root_key_store_unavailable: { status: 503, auth0: false, when: 'The root key store (KMS, the HSM, the key file) failed; nothing was changed.' },
-  server_busy: { status: 503, auth0: false, when: 'Local stack only: as many requests or request body bytes in flight as the server allows; retry after the `Retry-After` seconds. (Connections over the cap are closed without an answer.)' },
-} as const satisfies Record<string, { status: number; auth0: boolean; when: string }>;
+  invalid_body: { status: 400, auth0: true },
+  invalid_query_string: { status: 400, auth0: true },
+  invalid_uri: { status: 400, auth0: true },
+  invalid_request: { status: 400, auth0: false },
+  invalid_ciphertext: { status: 400, auth0: false },
+  decryption_failed: { status: 400, auth0: false },
+  query_too_expensive: { status: 400, auth0: false },
+  missing_token: { status: 401, auth0: false },
+  invalid_token: { status: 401, auth0: false },
+  insufficient_scope: { status: 403, auth0: true },
+  missing_tenant_claim: { status: 403, auth0: false },
+  invalid_tenant_claim: { status: 403, auth0: false },
+  forbidden: { status: 403, auth0: false },
+  key_not_found: { status: 404, auth0: false },
+  namespace_not_found: { status: 404, auth0: false },
+  secret_not_found: { status: 404, auth0: false },
+  job_not_found: { status: 404, auth0: false },
+  destruction_request_not_found: { status: 404, auth0: false },
+  destruction_receipt_not_found: { status: 404, auth0: false },
+  log_not_found: { status: 404, auth0: false },
+  route_not_found: { status: 404, auth0: false },
+  method_not_allowed: { status: 405, auth0: false },
+  idempotency_key_in_use: { status: 409, auth0: false },
+  tenant_shredded: { status: 410, auth0: false },
+  idempotency_key_reused: { status: 422, auth0: false },
+  too_many_requests: { status: 429, auth0: true },
+  temporarily_unavailable: { status: 503, auth0: false },
+  invalid_key_state: { status: 409, auth0: false },
+  key_in_use: { status: 409, auth0: false },
+  destruction_pending: { status: 409, auth0: false },
+  concurrent_modification: { status: 409, auth0: false },
+  secret_version_conflict: { status: 409, auth0: false },
+  request_timeout: { status: 408, auth0: false },
+  headers_too_large: { status: 431, auth0: false },
+  payload_too_large: { status: 413, auth0: false },
+  unsupported_media_type: { status: 415, auth0: false },
+  internal_error: { status: 500, auth0: false },
+  root_key_store_unavailable: { status: 503, auth0: false },
+  server_busy: { status: 503, auth0: false },
+} as const satisfies Record<string, { status: number; auth0: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
-
-/** docs/errors.md, written from ERROR_CODES. */
-export function errorCodesMarkdown(): string {
-  const rows = Object.entries(ERROR_CODES)
-    .sort(([a, x], [b, y]) => x.status - y.status || (a < b ? -1 : 1))
-    .map(([code, { status, auth0, when }]) => `| ${status} | \`${code}\` | ${auth0 ? 'Auth0' : 'keyledger'} | ${when} |`);
-  return [
-    '# Error codes',
-    '',
-    '<!-- Generated from packages/http/src/errorCodes.ts by `npm run docs`; do not edit. -->',
-    '',
-    'Every error response has Auth0\'s shape: `{"statusCode", "error", "message", "errorCode"}`. The',
-    'message says what is wrong for 4xx answers and is generic for 5xx ones. These are all the',
-    'errorCodes keyledger answers; "Auth0" marks the codes Auth0\'s Management API uses for the same case.',
-    '',
-    '| status | errorCode | from | when |',
-    '| --- | --- | --- | --- |',
-    ...rows,
-    '',
-  ].join('\n');
-}

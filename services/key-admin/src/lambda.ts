@@ -4,6 +4,8 @@
  * key-admin route, and the retention scheduler (an EventBridge schedule invokes it).
  */
 import { recordApiCalls } from '@keyledger/activity';
+import { chainHeadAfterEvent, DynamoDbAuditLogStore } from '@keyledger/audit-log';
+import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
 import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { awsRequestControls } from '@keyledger/request-controls';
@@ -15,9 +17,11 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
   const settings = readAwsKeyHierarchySettings(env);
   const { auditLogTable, environmentName } = readSettings(['auditLogTable', 'environmentName'], env);
   const logger = jsonLogger({ service: 'key-admin' });
-  const { activity, keyHierarchy, dynamodb, receipts } = await createAwsKeyHierarchy(settings, logger, clients, undefined, {
-    auditLogTable,
-    issuer: `keyledger:${environmentName}`,
+  // Receipts of executed destruction requests, signed with a receipt key the root key store seals; they name the audit chain head.
+  let receipts: ReceiptSigner | undefined;
+  const { activity, keyHierarchy, dynamodb } = await createAwsKeyHierarchy(settings, logger, clients, undefined, ({ dynamodb: client, rootKeyStore }) => {
+    receipts = new ReceiptSigner({ keys: new DynamoDbReceiptKeyRepository({ client, tableName: settings.keyCatalogTable }), rootKeyStore, issuer: `keyledger:${environmentName}` });
+    return { receipts, auditChainHead: chainHeadAfterEvent(new DynamoDbAuditLogStore({ client, tableName: auditLogTable })) };
   });
   const tenantClaim = settings.tenantClaim;
   const controlled = awsRequestControls(env, { client: dynamodb, tenantClaim, logger });
