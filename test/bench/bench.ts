@@ -158,9 +158,12 @@ async function main(): Promise<void> {
   );
   const elapsedS = (performance.now() - started) / 1000;
   const targets: Array<[string, boolean]> = [
-    ['in-process encrypt 1 KiB >= 50% of raw AES-GCM', b.encrypt_1k_ops >= 0.5 * a.encrypt_1k_ops],
+    // Issue 18's targets: what is not AES costs at most a fifth at 1 KiB, and next to nothing at 64 KiB.
+    ['in-process encrypt 1 KiB >= 0.8x raw AES-GCM', b.encrypt_1k_ops >= 0.8 * a.encrypt_1k_ops],
+    ['in-process decrypt 1 KiB >= 0.8x raw AES-GCM', b.decrypt_1k_ops >= 0.8 * a.decrypt_1k_ops],
+    ['in-process encrypt 64 KiB >= 0.95x raw AES-GCM', b.encrypt_64k_ops >= 0.95 * a.encrypt_64k_ops],
+    ['in-process decrypt 64 KiB >= 0.95x raw AES-GCM', b.decrypt_64k_ops >= 0.95 * a.decrypt_64k_ops],
     ['in-process encrypt 1 KiB >= 20x the Encryption SDK', b.encrypt_1k_ops >= 20 * c.encrypt_1k_ops],
-    ['in-process encrypt 64 KiB >= 80% of raw AES-GCM', b.encrypt_64k_ops >= 0.8 * a.encrypt_64k_ops],
     ['HTTP encrypt 1 KiB >= 3,000 req/s', (http['encrypt_1k_rps'] ?? 0) >= 3_000],
     ['HTTP encrypt 1 KiB p99 <= 20 ms', (http['encrypt_1k_p99_ms'] ?? Infinity) <= 20],
     [`HTTP encrypt 1 KiB p99 <= 500 ms at ${MANY_CONNECTIONS} connections`, (http['encrypt_1k_200c_p99_ms'] ?? Infinity) <= 500],

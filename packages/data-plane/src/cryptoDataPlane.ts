@@ -85,7 +85,24 @@ export class CryptoDataPlane {
   }
 
   async decrypt(request: DecryptRequest & { countUse?: boolean }): Promise<Buffer> {
-    return (await this.open(request, parseEnvelope(request.ciphertext))).value;
+    const envelope = parseEnvelope(request.ciphertext);
+    return this.openCached(request, envelope) ?? (await this.open(request, envelope)).value;
+  }
+
+  /**
+   * The hot path of `decrypt`, with no await: an envelope under an active key whose hierarchy and
+   * data key are cached. Anything else (a miss, a deactivated key whose use is counted, a key
+   * this hierarchy does not have) is undefined and takes `open`, which also says what is wrong.
+   */
+  private openCached(request: DecryptRequest, envelope: ParsedEnvelope): Buffer | undefined {
+    if (request.cacheDataKey === false) return undefined;
+    const { tenant, namespace } = request;
+    const view = this.keys.tenants.get(tenant);
+    const record = view && findKey(view.loaded.state, envelope.kid);
+    if (!view || record?.state !== 'active' || record.type !== 'tenant-encryption-key' || record.namespace !== namespace) return undefined;
+    refusePending(view, record.kid);
+    const dataKey = this.decryptionKeys.get(dataKeyIdOf(tenant, namespace, envelope));
+    return dataKey && openEnvelope(dataKey, envelope, [viewBinding(view, namespace, request.binding), contextBytes(request.encryptionContext)]);
   }
 
   /** Decrypts a parsed envelope; a use of a deactivated key is counted once the envelope authenticated. */
@@ -207,7 +224,7 @@ export class CryptoDataPlane {
    * across an await, and one unwrapped for this call only is zeroed right after.
    */
   private async withDataKey<T>(tenant: string, namespace: string, envelope: ParsedEnvelope, cache: boolean, use: (dataKey: Buffer, view: TenantView) => T): Promise<Opened<T>> {
-    const dataKeyId = `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;
+    const dataKeyId = dataKeyIdOf(tenant, namespace, envelope);
     let refreshed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const view = this.keys.tenants.get(tenant);
@@ -303,3 +320,6 @@ export class CryptoDataPlane {
     }
   }
 }
+
+/** Where a decryption data key is cached: by tenant, namespace, key id and the wrapped key itself. */
+const dataKeyIdOf = (tenant: string, namespace: string, envelope: ParsedEnvelope) => `${tenant}\0${namespace}\0${envelope.kid}\0${envelope.wrappedDataKey.toString('latin1')}`;

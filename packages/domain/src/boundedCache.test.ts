@@ -19,4 +19,21 @@ describe('BoundedCache', () => {
     expect(evicted).toEqual(['B', 'A', 'C', 'C2']);
     expect(cache.size).toBe(0);
   });
+
+  it('keeps least-recently-used order when hits on the newest entry skip the reordering', () => {
+    const evicted: string[] = [];
+    const cache = new BoundedCache<string>({ maxEntries: 2, ttlMs: 1_000, now: () => 0, onEvict: (value) => evicted.push(value) });
+    cache.set('a', 'A');
+    cache.set('b', 'B');
+    cache.get('b');
+    cache.get('a');
+    cache.get('a');
+    cache.set('c', 'C'); // b is the least recently used
+    expect(evicted).toEqual(['B']);
+    cache.delete('c'); // the newest leaves; a hit on a still counts
+    cache.get('a');
+    cache.set('d', 'D');
+    cache.set('e', 'E'); // a went before d
+    expect(evicted).toEqual(['B', 'C', 'A']);
+  });
 });

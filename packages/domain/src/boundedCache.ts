@@ -14,6 +14,8 @@ export interface BoundedCacheOptions<V> {
  */
 export class BoundedCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+  /** The most recently used key: a hit on it needs no reordering (the hot path hits it again and again). */
+  private newest: string | undefined;
 
   constructor(private readonly options: BoundedCacheOptions<V>) {
     if (!(options.maxEntries >= 1)) throw new Error('BoundedCache needs maxEntries >= 1.');
@@ -30,15 +32,19 @@ export class BoundedCache<V> {
       this.delete(key);
       return undefined;
     }
-    // Most recently used goes to the end of the Map's insertion order.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Most recently used goes to the end of the Map's insertion order (it is there already if it is the newest).
+    if (key !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = key;
+    }
     return entry.value;
   }
 
   set(key: string, value: V, ttlMs = this.options.ttlMs): void {
     this.delete(key);
     this.entries.set(key, { value, expiresAt: this.options.now() + ttlMs });
+    this.newest = key;
     while (this.entries.size > this.options.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.delete(oldest);
@@ -49,6 +55,7 @@ export class BoundedCache<V> {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
+    if (key === this.newest) this.newest = undefined;
     this.options.onEvict?.(entry.value);
   }
 
