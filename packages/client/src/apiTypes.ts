@@ -11,8 +11,9 @@ export type { components, operations } from '../generated/openapi';
 type Parameters<K extends OperationId> = operations[K]['parameters'];
 /** The path parameters of an operation (`{kid}`, `{ns}`, ...). */
 export type PathParameters<K extends OperationId> = NonNullable<Parameters<K>['path']>;
-/** The query parameters of an operation. */
-export type QueryParameters<K extends OperationId> = NonNullable<Parameters<K>['query']>;
+/** The query parameters of an operation (numbers and booleans too, where the document has their text, e.g. `per_page`). */
+export type QueryParameters<K extends OperationId> = Loosened<NonNullable<Parameters<K>['query']>>;
+type Loosened<Q> = { [P in keyof Q]: Q[P] | (NonNullable<Q[P]> extends string ? number | boolean : never) };
 /** The JSON request body of an operation. */
 export type RequestBody<K extends OperationId> =
   NonNullable<operations[K]['requestBody']> extends { content: { 'application/json': infer B } } ? B : never;
