@@ -1,10 +1,13 @@
 // Builds the dashboard (Vite, packages/dashboard/build.mjs) and bundles the runnable entry points with esbuild: the local server and the CLI (dependencies
 // stay external, loaded from node_modules; fast enough to run on every `npm start`), and the
-// Lambda functions as the CDK app bundles them (infra/functions.json), printing their sizes.
+// Lambda functions as the CDK app bundles them (infra/functions.json), printing their sizes; and
+// the publishable client SDK (packages/client/scripts/build.mjs: ESM, CJS and types).
+import { execFile } from 'node:child_process';
 import { build } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Third-party dependencies load from node_modules; keyledger's own workspaces (TypeScript) are bundled.
@@ -92,8 +95,13 @@ export async function buildLambdas({ quiet = false } = {}) {
   return sizes;
 }
 
+/** @keyledger/client's dist/ (its own script, as `npm pack` runs it). */
+export async function buildClient() {
+  await promisify(execFile)(process.execPath, [join(root, 'packages', 'client', 'scripts', 'build.mjs')]);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { buildDashboard } = await import('@keyledger/dashboard/build');
-  await Promise.all([buildAll(), buildDashboard()]);
+  await Promise.all([buildAll(), buildDashboard(), ...(process.argv.includes('--local') ? [] : [buildClient()])]);
   if (!process.argv.includes('--local')) await buildLambdas();
 }
