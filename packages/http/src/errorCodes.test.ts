@@ -22,7 +22,9 @@ describe('errorCodes', () => {
   it('the code answers no errorCode the registry does not list', () => {
     const used = new Set<string>();
     const patterns = [/errorCode(?:\s*[:=]\s*|: )'([a-z_]+)'/g, /\berror\(\d{3}, [^;]*?, '([a-z_]+)'\)/g, /RequestValidationError\([^;]*?, '([a-z_]+)'\)/g];
-    for (const file of [...sources(join(ROOT, 'packages')), ...sources(join(ROOT, 'services'))]) {
+    // The client SDK answers nothing: it reads the codes (its fallback for a body without one is not a server's code).
+    const answering = [...sources(join(ROOT, 'packages')), ...sources(join(ROOT, 'services'))].filter((file) => !file.startsWith(join(ROOT, 'packages', 'client')));
+    for (const file of answering) {
       const text = readFileSync(file, 'utf8');
       for (const pattern of patterns) for (const match of text.matchAll(pattern)) used.add(match[1]!);
     }
