@@ -48,6 +48,8 @@ async function call(token: string, method: string, path: string, body?: unknown)
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
 }
+const receiptOf = (token: string, id: string) =>
+  eventually(async () => (await call(token, 'GET', `/v1/destruction-receipts/${id}`)).body['receipt'] as string | undefined, `the receipt of ${id}`);
 const keys = async () => (await call(alice, 'GET', '/api/v2/keys/encryption?per_page=100')).body as unknown as Key[];
 const advance = (duration: string) => call(alice, 'POST', '/dev/clock', { advance: duration });
 const encrypt = async () => (await call(alice, 'POST', '/v1/namespaces/default/encrypt', { plaintext: Buffer.from('order 42').toString('base64') })).body['ciphertext'] as string;
@@ -111,7 +113,8 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
     expect((await decrypt(ciphertext)).body).toMatchObject({ errorCode: 'invalid_key_state' });
 
     // Its receipt verifies with `keyledger receipts verify` and with a plain JOSE library, and names what was destroyed and by whom.
-    const { receipt } = (await call(bob, 'GET', `/v1/destruction-receipts/${id}`)).body as { receipt: string };
+    // A receipt is issued once the execution's own log entry is in the audit chain: a moment after the execution.
+    const receipt = await receiptOf(bob, id);
     const file = join(dataDir, 'receipt.jws');
     await writeFile(file, receipt);
     const verified = await runCliStatus(['receipts', 'verify', file, '--url', server.url], env);
@@ -179,7 +182,7 @@ describe('destruction requests with KEYLEDGER_DESTRUCTION_WAITING_PERIOD=P1D and
       expect(after.find((key) => key.kid === cprk)!.state).toBe('destroyed');
       expect((await decrypt(ciphertext)).status).toBe(200);
       // The receipt says what the root key store did with the CPRK.
-      const { receipt } = (await call(alice, 'GET', `/v1/destruction-receipts/${requested.body['id'] as string}`)).body as { receipt: string };
+      const receipt = await receiptOf(alice, requested.body['id'] as string);
       const claims = decodeJwt(receipt);
       expect(claims['keys']).toEqual([expect.objectContaining({ kid: cprk, type: 'customer-provided-root-key', state_before: 'active' })]);
       expect(claims['root_key_store_operations']).toEqual([{ kid: cprk, operation: 'delete', detail: expect.stringContaining('development key file') }]);

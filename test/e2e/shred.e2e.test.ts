@@ -137,7 +137,7 @@ describe('DELETE /v1/tenant (keyledger tenants shred) with the default destructi
 
     // The proof stays reachable: the request, its receipt, the log.
     expect((await call(token, 'GET', `/v1/destruction-requests/${request.id}`)).body).toMatchObject({ state: 'executed' });
-    const { receipt } = (await call(fresh, 'GET', `/v1/destruction-receipts/${request.id}`)).body as { receipt: string };
+    const receipt = await eventually(async () => (await call(fresh, 'GET', `/v1/destruction-receipts/${request.id}`)).body['receipt'] as string | undefined, 'the receipt');
     const jwks = (await (await fetch(`${server.url}/.well-known/keyledger/receipt-keys.json`)).json()) as JSONWebKeySet;
     const claims = JSON.parse(Buffer.from((await compactVerify(receipt, createLocalJWKSet(jwks))).payload).toString('utf8')) as {
       action: string;
