@@ -2,26 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiptSigner, type StoredReceiptKey } from '@keyledger/receipts';
+import { claims as receiptClaims } from '@keyledger/receipts/testing';
 import { SoftwareRootKeyStore } from '@keyledger/root-key-store';
 import { runCli } from './program';
 
 const BASE = 'https://keyledger.example.com';
 const JWKS_URL = `${BASE}/.well-known/keyledger/receipt-keys.json`;
-const claims = {
-  request_id: 'dr_42',
-  tenant: 'acme',
-  action: 'retire_key' as const,
-  keys: [{ kid: 'nk_1', type: 'namespace-key', fingerprint: '00112233445566778899aabbccddeeff', state_before: 'deactivated' }],
-  requested_by: { sub: 'alice', client_id: 'cli' },
-  requested_at: '2026-01-01T00:00:00.000Z',
-  approved_by: [{ sub: 'bob', at: '2026-01-01T01:00:00.000Z' }],
-  required_approvals: 1,
-  scheduled_for: '2026-01-02T00:00:00.000Z',
-  executed_at: '2026-01-02T00:00:05.000Z',
-  audit_chain_head: { seq: 42, hash: 'ab'.repeat(32) },
-  root_key_store_operations: [],
-  deleted: { secret_versions: 3 },
-};
+// The receipts package's fixture, requested by a CLI client.
+const claims = { ...receiptClaims('dr_42'), requested_by: { sub: 'alice', client_id: 'cli' } };
 
 let dir: string;
 let receipt: string;
