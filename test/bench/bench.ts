@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { freePort, stackEnv, startServer } from '../support/localProcess';
 import { encryptionSdk, keyledgerInProcess, rawAesGcm, type Contender } from './contenders';
+import { measureClient, type ClientResults } from './client';
 import { measureHostileSearch } from './hostile';
 import { measureLifecycleOverHttp, measureRewrap, type LifecycleResults } from './lifecycle';
 import { median, opsPerSecond, percentile } from './measure';
@@ -55,7 +56,7 @@ async function measureContenders(contenders: Record<string, Contender>): Promise
   );
 }
 
-async function measureHttp(): Promise<{ http: Record<string, number>; secrets: Record<string, number> }> {
+async function measureHttp(): Promise<{ http: Record<string, number>; secrets: Record<string, number>; client: ClientResults }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keyledger-bench-http-'));
   const server = await startServer(stackEnv(await freePort(), dataDir));
   try {
@@ -94,7 +95,9 @@ async function measureHttp(): Promise<{ http: Record<string, number>; secrets: R
       latencies.push(performance.now() - start);
       if (read.value !== `value of ${name}`) throw new Error(`GET ${name} returned ${response.status}`);
     }
+    const client = await measureClient(server.url, token, ROUNDS, ROUND_MS);
     return {
+      client,
       http: {
         bare_encrypt_1k_rps: Math.round(bare.requests.average),
         bare_encrypt_1k_p99_ms: bare.latency.p99,
@@ -151,9 +154,9 @@ async function main(): Promise<void> {
   } finally {
     await keyledger.stop();
   }
-  const { http, secrets } = await measureHttp();
+  const { http, secrets, client } = await measureHttp();
   const lifecycle = { ...(await measureLifecycleOverHttp()), rewrap };
-  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets, hostile, lifecycle };
+  const results = { raw_aes_gcm: inProcess['raw_aes_gcm']!, keyledger: inProcess['keyledger']!, encryption_sdk: inProcess['encryption_sdk']!, http, secrets, client, hostile, lifecycle };
   await writeFile(join(ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   const a = results.raw_aes_gcm;
@@ -175,6 +178,13 @@ async function main(): Promise<void> {
     `  bare node:http AES-GCM endpoint, same client: ${http['bare_encrypt_1k_rps']} req/s, p99 ${http['bare_encrypt_1k_p99_ms']} ms; keyledger / bare ${ratio(http['encrypt_1k_rps'] ?? 0, http['bare_encrypt_1k_rps'] ?? 1)}`,
     `HTTP encrypt 1 KiB at ${MANY_CONNECTIONS} connections (${MANY_SECONDS} s): ${http['encrypt_1k_200c_rps']} req/s, p50 ${http['encrypt_1k_200c_p50_ms']} ms, p99 ${http['encrypt_1k_200c_p99_ms']} ms`,
     `hostile log searches over ${hostile.entries} entries (${hostile.queries} in ${hostile.seconds} s, two at a time: ${hostile.answered_200} answered, ${hostile.answered_400} refused as too expensive; slowest ${hostile.slowest_query_ms} ms): event loop delay p99 ${hostile.event_loop_p99_ms} ms, max ${hostile.event_loop_max_ms} ms`,
+    '',
+    `client SDK against the local server (1 KiB, ops/s, median of ${ROUNDS} rounds; raw AES-GCM measured beside it):`,
+    `  local encrypt ${client.encrypt_1k_ops} vs raw ${client.raw_encrypt_1k_ops} (${ratio(client.encrypt_1k_ops, client.raw_encrypt_1k_ops)}); local decrypt ${client.decrypt_1k_ops} vs raw ${client.raw_decrypt_1k_ops} (${ratio(client.decrypt_1k_ops, client.raw_decrypt_1k_ops)})`,
+    `  keyledger calls for 100,000 messages in one process: ${client.calls_per_100k} to encrypt them, ${client.decrypt_calls_per_100k} to decrypt them`,
+    `  Encryption SDK, keyledger keyring + caching materials manager: encrypt ${client.esdk_keyledger_cached_encrypt_1k_ops}, decrypt ${client.esdk_keyledger_cached_decrypt_1k_ops} (${client.esdk_keyledger_calls} keyledger calls)`,
+    `    vs its raw AES keyring: encrypt ${client.esdk_raw_aes_encrypt_1k_ops} (${ratio(client.esdk_keyledger_cached_encrypt_1k_ops, client.esdk_raw_aes_encrypt_1k_ops)}), decrypt ${client.esdk_raw_aes_decrypt_1k_ops} (${ratio(client.esdk_keyledger_cached_decrypt_1k_ops, client.esdk_raw_aes_decrypt_1k_ops)})`,
+    '',
     `secret get over ${SECRETS} secrets (${SECRET_READS} sequential reads): p50 ${secrets['get_p50_ms']} ms, p99 ${secrets['get_p99_ms']} ms`,
     '',
     'lifecycle (HTTP against the local server; rewrap in process):',
@@ -194,6 +204,10 @@ async function main(): Promise<void> {
     ['HTTP encrypt 1 KiB >= 0.7x a bare node:http AES-GCM endpoint (same client, same run)', (http['encrypt_1k_rps'] ?? 0) >= 0.7 * (http['bare_encrypt_1k_rps'] ?? Infinity)],
     [`HTTP encrypt 1 KiB p99 <= 10 ms at ${HTTP_CONNECTIONS} connections`, (http['encrypt_1k_p99_ms'] ?? Infinity) <= 10],
     [`HTTP encrypt 1 KiB p99 <= 500 ms at ${MANY_CONNECTIONS} connections`, (http['encrypt_1k_200c_p99_ms'] ?? Infinity) <= 500],
+    ['client SDK local encrypt 1 KiB >= 0.5x raw AES-GCM', client.encrypt_1k_ops >= 0.5 * client.raw_encrypt_1k_ops],
+    ['client SDK local decrypt 1 KiB >= 0.5x raw AES-GCM', client.decrypt_1k_ops >= 0.5 * client.raw_decrypt_1k_ops],
+    ['client SDK: 1 keyledger call for 100,000 messages within one data key', client.calls_per_100k === 1],
+    ['Encryption SDK with the keyledger keyring + caching >= 0.8x its raw AES keyring (encrypt and decrypt 1 KiB)', client.esdk_keyledger_cached_encrypt_1k_ops >= 0.8 * client.esdk_raw_aes_encrypt_1k_ops && client.esdk_keyledger_cached_decrypt_1k_ops >= 0.8 * client.esdk_raw_aes_decrypt_1k_ops],
     ['event loop delay p99 <= 100 ms while hostile log searches run over 10,000 entries', hostile.event_loop_p99_ms <= 100],
     [`rekey ${lifecycle.steady.rekeys} / rekey 10 <= 1.5 (steady state; medians of the 10 around each)`, lifecycle.steady.median_ratio_last_to_10th <= 1.5],
     ['last 10 rekeys / rekeys 2-11 <= 1.5 (steady state), at 300 and at 500', lifecycle.steady.ratio_last_10_to_2_11 <= 1.5 && lifecycle.steady.ratio_291_300_to_2_11 <= 1.5],

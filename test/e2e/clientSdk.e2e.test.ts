@@ -4,6 +4,7 @@
  * between encryptions, wrong contexts and tenants refused, the service refusing a client
  * envelope), and the AWS Encryption SDK keyring with the caching materials manager.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,11 +143,22 @@ describe('local envelope encryption', () => {
   });
 });
 
+/** Decrypts Encryption SDK messages in a fresh node process (test/support/esdkDecrypt.mjs). */
+async function decryptInAnotherProcess(bearer: string, messages: Buffer[]): Promise<unknown[]> {
+  const child = spawn(process.execPath, [join(__dirname, '..', 'support', 'esdkDecrypt.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.stdin.end(JSON.stringify({ url: server.url, token: bearer, messages: messages.map((message) => message.toString('base64')) }));
+  expect(await exited).toBe(0);
+  return output.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+}
+
 describe('the AWS Encryption SDK with the keyledger keyring', () => {
   const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
   const context = { purpose: 'invoices' };
 
-  it('encrypts through the caching materials manager with one data-keys call, decrypts after a "restart", and not as another tenant', async () => {
+  it('encrypts through the caching materials manager with one data-keys call, decrypts in another process after a restart, and not as another tenant', async () => {
     const client = clientOf(acmeToken);
     const cmm = new NodeCachingMaterialsManager({
       backingMaterials: new KeyledgerKeyring({ client, namespace: 'default' }),
@@ -158,15 +170,12 @@ describe('the AWS Encryption SDK with the keyledger keyring', () => {
     for (let i = 0; i < 5; i += 1) messages.push((await esdk.encrypt(cmm, Buffer.from(`invoice ${i}`), { encryptionContext: context, plaintextLength: 9 })).result);
     expect(client.stats().requests).toBe(1);
 
-    // A new client and keyring, as in another process after a restart.
-    const restarted = new KeyledgerKeyring({ client: clientOf(acmeToken), namespace: 'default' });
-    for (const [i, message] of messages.entries()) {
-      const { plaintext, messageHeader } = await esdk.decrypt(restarted, message);
-      expect(plaintext.toString()).toBe(`invoice ${i}`);
-      expect(messageHeader.encryptionContext).toMatchObject(context);
-      expect(messageHeader.encryptedDataKeys[0]).toMatchObject({ providerId: 'keyledger', providerInfo: 'default' });
-    }
-    const otherTenant = new KeyledgerKeyring({ client: clientOf(globexToken), namespace: 'default' });
-    await expect(esdk.decrypt(otherTenant, messages[0]!)).rejects.toThrow(/keyledger could not decrypt the data key/);
+    // Both restarted: the local server on its data dir, and the service in a fresh node process with a new client and keyring.
+    await server.stop('SIGTERM');
+    server = await startServer(env);
+    const restarted = await decryptInAnotherProcess(acmeToken, messages);
+    expect(restarted).toEqual(messages.map((_, i) => ({ plaintext: `invoice ${i}`, context: expect.objectContaining(context), providers: [{ providerId: 'keyledger', providerInfo: 'default' }] })));
+    const otherTenant = await decryptInAnotherProcess(globexToken, messages.slice(0, 1));
+    expect(otherTenant).toEqual([{ error: expect.stringMatching(/keyledger could not decrypt the data key/) }]);
   });
 });

@@ -31,13 +31,27 @@ function fakeKeyledger() {
 describe('local envelope encryption', () => {
   const message = (text: string) => new Uint8Array(Buffer.from(text));
 
-  it('round-trips under one data key fetched once, and unwraps it once for decryption', async () => {
-    const crypto = new LocalEnvelopeCrypto(fakeKeyledger().source);
-    const envelopes = await Promise.all(Array.from({ length: 50 }, (_, i) => crypto.encrypt('ns', message(`m${i}`), { tenant_record: 'r' })));
-    const opened = await Promise.all(envelopes.map((envelope) => crypto.decrypt('ns', envelope, { tenant_record: 'r' })));
+  it('round-trips under one data key fetched once, and unwraps it once for decryption (in this client and in another)', async () => {
+    const { source } = fakeKeyledger();
+    const crypto = new LocalEnvelopeCrypto(source);
+    const envelopes = await Promise.all(Array.from({ length: 50 }, (_, i) => crypto.encrypt('ns', message(`m${i}`), { tenant_record: 'r', a: 'b' })));
+    const opened = await Promise.all(envelopes.map((envelope) => crypto.decrypt('ns', envelope, { a: 'b', tenant_record: 'r' })));
     expect(opened.map((bytes) => Buffer.from(bytes).toString())).toEqual(envelopes.map((_, i) => `m${i}`));
     expect(crypto.stats()).toEqual({ dataKeysGenerated: 1, dataKeysUnwrapped: 1, encryptionKeysCached: 1, decryptionKeysCached: 1 });
     expect(Buffer.from(envelopes[0]!).subarray(0, 3).toString('latin1')).toBe('KC\u0001');
+    const reader = new LocalEnvelopeCrypto(source);
+    const read = await Promise.all(envelopes.map((envelope) => reader.decrypt('ns', envelope, { tenant_record: 'r', a: 'b' })));
+    expect(read.map((bytes) => Buffer.from(bytes).toString())).toEqual(envelopes.map((_, i) => `m${i}`));
+    expect(reader.stats()).toEqual({ dataKeysGenerated: 0, dataKeysUnwrapped: 1, encryptionKeysCached: 0, decryptionKeysCached: 1 });
+  });
+
+  it('refuses a context value that is not a string before any call, and tells contexts apart by their values\' types', async () => {
+    const { source } = fakeKeyledger();
+    const crypto = new LocalEnvelopeCrypto(source);
+    await expect(crypto.encrypt('ns', message('x'), { a: 1 } as unknown as Record<string, string>)).rejects.toThrow(TypeError);
+    expect(crypto.stats().dataKeysGenerated).toBe(0);
+    const envelope = await crypto.encrypt('ns', message('x'), { a: '1' });
+    await expect(crypto.decrypt('ns', envelope, { a: 1 } as unknown as Record<string, string>)).rejects.toThrow(TypeError);
   });
 
   it('fetches a new data key past maxMessages, maxBytes or maxAgeMs, and zeroes the one it retires', async () => {

@@ -1,10 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { EncryptionContext } from './apiTypes';
 import { encodeEncryptionContext } from './context';
 import { encodeClientHeader, IV_BYTES, parseClientEnvelope, TAG_BYTES } from './envelope';
 import { KeyledgerEnvelopeError } from './errors';
 import { KeyCache, type CachedKey } from './keyCache';
 import { resolveDataKeyLimits, type DataKeyLimits } from './limits';
+import { IvPool } from './randomIv';
 
 /** The two keyledger calls local envelope encryption needs. */
 export interface DataKeySource {
@@ -14,8 +15,13 @@ export interface DataKeySource {
   unwrapDataKey(namespace: string, ciphertextKey: string, context: EncryptionContext): Promise<string>;
 }
 
-interface EncryptionKey extends CachedKey {
-  readonly wrapped: Buffer;
+interface DecryptionKey extends CachedKey {
+  /** The envelope's AAD: header | canonical encryption context (the same for every message under this key and context). */
+  readonly aad: Buffer;
+}
+
+interface EncryptionKey extends DecryptionKey {
+  readonly header: Buffer;
   readonly kid: string;
   messages: number;
   bytes: number;
@@ -42,7 +48,8 @@ const AES = 'aes-256-gcm';
 export class LocalEnvelopeCrypto {
   readonly limits: DataKeyLimits;
   private readonly encryptionKeys: KeyCache<EncryptionKey>;
-  private readonly decryptionKeys: KeyCache<CachedKey>;
+  private readonly decryptionKeys: KeyCache<DecryptionKey>;
+  private readonly ivs = new IvPool();
   private generated = 0;
   private unwrapped = 0;
 
@@ -58,8 +65,8 @@ export class LocalEnvelopeCrypto {
 
   async encrypt(namespace: string, plaintext: Uint8Array, context: EncryptionContext = {}): Promise<Uint8Array> {
     if (plaintext.length > this.limits.maxBytes) throw new RangeError(`A message is at most maxBytes (${this.limits.maxBytes}) bytes.`);
-    const encodedContext = encodeEncryptionContext(context);
-    const id = `${namespace}\u0000${encodedContext.toString('base64')}`;
+    // The cache id names the context by its sorted entries; the canonical bytes are made (and checked) once per data key.
+    const id = `${namespace}\u0000${contextId(context)}`;
     for (;;) {
       const entry = await this.encryptionKeys.getOrLoad(id, () => this.fetchDataKey(namespace, context));
       // From here to the cipher nothing awaits, so no other call can use or retire this key in between.
@@ -71,10 +78,10 @@ export class LocalEnvelopeCrypto {
       }
       entry.messages += 1;
       entry.bytes += plaintext.length;
-      const header = encodeClientHeader(entry.wrapped);
-      const iv = randomBytes(IV_BYTES);
+      const { header } = entry;
+      const iv = this.ivs.next();
       const cipher = createCipheriv(AES, entry.key, iv, { authTagLength: TAG_BYTES });
-      cipher.setAAD(Buffer.concat([header, encodedContext]));
+      cipher.setAAD(entry.aad);
       const out = Buffer.allocUnsafe(header.length + IV_BYTES + plaintext.length + TAG_BYTES);
       header.copy(out, 0);
       iv.copy(out, header.length);
@@ -89,14 +96,13 @@ export class LocalEnvelopeCrypto {
 
   async decrypt(namespace: string, ciphertext: Uint8Array, context: EncryptionContext = {}): Promise<Uint8Array> {
     const envelope = parseClientEnvelope(ciphertext);
-    const encodedContext = encodeEncryptionContext(context);
     const wrapped = envelope.wrappedDataKey.toString('base64');
-    const id = `${namespace}\u0000${wrapped}\u0000${encodedContext.toString('base64')}`;
+    const id = decryptionId(namespace, wrapped, contextId(context));
     for (;;) {
-      const entry = await this.decryptionKeys.getOrLoad(id, () => this.unwrap(namespace, wrapped, context));
+      const entry = await this.decryptionKeys.getOrLoad(id, () => this.unwrap(namespace, wrapped, envelope.header, context));
       if (entry.retired) continue;
       const decipher = createDecipheriv(AES, entry.key, envelope.iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(Buffer.concat([envelope.header, encodedContext]));
+      decipher.setAAD(entry.aad);
       decipher.setAuthTag(envelope.tag);
       try {
         return Buffer.concat([decipher.update(envelope.ciphertext), decipher.final()]);
@@ -122,18 +128,37 @@ export class LocalEnvelopeCrypto {
   }
 
   private async fetchDataKey(namespace: string, context: EncryptionContext): Promise<EncryptionKey> {
+    const encodedContext = encodeEncryptionContext(context);
     this.generated += 1;
     const answer = await this.source.generateDataKey(namespace, context);
     const key = dataKeyBytes(answer.plaintext_key);
-    return { key, wrapped: Buffer.from(answer.ciphertext_key, 'base64'), kid: answer.kid, messages: 0, bytes: 0, expiresAt: this.now() + this.limits.maxAgeMs };
+    const header = encodeClientHeader(Buffer.from(answer.ciphertext_key, 'base64'));
+    const aad = Buffer.concat([header, encodedContext]);
+    // Not put in the decryption cache: decryption always goes through keyledger once (the decrypt scope, the key's state).
+    return { key, header, aad, kid: answer.kid, messages: 0, bytes: 0, expiresAt: this.now() + this.limits.maxAgeMs };
   }
 
-  private async unwrap(namespace: string, wrapped: string, context: EncryptionContext): Promise<CachedKey> {
+  private async unwrap(namespace: string, wrapped: string, header: Buffer, context: EncryptionContext): Promise<DecryptionKey> {
+    const aad = Buffer.concat([header, encodeEncryptionContext(context)]);
     this.unwrapped += 1;
     const key = dataKeyBytes(await this.source.unwrapDataKey(namespace, wrapped, context));
-    return { key, expiresAt: this.now() + this.limits.maxAgeMs };
+    return { key, aad, expiresAt: this.now() + this.limits.maxAgeMs };
   }
 }
+
+/**
+ * A context's name in the cache ids: its entries sorted by key, as JSON (one string per distinct
+ * context; a non-string value is refused when the context is first encoded).
+ */
+function contextId(context: EncryptionContext): string {
+  const keys = Object.keys(context);
+  if (keys.length > 1) keys.sort();
+  let id = '';
+  for (const key of keys) id += `${JSON.stringify(key)}:${JSON.stringify(context[key])},`;
+  return id;
+}
+
+const decryptionId = (namespace: string, wrappedBase64: string, context: string) => `${namespace}\u0000${wrappedBase64}\u0000${context}`;
 
 function dataKeyBytes(base64: string): Buffer {
   const key = Buffer.from(base64, 'base64');
