@@ -23,7 +23,21 @@ function claimList(value: unknown): string[] {
   return inner.split(/[\s,]+/).filter(Boolean);
 }
 
+/**
+ * The caller a claims object names, read once per (claims object, tenant claim): the local server
+ * hands the same frozen claims to every request of a verified token. Refusals are not remembered.
+ */
+const readCallers = new WeakMap<Claims, { tenantClaim: string; auth: AuthContext }>();
+
 export function authContextFromClaims(claims: Claims | undefined, tenantClaim: string): AuthContext {
+  const remembered = claims ? readCallers.get(claims) : undefined;
+  if (remembered?.tenantClaim === tenantClaim) return remembered.auth;
+  const auth = readAuthContext(claims, tenantClaim);
+  if (claims) readCallers.set(claims, { tenantClaim, auth });
+  return auth;
+}
+
+function readAuthContext(claims: Claims | undefined, tenantClaim: string): AuthContext {
   if (!claims || Object.keys(claims).length === 0) {
     throw new AuthenticationError('Missing authentication: send a bearer token.');
   }
@@ -37,7 +51,7 @@ export function authContextFromClaims(claims: Claims | undefined, tenantClaim: s
   // OAuth `scope` (a string), `scp` (Okta, Entra ID; a string or a list) and Auth0 RBAC `permissions`.
   const scopes = new Set([...claimList(claims['scope']), ...claimList(claims['scp']), ...claimList(claims['permissions'])]);
   const clientId = typeof claims['azp'] === 'string' ? claims['azp'] : typeof claims['client_id'] === 'string' ? claims['client_id'] : undefined;
-  return { tenant, actor: typeof claims['sub'] === 'string' ? claims['sub'] : 'unknown', scopes, clientId };
+  return Object.freeze({ tenant, actor: typeof claims['sub'] === 'string' ? claims['sub'] : 'unknown', scopes, clientId });
 }
 
 export function assertScopes(auth: AuthContext, required: readonly string[]): void {

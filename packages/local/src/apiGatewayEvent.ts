@@ -20,15 +20,25 @@ function queryOf(search: URLSearchParams): Record<string, string> | undefined {
   return Object.keys(query).length > 0 ? query : undefined;
 }
 
-/** Claims as API Gateway's JWT authorizer hands them on (numbers and booleans as they are). */
-function claimsOf(payload: JWTPayload): Record<string, string | number | boolean | string[]> {
-  const claims: Record<string, string | number | boolean | string[]> = {};
+type AuthorizerClaims = Readonly<Record<string, string | number | boolean | readonly string[]>>;
+
+/** Claims and scopes per verified payload: the dev issuer hands the same payload to every request of a token. */
+const authorizerViews = new WeakMap<JWTPayload, { claims: AuthorizerClaims; scopes: readonly string[] }>();
+
+/** Claims as API Gateway's JWT authorizer hands them on (numbers and booleans as they are), and the token's scopes; frozen, as they are shared. */
+function authorizerView(payload: JWTPayload): { claims: AuthorizerClaims; scopes: readonly string[] } {
+  let view = authorizerViews.get(payload);
+  if (view) return view;
+  const claims: Record<string, string | number | boolean | readonly string[]> = {};
   for (const [name, value] of Object.entries(payload)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') claims[name] = value;
-    else if (Array.isArray(value)) claims[name] = value.map(String);
+    else if (Array.isArray(value)) claims[name] = Object.freeze(value.map(String));
     else if (value !== undefined && value !== null) claims[name] = JSON.stringify(value);
   }
-  return claims;
+  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+  view = { claims: Object.freeze(claims), scopes: Object.freeze(scopes) };
+  authorizerViews.set(payload, view);
+  return view;
 }
 
 export interface EventInput {
@@ -50,7 +60,7 @@ export function toApiGatewayEvent(input: EventInput): HttpEvent {
   const headers: Record<string, string> = { 'x-forwarded-proto': 'http', ...headersOf(request) };
   // Text must be valid UTF-8: other bytes are handed on as base64, so the handler sees them as they came (and refuses them).
   const isText = body.length === 0 || (/^(application\/(json|[\w.+-]*\+json)|text\/)/i.test(headers['content-type'] ?? '') && isUtf8(body));
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+  const { claims: authorizerClaims, scopes } = authorizerView(claims);
   return {
     version: '2.0',
     routeKey: routeKey(route),
@@ -63,7 +73,7 @@ export function toApiGatewayEvent(input: EventInput): HttpEvent {
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: claimsOf(claims), scopes } },
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: authorizerClaims as Record<string, string>, scopes: scopes as string[] } },
       domainName: headers['host'] ?? '127.0.0.1',
       domainPrefix: 'local',
       http: {

@@ -42,20 +42,57 @@ export class BodyBudget {
   }
 }
 
-/** Reads a body up to `limit` bytes, charging each chunk to the budget; `charged` is what to give back. */
-export async function readBody(request: IncomingMessage, limit: number, budget: BodyBudget, charged: { bytes: number }): Promise<Buffer> {
+/**
+ * Reads a body up to `limit` bytes, charging each chunk to the budget; `charged` is what to give
+ * back. On a refusal the rest is not read (the stream is paused; the answer closes the connection).
+ * With listeners rather than an async iterator, which cost more than the rest of reading a small body.
+ */
+export function readBody(request: IncomingMessage, limit: number, budget: BodyBudget, charged: { bytes: number }): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) throw new PayloadTooLargeError();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeError();
-    budget.take((chunk as Buffer).length);
-    charged.bytes += (chunk as Buffer).length;
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(new PayloadTooLargeError());
+  if (request.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+    };
+    const refuse = (error: Error) => {
+      cleanup();
+      request.pause();
+      reject(error);
+    };
+    function onData(chunk: Buffer) {
+      size += chunk.length;
+      if (size > limit) return refuse(new PayloadTooLargeError());
+      try {
+        budget.take(chunk.length);
+      } catch (error) {
+        return refuse(error as Error);
+      }
+      charged.bytes += chunk.length;
+      chunks.push(chunk);
+    }
+    function onEnd() {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    }
+    function onError(error: Error) {
+      cleanup();
+      reject(error);
+    }
+    function onClose() {
+      cleanup();
+      reject(Object.assign(new Error('The request closed before its body ended.'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    }
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  });
 }
 
 const CLIENT_ERRORS: Record<string, [number, string, string, ErrorCode]> = {

@@ -35,8 +35,9 @@ const FORM_LIMIT = 16 * 1024;
 function send(response: ServerResponse, result: HttpResult, requestId: string): void {
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'x-request-id': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  if (body) headers['content-length'] = String(body.length);
+  // Text goes out as the string it is: Node writes it with the head in one piece.
+  const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   response.writeHead(result.statusCode ?? 200, headers);
   response.end(body);
 }
