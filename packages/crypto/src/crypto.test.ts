@@ -41,6 +41,20 @@ describe('encodeEncryptionContext', () => {
     expect(encodeEncryptionContext({ ab: 'c' })).not.toEqual(encodeEncryptionContext({ a: 'bc' }));
     expect(encodeEncryptionContext({})).not.toEqual(encodeEncryptionContext({ '': '' }));
   });
+
+  it('writes the documented bytes: count, then sorted keys and values, each with its uint16 UTF-8 length (big-endian)', () => {
+    expect(encodeEncryptionContext({}).toString('hex')).toBe('0000');
+    expect(encodeEncryptionContext({ purpose: 'bench' }).toString('hex')).toBe(`0001 0007 ${Buffer.from('purpose').toString('hex')} 0005 ${Buffer.from('bench').toString('hex')}`.replace(/ /g, ''));
+    // UTF-16 code unit order ("Z" < "a" < "é" < "😀"), lengths in UTF-8 bytes.
+    const encoded = encodeEncryptionContext({ '😀': '', é: 'ü', a: 'x', Z: '' });
+    expect(encoded.toString('hex')).toBe(['0004', '0001', '5a', '0000', '0001', '61', '0001', '78', '0002', 'c3a9', '0002', 'c3bc', '0004', 'f09f9880', '0000'].join(''));
+  });
+
+  it('refuses a lone surrogate, a value that is not a string, and an entry over 65,535 bytes', () => {
+    expect(() => encodeEncryptionContext({ a: '\ud800' })).toThrow('valid Unicode text');
+    expect(() => encodeEncryptionContext({ a: 1 } as unknown as Record<string, string>)).toThrow('must be strings');
+    expect(() => encodeEncryptionContext({ a: 'é'.repeat(40_000) })).toThrow('too long');
+  });
 });
 
 describe('keyFingerprint and zeroize', () => {

@@ -14,23 +14,34 @@ export type EncryptionContext = Readonly<Record<string, string>>;
  * never encode to the same bytes.
  */
 export function encodeEncryptionContext(context: EncryptionContext): Buffer {
-  const entries = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (entries.length > 0xffff) throw new CryptoParameterError('Encryption context has too many entries.');
-  const parts: Buffer[] = [u16(entries.length)];
-  for (const [key, value] of entries) {
-    for (const text of [key, value]) {
-      // Buffer.from would write U+FFFD for a lone surrogate: two contexts, the same bytes.
-      if (hasLoneSurrogate(text)) throw new CryptoParameterError('Encryption context entries must be valid Unicode text.');
-      const bytes = Buffer.from(text, 'utf8');
-      if (bytes.length > 0xffff) throw new CryptoParameterError('Encryption context entry is too long.');
-      parts.push(u16(bytes.length), bytes);
-    }
+  const keys = Object.keys(context);
+  if (keys.length > 0xffff) throw new CryptoParameterError('Encryption context has too many entries.');
+  // Sorted by UTF-16 code units, as `<` compares strings.
+  if (keys.length > 1) keys.sort();
+  // One allocation: the lengths first, then every key and value written in place.
+  let size = 2;
+  for (const key of keys) size += 4 + checkedLength(key) + checkedLength(context[key]!);
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt16BE(keys.length, 0);
+  let offset = 2;
+  for (const key of keys) {
+    offset = writeText(out, offset, key);
+    offset = writeText(out, offset, context[key]!);
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
-function u16(value: number): Buffer {
-  const buffer = Buffer.alloc(2);
-  buffer.writeUInt16BE(value);
-  return buffer;
+/** UTF-8 length of an entry, refusing text Buffer.from would change (a lone surrogate becomes U+FFFD: two contexts, the same bytes). */
+function checkedLength(text: string): number {
+  if (typeof text !== 'string') throw new CryptoParameterError('Encryption context values must be strings.');
+  if (hasLoneSurrogate(text)) throw new CryptoParameterError('Encryption context entries must be valid Unicode text.');
+  const length = Buffer.byteLength(text, 'utf8');
+  if (length > 0xffff) throw new CryptoParameterError('Encryption context entry is too long.');
+  return length;
+}
+
+function writeText(out: Buffer, offset: number, text: string): number {
+  const written = out.write(text, offset + 2, 'utf8');
+  out.writeUInt16BE(written, offset);
+  return offset + 2 + written;
 }
