@@ -1,4 +1,5 @@
 export * from './routes';
+export * from './routeMatching';
 export * from './errors';
 export * from './errorResponse';
 export * from './auth';
