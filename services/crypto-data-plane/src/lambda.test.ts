@@ -4,8 +4,7 @@ import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { matchesPattern, toBusEvent } from '@keyledger/events';
 import { httpEvent } from '@keyledger/http/testing';
-import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
-import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/testing';
+import { describeWithSoftHsm, SOFTHSM_LIBRARY, useSoftHsmForStores } from '@keyledger/root-key-store/testing';
 import { integrationEventsFromCommit } from '@keyledger/outbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MANUAL_JOB_PATTERN } from './jobPatterns';
@@ -66,26 +65,15 @@ describe('crypto-data-plane Lambda configuration', () => {
 describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#11, as with CloudHSM)', () => {
   const secretsManager = mockClient(SecretsManagerClient);
   let dynamo: LocalDynamoDb;
-  let token: SoftHsmToken;
-  // Every store the Lambda opens is closed after the tests: SoftHSM2 stays initialized in this
-  // jest worker otherwise, and the next test file to load it there gets CKR_CRYPTOKI_ALREADY_INITIALIZED.
-  const opened: Pkcs11RootKeyStore[] = [];
-  const open = Pkcs11RootKeyStore.open.bind(Pkcs11RootKeyStore);
-  jest.spyOn(Pkcs11RootKeyStore, 'open').mockImplementation(async (options) => {
-    const store = await open(options);
-    opened.push(store);
-    return store;
-  });
+  // A token of the block's own; every store the Lambda opens is closed after the tests.
+  const softHsm = useSoftHsmForStores();
+  const token = () => softHsm.token();
 
   beforeAll(async () => {
     dynamo = await startLocalDynamoDb();
-    token = createSoftHsmToken({ conf: processSoftHsmConf() });
   });
   afterAll(async () => {
-    for (const store of opened) store.close();
-    jest.restoreAllMocks();
     await dynamo.stop();
-    token.remove();
   });
 
   const pkcs11Env = () => ({
@@ -102,22 +90,22 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
     KEYLEDGER_ROOT_KEY_ARN: undefined,
     KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
     KEYLEDGER_PKCS11_LIBRARY: SOFTHSM_LIBRARY,
-    KEYLEDGER_PKCS11_TOKEN_LABEL: token.label,
+    KEYLEDGER_PKCS11_TOKEN_LABEL: token().label,
     KEYLEDGER_PKCS11_PIN_SECRET_ARN: PIN_SECRET_ARN,
   });
 
   it('never creates the root key itself (concurrent cold starts would each make one)', async () => {
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token().pin });
     const failure = createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({}) });
     await expect(failure).rejects.toThrow(`Token holds no key labelled 'keyledger-erk'; create the environment root key once`);
   });
 
   it('reads the PIN from Secrets Manager, opens the token and serves encrypt/decrypt', async () => {
     // The operator's one-time step: create the root key in the token.
-    await open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin }).then((store) => store.close());
+    await softHsm.createRootKey();
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token().pin });
     const { api: handler } = await createCryptoDataPlaneLambda(pkcs11Env(), {
       dynamodb: dynamo.client,
       secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
@@ -140,13 +128,13 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
 
   it('fails with a clear message, and without the PIN, when the secret holds no string', async () => {
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: Buffer.from(token.pin) });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: Buffer.from(token().pin) });
     const failure = createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({}) });
     await expect(failure).rejects.toThrow('The PKCS#11 PIN secret has no string value');
   });
   it('announces a job started by hand with the event that starts the jobs function, which then runs it', async () => {
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token().pin });
     const { api, jobs } = await createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
     const claims = { sub: 'svc', tenant_id: 'manual-job', scope: 'create:secrets update:secrets read:encryption_keys' };
     const call = async (routeKey: string, options: { path?: Record<string, string>; query?: Record<string, string>; body?: object }) => {

@@ -2,8 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context } from 'aws-lambda';
 import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { httpEvent } from '@keyledger/http/testing';
-import { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
-import { createSoftHsmToken, describeWithSoftHsm, processSoftHsmConf, SOFTHSM_LIBRARY, type SoftHsmToken } from '@keyledger/root-key-store/testing';
+import { describeWithSoftHsm, SOFTHSM_LIBRARY, useSoftHsmForStores } from '@keyledger/root-key-store/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const PIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keyledger/test/cloudhsm-crypto-user-AbCdEf';
@@ -16,25 +15,16 @@ const load = () => require('./lambda') as typeof import('./lambda');
 describeWithSoftHsm('key-admin Lambda (root key in an HSM through PKCS#11): shredding and the public receipt keys', () => {
   const secretsManager = mockClient(SecretsManagerClient);
   let dynamo: LocalDynamoDb;
-  let token: SoftHsmToken;
-  const opened: Pkcs11RootKeyStore[] = [];
-  const open = Pkcs11RootKeyStore.open.bind(Pkcs11RootKeyStore);
-  jest.spyOn(Pkcs11RootKeyStore, 'open').mockImplementation(async (options) => {
-    const store = await open(options);
-    opened.push(store);
-    return store;
-  });
+  // A token of the block's own; every store the Lambda opens is closed after the tests.
+  const softHsm = useSoftHsmForStores();
+  const token = () => softHsm.token();
 
   beforeAll(async () => {
     dynamo = await startLocalDynamoDb();
-    token = createSoftHsmToken({ conf: processSoftHsmConf() });
-    await open({ library: SOFTHSM_LIBRARY, tokenLabel: token.label, pin: token.pin }).then((store) => store.close());
+    await softHsm.createRootKey();
   });
   afterAll(async () => {
-    for (const store of opened) store.close();
-    jest.restoreAllMocks();
     await dynamo.stop();
-    token.remove();
   });
 
   const env = () => ({
@@ -52,13 +42,13 @@ describeWithSoftHsm('key-admin Lambda (root key in an HSM through PKCS#11): shre
     KEYLEDGER_ENVIRONMENT_NAME: 'test',
     KEYLEDGER_ROOT_KEY_STORE: 'pkcs11',
     KEYLEDGER_PKCS11_LIBRARY: SOFTHSM_LIBRARY,
-    KEYLEDGER_PKCS11_TOKEN_LABEL: token.label,
+    KEYLEDGER_PKCS11_TOKEN_LABEL: token().label,
     KEYLEDGER_PKCS11_PIN_SECRET_ARN: PIN_SECRET_ARN,
   });
 
   it('answers the receipt keys with no token, shreds a tenant at once, then answers 410 for it', async () => {
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token.pin });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token().pin });
     const { api } = await load().createKeyAdminLambda(env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
 
     // API Gateway routes this path with no authorizer: the event has no claims at all.

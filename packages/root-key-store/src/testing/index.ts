@@ -1,1 +1,2 @@
 export * from './softHsm';
+export * from './pkcs11Lambda';
