@@ -12,16 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { compactVerify, createLocalJWKSet, decodeJwt, type JSONWebKeySet } from 'jose';
-import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { callJson, eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
 const EVENT_DOCS = join(__dirname, '..', '..', 'docs', 'events');
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown> & { message?: string; errorCode?: string };
-}
 interface Key {
   kid: string;
   type: string;
@@ -39,15 +35,7 @@ let server: ServerProcess;
 let alice: string;
 let bob: string;
 
-async function call(token: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
-}
+const call = (token: string, method: string, path: string, body?: unknown) => callJson(server.url, token, method, path, body);
 const receiptOf = (token: string, id: string) =>
   eventually(async () => (await call(token, 'GET', `/v1/destruction-receipts/${id}`)).body['receipt'] as string | undefined, `the receipt of ${id}`);
 const keys = async () => (await call(alice, 'GET', '/api/v2/keys/encryption?per_page=100')).body as unknown as Key[];

@@ -5,14 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort, runCli, runCliStatus, runCliWithInput, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { callJson, eventually, freePort, runCli, runCliStatus, runCliWithInput, stackEnv, startServer, type ServerProcess, type JsonReply } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown> & { message?: string; errorCode?: string };
-}
+type Reply = JsonReply;
 interface Key {
   kid: string;
   type: string;
@@ -35,15 +32,7 @@ async function stack(extraEnv: Record<string, string> = {}) {
   let env = { ...stackEnv(await freePort(), dataDir), ...extraEnv };
   let server: ServerProcess = await startServer(env);
   const token = (await runCli(['token', '--tenant', 'acme', '--scope', SCOPES, '--subject', 'admin'], env)).stdout.trim();
-  const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
-  };
+  const call = (method: string, path: string, body?: unknown) => callJson(server.url, token, method, path, body);
   return {
     env: () => ({ ...env, KEYLEDGER_TOKEN: token, KEYLEDGER_URL: server.url }),
     server: () => server,

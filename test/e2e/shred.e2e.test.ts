@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import { eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { callJson, eventually, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
@@ -22,10 +22,6 @@ const SCOPES = [
   'read:logs read:destruction_requests delete:tenant',
 ].join(' ');
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown> & { errorCode?: string; message?: string };
-}
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
@@ -34,15 +30,7 @@ let dynamo: DynamoDBClient;
 let token: string;
 let neighbour: string;
 
-async function call(bearer: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Reply['body']) : {} };
-}
+const call = (bearer: string, method: string, path: string, body?: unknown) => callJson(server.url, bearer, method, path, body);
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** Every item of every table, each as the JSON of its attributes (binary values in base64). */

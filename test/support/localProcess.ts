@@ -113,3 +113,20 @@ export async function runCliWithInput(
   const code = await new Promise<number>((resolve) => child.once('close', (exitCode) => resolve(exitCode ?? 1)));
   return { code, stdout: Buffer.concat(stdout), stderr };
 }
+
+/** An answer of the local server: its status and its JSON body ({} when it has none). */
+export interface JsonReply {
+  status: number;
+  body: Record<string, unknown> & { message?: string; errorCode?: string };
+}
+
+/** One API call with a bearer token and, when given, a JSON body. */
+export async function callJson(baseUrl: string, bearer: string, method: string, path: string, body?: unknown): Promise<JsonReply> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as JsonReply['body']) : {} };
+}
