@@ -9,6 +9,8 @@ export interface ReceiptDue {
   keys: Array<{ kid: string; type: string; namespace: string | null; fingerprint: string | null; stateBefore: string }>;
   /** A shred's deletions so far (by kind), kept across tries of issuing its receipt. */
   deleted?: Record<string, number>;
+  /** When a shred's data was purged: later tries (waiting for the store or the audit chain) do not purge again. */
+  purgedAt?: string;
 }
 
 /**

@@ -51,7 +51,8 @@ export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: R
     return true;
   }
   const deleted: Record<string, number> = { ...due.deleted };
-  if (request.action === 'shred_tenant') {
+  // Once per shred: a try that then waits (for the root key store, the audit chain) does not purge again.
+  if (request.action === 'shred_tenant' && due.purgedAt === undefined) {
     await ctx.catalog.registerShredded(tenant);
     // In AWS, data planes follow the shred when their cached view expires: a secret written by a
     // stale one until then must not escape the purge, so it waits that long (0 locally).
@@ -59,8 +60,8 @@ export async function issueReceipt(ctx: HierarchyContext, tenant: string, due: R
     const namespaces = [...new Set(due.keys.flatMap((key) => (key.namespace === null ? [] : [key.namespace])))];
     // What earlier tries deleted is kept in the note, so the receipt counts every item once, however many tries it took.
     for (const [kind, count] of Object.entries((await ctx.tenantData?.purge(tenant, namespaces)) ?? {})) deleted[kind] = (deleted[kind] ?? 0) + count;
-    await ctx.catalog.putReceiptDue(tenant, { ...due, deleted });
     await ctx.catalog.registerRetention(tenant, false);
+    await ctx.catalog.putReceiptDue(tenant, { ...due, deleted, purgedAt: ctx.clock().toISOString() });
   }
   // The destroyed keys' material (already deleted after the commit, unless that failed) and CPRKs the store still holds.
   await sweep(ctx, tenant, state);
