@@ -99,6 +99,9 @@ export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy
 const DEFAULT_QUIET_PERIOD_MS = 7 * 86_400_000;
 /** Tries of work after a commit before the call returns; then it is retried later, in the background. */
 export const FOLLOW_UP_ATTEMPTS = 3;
+
+/** What follow-up work answers when it waits for something expected rather than failing (see afterCommit). */
+export const NOT_YET = Symbol('not yet');
 /** Delays of the background retries of work after a commit (the next sweep also does it). */
 const DEFERRED_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
@@ -204,34 +207,46 @@ export class HierarchyContext {
    * Work that follows a commit: retried a few times, then logged and retried in the background
    * with `later` (by default the same work), and by the next sweep. Never throws; says whether it
    * finished. Work whose list of targets may go stale (material to delete) retries later with a
-   * sweep of the state as it is then, never with the list.
+   * sweep of the state as it is then, never with the list. Work that resolves to NOT_YET is
+   * waiting for something expected (the audit chain, a grace period): retried the same way, but
+   * logged as a wait, not as a failure.
    */
   async afterCommit(what: string, details: Record<string, unknown>, work: () => Promise<unknown>, later: () => Promise<unknown> = work): Promise<boolean> {
     for (let attempt = 1; ; attempt += 1) {
+      let waiting = false;
       try {
-        await work();
-        return true;
+        waiting = (await work()) === NOT_YET;
+        if (!waiting) return true;
       } catch (error) {
         if (attempt >= FOLLOW_UP_ATTEMPTS) {
           this.logger.warn(`${what} did not finish after the commit; retried in the background (and by the next sweep)`, { ...details, error: String(error) });
           this.retryLater(what, details, later, 0);
           return false;
         }
-        await sleep(backoffDelay(attempt, 50, 1_000));
       }
+      if (waiting && attempt >= FOLLOW_UP_ATTEMPTS) {
+        this.logger.info(`${what} waits; retried in the background (and by the next sweep)`, details);
+        this.retryLater(what, details, later, 0);
+        return false;
+      }
+      await sleep(backoffDelay(attempt, 50, 1_000));
     }
   }
 
   /** Background retries of work after a commit; the timer does not keep the process alive. */
-  private retryLater(what: string, details: Record<string, unknown>, work: () => Promise<unknown>, retry: number): void {
+  private retryLater(what: string, details: Record<string, unknown>, work: () => Promise<unknown>, retry: number, waiting = false): void {
     const delay = DEFERRED_RETRY_DELAYS_MS[retry];
     if (delay === undefined) {
-      this.logger.error(`${what} still not done after ${retry} background retries; the next sweep does it`, details);
+      if (waiting) this.logger.info(`${what} still waits after ${retry} background retries; the next sweep does it`, details);
+      else this.logger.error(`${what} still not done after ${retry} background retries; the next sweep does it`, details);
       return;
     }
     const timer = setTimeout(() => {
       work().then(
-        () => this.logger.info(`${what} done in the background, after the commit`, { ...details, retry: retry + 1 }),
+        (result) => {
+          if (result === NOT_YET) this.retryLater(what, details, work, retry + 1, true);
+          else this.logger.info(`${what} done in the background, after the commit`, { ...details, retry: retry + 1 });
+        },
         (error: unknown) => {
           this.logger.warn(`${what} failed again in the background`, { ...details, retry: retry + 1, error: String(error) });
           this.retryLater(what, details, work, retry + 1);

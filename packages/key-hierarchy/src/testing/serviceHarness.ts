@@ -68,6 +68,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         onChange?: KeyHierarchyOptions['onChange'];
         receipts?: KeyHierarchyOptions['receipts'];
         tenantData?: KeyHierarchyOptions['tenantData'];
+        logger?: KeyHierarchyOptions['logger'];
         /** Wraps the catalog the service uses (e.g. to make writes fail). */
         wrapCatalog?: (catalog: KeyCatalog) => KeyCatalog;
         /** Wraps the event store the repository uses (e.g. to count what it reads). */
@@ -99,6 +100,7 @@ export function useServiceHarness(defaults: { namespaces: string[]; snapshotEver
         onChange: options.onChange,
         receipts: options.receipts,
         tenantData: options.tenantData,
+        logger: options.logger,
       });
       return { service, eventStore, keyMaterial, catalog, repository, usage: { ...usage, dependents: fakeDependents } };
     },

@@ -28,7 +28,7 @@ import {
   type TenantKeyHierarchy,
   type SettleDestruction,
 } from '@keyledger/domain';
-import type { HierarchyContext } from '../context';
+import { NOT_YET, type HierarchyContext } from '../context';
 import { deleteCustomerKey } from './deleteCustomerKey';
 import { finishedRequest, notePending, resolveStored } from './finishedRequests';
 import { issueDueReceipts } from './receipts';
@@ -183,7 +183,9 @@ export async function execute(ctx: HierarchyContext, tenant: string, request: De
   const settled = await executeAction(ctx, tenant, request);
   if (settled === 'executed') {
     const issuing = ctx.afterCommit('issuing the destruction receipt', { tenant, id: request.id }, async () => {
-      if ((await issueDueReceipts(ctx, tenant, request.id)) > 0 && ctx.receipts) throw new Error('the receipt is not issued yet');
+      // Still due: it waits for the audit chain or the grace period (a failure to issue it throws).
+      if ((await issueDueReceipts(ctx, tenant, request.id)) > 0 && ctx.receipts) return NOT_YET;
+      return undefined;
     });
     // A caller with a deadline (an API call) answers once the commit is in; the receipt follows (and the scheduler retries it).
     if (options.waitForReceiptMs === undefined) await issuing;
