@@ -68,7 +68,7 @@ export class ApiStack extends Stack {
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       logGroupName: `/keyledger/${context.stage}/api-access`,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.api = new HttpApi(this, 'Api', {
       apiName: `keyledger-${context.stage}`,

@@ -44,13 +44,21 @@ export function useThroughDynamoDb(scope: Construct): PolicyStatement {
   });
 }
 
-/** The IAM role name prefix of a stage's functions: key policies trust no other role of the account. */
-export const functionRolePrefix = (stage: string) => `keyledger-${stage}-`;
+/** The name prefix of a stage's Lambda functions (function names are per Region, so they need no Region). */
+export const functionNamePrefix = (stage: string) => `keyledger-${stage}-`;
 
-/** Only this stage's function roles: the principal condition of the root key's use statements. */
+/**
+ * The IAM path of a stage's function roles in one Region: `/keyledger/<stage>/<region>/`. Key
+ * policies trust only roles under it. The path ends in `/`, so stage `rev` does not cover stage
+ * `rev-2` (a name prefix would), and one stage in two Regions has two paths. Role names are left
+ * to CloudFormation (unique per stack and Region; IAM names are global to the account).
+ */
+export const functionRolePath = (scope: Construct, stage: string) => `/keyledger/${stage}/${Stack.of(scope).region}/`;
+
+/** Only this stage's function roles in this Region: the principal condition of the root key's use statements. */
 function stageFunctionRoles(scope: Construct, stage: string) {
   const stack = Stack.of(scope);
-  return { ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/${functionRolePrefix(stage)}*` } };
+  return { ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role${functionRolePath(scope, stage)}*` } };
 }
 
 /** Any KMS key of this account and region: BYOK keys and the CloudHSM root key are made at run time, so policies name them by tag. */

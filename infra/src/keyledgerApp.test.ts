@@ -1,55 +1,7 @@
-import { App, type Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { RECEIPT_KEYS_PATH, ROUTES } from '@keyledger/http';
 import { readSettings } from '@keyledger/settings';
-import { parseContext, type RootKeyMode } from './config';
-import { createKeyledgerStacks } from './keyledgerApp';
-import { fakeDashboardDist } from './testing/fakeDashboard';
-
-const ROOT_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const dashboardDist = fakeDashboardDist();
-
-/** Synthesizes every stack of one deployment; bundling is skipped (the build and `cdk synth` bundle for real). */
-function synth(rootKeyMode: RootKeyMode, extra: Record<string, string> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:defaultCrossStackReferences': 'strong', '@aws-cdk/core:validateAgainstDefaultRules': true } });
-  const context = parseContext(
-    (key) =>
-      ({
-        stage: 'test',
-        jwtIssuer: 'https://issuer.example.com/',
-        jwtAudience: 'keyledger',
-        rootKeyMode,
-        ...(rootKeyMode === 'kms' ? {} : { cloudHsmClusterId: 'cluster-abc123' }),
-        ...extra,
-      })[key],
-  );
-  const stacks = createKeyledgerStacks(app, context, undefined, { dashboardDist });
-  const all: Stack[] = Object.values(stacks);
-  const templates = new Map(all.map((stack) => [stack, Template.fromStack(stack)]));
-  return { app, stacks, all, templates, template: (stack: Stack) => templates.get(stack)! };
-}
-
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
-const resourcesOf = (template: Template) => (template.toJSON() as { Resources: Resources }).Resources;
-
-/** Every policy statement in a template: IAM policies and roles, key policies, queue and topic policies. */
-function statements(template: Template): Array<{ Effect: string; Action: string | string[]; Resource?: unknown; Sid?: string }> {
-  const found: Array<{ Effect: string; Action: string | string[] }> = [];
-  for (const resource of Object.values(resourcesOf(template))) {
-    const props = resource.Properties ?? {};
-    const documents = [
-      props['PolicyDocument'],
-      props['KeyPolicy'],
-      ...((props['Policies'] as Array<{ PolicyDocument: unknown }> | undefined) ?? []).map((policy) => policy.PolicyDocument),
-    ];
-    for (const document of documents) {
-      const list = (document as { Statement?: unknown } | undefined)?.Statement;
-      if (Array.isArray(list)) found.push(...(list as typeof found));
-    }
-  }
-  return found;
-}
-const actions = (statement: { Action: string | string[] }) => [statement.Action].flat();
+import { actions, resourcesOf, ROOT_KEY_ARN, statements, synth } from './testing/synthApp';
 
 const deployments = {
   kms: synth('kms'),
@@ -101,7 +53,7 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
     expect(Object.keys(tables).length).toBeGreaterThan(0);
     for (const table of Object.values(tables)) {
       expect(table).toMatchObject({
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
         Properties: {
           BillingMode: 'PAY_PER_REQUEST',
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -223,7 +175,7 @@ describe('the environment root key', () => {
           Match.objectLike({
             Action: ['kms:Encrypt', 'kms:Decrypt'],
             Condition: {
-              ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', Match.arrayWith([':role/keyledger-test-*'])] } },
+              ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', Match.arrayWith([':role/keyledger/test/', { Ref: 'AWS::Region' }, '/*'])] } },
               Null: { 'kms:EncryptionContext:keyledger:tenant': 'false' },
             },
           }),
@@ -314,6 +266,7 @@ describe('the environment root key', () => {
         .filter((action) => action.startsWith('dynamodb:'))
         .sort();
     expect([...new Set(dynamoActions(/AuditProjectorRole/))]).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...new Set(dynamoActions(/AuditProjectorEventsRole/))]).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect([...new Set(dynamoActions(/KeyAdminRole/))]).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     // The data plane reads the catalog only; it never destroys a key.
     const tableActions = (role: RegExp, table: string) =>
@@ -356,7 +309,7 @@ describe('the environment root key', () => {
       RootKeyAlias: 'alias/keyledger-test-erk',
       RootKeyPolicy: Match.anyValue(),
     });
-    keys.hasResource('Custom::KeyledgerCustomKeyStore', { DeletionPolicy: 'Retain' });
+    keys.hasResource('Custom::KeyledgerCustomKeyStore', { DeletionPolicy: 'RetainExceptOnCreate' });
     keys.hasResourceProperties('AWS::StepFunctions::StateMachine', Match.anyValue());
     deployment.template(deployment.stacks.services).hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'keyledger-test-crypto-data-plane',

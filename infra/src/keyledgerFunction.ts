@@ -10,7 +10,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { settingsEnvironment, type SettingName } from '@keyledger/settings';
 import FUNCTIONS from '../functions.json';
-import { functionRolePrefix } from './keyPolicies';
+import { functionNamePrefix, functionRolePath } from './keyPolicies';
 
 export type FunctionName = keyof typeof FUNCTIONS.functions;
 
@@ -46,9 +46,9 @@ export interface KeyledgerFunctionProps {
 /**
  * One keyledger Lambda function: bundled by esbuild from its entry with the settings in
  * infra/functions.json (the ones `npm run build` sizes), Node.js 22 on arm64, its own log
- * group with the configured retention, and its own role, named under the stage's prefix
- * (key policies trust only that prefix), that may write its logs and nothing else until the
- * stacks grant it what it needs.
+ * group with the configured retention, and its own role, under the stage's IAM path in its
+ * Region (key policies trust only that path), that may write its logs and nothing else until
+ * the stacks grant it what it needs.
  */
 export class KeyledgerFunction extends Construct {
   readonly function: NodejsFunction;
@@ -62,17 +62,17 @@ export class KeyledgerFunction extends Construct {
     const handler = props.handler ?? entry.handlers[0]!;
     if (!(entry.handlers as string[]).includes(handler)) throw new Error(`${props.name} exports no handler ${handler}.`);
     const suffix = props.handler && props.handler !== 'handler' ? `-${props.handler.replace(/Handler$/, '').toLowerCase()}` : '';
-    // The role shares the function's name, under the prefix the root key's policy trusts.
-    const functionName = `${functionRolePrefix(props.stage)}${props.name}${suffix}`;
+    const functionName = `${functionNamePrefix(props.stage)}${props.name}${suffix}`;
     const root = repositoryRoot();
 
     this.logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.role = new Role(this, 'Role', {
-      roleName: functionName,
+      // Under the stage's path in this Region, which the root key's policy trusts; CloudFormation names it.
+      path: functionRolePath(this, props.stage),
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${functionName}`,
     });

@@ -8,7 +8,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { NagSuppressions } from 'cdk-nag';
 import { CLOUDHSM_PKCS11_LIBRARY } from '@keyledger/settings';
 import type { Construct } from 'constructs';
-import { CloudHsmProvider } from './cloudHsmProvider';
+import { CloudHsmProvider, grantKeyStoreResources } from './cloudHsmProvider';
 import { secretNames, type KeyledgerContext } from './config';
 import { ANY_KMS_KEY_FINDINGS, anyKmsKeyArn, keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
 import { addSettings, type KeyledgerFunction } from './keyledgerFunction';
@@ -53,7 +53,7 @@ export class KeysStack extends Stack {
         const key = new Key(this, 'RootKey', {
           description,
           enableKeyRotation: true,
-          removalPolicy: RemovalPolicy.RETAIN,
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
           policy: rootKeyPolicy(),
         });
         new Alias(this, 'RootKeyAlias', { aliasName: `alias/keyledger-${context.stage}-erk`, targetKey: key });
@@ -74,27 +74,7 @@ export class KeysStack extends Stack {
     if (context.rootKeyMode === 'kms-cloudhsm') {
       const keyStoreSecret = Secret.fromSecretNameV2(this, 'KeyStoreSecret', names.cloudHsmKeyStore);
       const aliasName = `alias/keyledger-${context.stage}-erk`;
-      for (const role of cloudHsm.roles) {
-        keyStoreSecret.grantRead(role);
-        role.addToPolicy(new PolicyStatement({ actions: ['kms:CreateCustomKeyStore', 'kms:DescribeCustomKeyStores', 'kms:ConnectCustomKeyStore'], resources: ['*'] }));
-        role.addToPolicy(
-          new PolicyStatement({
-            actions: ['kms:CreateKey', 'kms:TagResource'],
-            resources: ['*'],
-            conditions: { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM', 'aws:RequestTag/keyledger:role': 'environment-root-key' } },
-          }),
-        );
-        role.addToPolicy(
-          new PolicyStatement({
-            actions: ['kms:DescribeKey', 'kms:PutKeyPolicy', 'kms:CreateAlias'],
-            resources: [anyKmsKeyArn(this)],
-            conditions: { StringEquals: { 'aws:ResourceTag/keyledger:role': 'environment-root-key' } },
-          }),
-        );
-        role.addToPolicy(
-          new PolicyStatement({ actions: ['kms:CreateAlias', 'kms:DescribeKey'], resources: [this.formatArn({ service: 'kms', resource: 'alias', resourceName: aliasName.slice('alias/'.length) })] }),
-        );
-      }
+      grantKeyStoreResources(this, cloudHsm, keyStoreSecret, aliasName);
       const keyStore = new CustomResource(this, 'CustomKeyStore', {
         serviceToken: cloudHsm.provider.serviceToken,
         resourceType: 'Custom::KeyledgerCustomKeyStore',
@@ -107,7 +87,7 @@ export class KeysStack extends Stack {
           RootKeyDescription: description,
           RootKeyPolicy: this.toJsonString(rootKeyPolicy().toJSON()),
         },
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       this.rootKeyArn = keyStore.getAttString('RootKeyArn');
       this.publishRootKeyArn(this.rootKeyArn);
@@ -148,7 +128,8 @@ export class KeysStack extends Stack {
   attachRootKeyStore(fn: KeyledgerFunction, customerKeys: CustomerKeyAccess): void {
     const { stage } = this.context;
     if (this.rootKeyArn) {
-      addSettings(fn, { rootKeyStore: 'kms', rootKeyArn: this.rootKeyArn, deployment: stage });
+      // The deployment tag is what key-admin puts on the BYOK keys it creates; a function that only uses them needs none.
+      addSettings(fn, { rootKeyStore: 'kms', rootKeyArn: this.rootKeyArn, ...(customerKeys === 'manage' ? { deployment: stage } : {}) });
       fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [this.rootKeyArn] }));
       this.grantCustomerKeys(fn, customerKeys);
       return;

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -75,6 +75,8 @@ export class ObservabilityStack extends Stack {
     const key = new Key(this, 'AlarmTopicKey', {
       description: `keyledger ${context.stage}: encrypts the alarm topic`,
       enableKeyRotation: true,
+      // Kept with the stack's history (alarm messages it encrypted), but not when the first create rolls back.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       policy: new PolicyDocument({
         statements: [
           keyAdministration(),

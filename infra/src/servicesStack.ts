@@ -171,7 +171,7 @@ export class ServicesStack extends Stack {
       settings: auditSettings,
       timeout: Duration.seconds(30),
     });
-    data.grantTable(this.auditProjectorEvents.role, 'auditLog', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);
+    data.grantTable(this.auditProjectorEvents.role, 'auditLog', ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
     this.auditProjectorEvents.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
   }
 }

@@ -71,6 +71,8 @@ export async function createAwsKeyHierarchy(
     eventsTable: settings.eventsTable,
     snapshotsTable: settings.snapshotsTable,
     snapshotHistoryTable: settings.snapshotHistoryTable,
+    // The outbox reads the table's stream in AWS: no commit-log index is deployed or written.
+    commitLog: false,
   });
   const activity = new ActivityRecorder({ eventStore, logger });
   const stores = createDataPlaneStores(

@@ -90,16 +90,20 @@ export function addByokCommands(program: Command, keys: Command, deps: ByokComma
 
   program
     .command('doctor')
-    .description('Operator checks. With a CloudHSM cluster id: ACTIVE, and at least two active HSMs in different availability zones.')
+    .description('Operator checks. With a CloudHSM cluster id: ACTIVE, with the active HSMs its use needs (a KMS custom key store: two, in different availability zones; PKCS#11: one).')
     .option('--cloudhsm-cluster-id <id>', 'CloudHSM cluster to check (default: $KEYLEDGER_CLOUDHSM_CLUSTER_ID)')
+    .addOption(new Option('--for <use>', 'what the cluster is for: the rootKeyMode it serves').choices(['kms-cloudhsm', 'pkcs11']).default('kms-cloudhsm'))
     .option('--region <region>', 'AWS region (default: from the AWS environment)')
-    .action(async (options: { cloudhsmClusterId?: string; region?: string }) => {
+    .action(async (options: { cloudhsmClusterId?: string; region?: string; for: 'kms-cloudhsm' | 'pkcs11' }) => {
       const clusterId = options.cloudhsmClusterId ?? readSettings(['cloudHsmClusterId'], deps.env).cloudHsmClusterId;
       if (!clusterId) throw new Error('Nothing to check: give --cloudhsm-cluster-id <id> (or set KEYLEDGER_CLOUDHSM_CLUSTER_ID).');
-      const result = await checkCloudHsmCluster(new CloudHSMV2Client(options.region ? { region: options.region } : {}), clusterId);
+      const rules = options.for === 'pkcs11' ? 'pkcs11' : 'kms-key-store';
+      const result = await checkCloudHsmCluster(new CloudHSMV2Client(options.region ? { region: options.region } : {}), clusterId, rules);
       for (const hsm of result.activeHsms) out(`ok    HSM ${hsm.hsmId} is ACTIVE in ${hsm.availabilityZone}\n`);
       for (const problem of result.problems) out(`FAIL  ${problem}\n`);
-      if (!result.ok) throw new Error(`CloudHSM cluster ${clusterId} is not ready for a KMS custom key store.`);
-      out(`ok    CloudHSM cluster ${clusterId} is ACTIVE with ${result.activeHsms.length} HSMs in different availability zones.\n`);
+      const use = rules === 'pkcs11' ? 'PKCS#11 clients (rootKeyMode pkcs11)' : 'a KMS custom key store';
+      if (!result.ok) throw new Error(`CloudHSM cluster ${clusterId} is not ready for ${use}.`);
+      const zones = new Set(result.activeHsms.map((hsm) => hsm.availabilityZone)).size;
+      out(`ok    CloudHSM cluster ${clusterId} is ACTIVE with ${result.activeHsms.length} HSM${result.activeHsms.length === 1 ? '' : 's'} in ${zones} availability zone${zones === 1 ? '' : 's'}: ready for ${use}.\n`);
     });
 }

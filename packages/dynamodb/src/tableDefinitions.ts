@@ -17,6 +17,8 @@ export interface TableDefinition {
   readonly globalSecondaryIndexes?: readonly GlobalSecondaryIndexDefinition[];
   /** Whether items hold key material: deleted items must be gone for good (no backups kept longer than needed). */
   readonly holdsKeyMaterial: boolean;
+  /** Only the local stack has it (its outbox catches up from the commit log: dynalite has no streams); the CDK app deploys none. */
+  readonly localOnly?: true;
 }
 
 export interface GlobalSecondaryIndexDefinition {
@@ -24,6 +26,8 @@ export interface GlobalSecondaryIndexDefinition {
   readonly partitionKey: { readonly name: string; readonly type: AttributeType };
   readonly sortKey: { readonly name: string; readonly type: AttributeType };
   readonly projection: 'ALL' | 'KEYS_ONLY';
+  /** As TableDefinition.localOnly: AWS has no such index, and nothing there writes its keys. */
+  readonly localOnly?: true;
 }
 
 export const EVENTS_ATTR = {
@@ -37,7 +41,11 @@ export const EVENTS_ATTR = {
   commitPosition: 'commit_position',
 } as const;
 
-/** The commit-log index: every commit in commit-time order (local outbox catch-up, replays). */
+/**
+ * The commit-log index: every commit in commit-time order, for the local outbox's catch-up.
+ * Local only: its one partition value would put every tenant's commits on one index partition,
+ * and in AWS the outbox reads the table's stream instead.
+ */
 export const COMMIT_LOG_INDEX = 'commit-log';
 export const COMMIT_LOG_PARTITION = 'commits';
 
@@ -202,6 +210,7 @@ export const TABLES = {
         partitionKey: { name: EVENTS_ATTR.commitLog, type: 'S' },
         sortKey: { name: EVENTS_ATTR.commitPosition, type: 'S' },
         projection: 'ALL',
+        localOnly: true,
       },
     ],
     holdsKeyMaterial: false,
@@ -231,6 +240,7 @@ export const TABLES = {
     description: 'Durable positions of catch-up consumers (the local outbox publisher).',
     partitionKey: { name: CHECKPOINTS_ATTR.consumer, type: 'S' },
     holdsKeyMaterial: false,
+    localOnly: true,
   },
   auditLog: {
     id: 'AuditLog',
@@ -298,8 +308,6 @@ export const TABLES = {
     holdsKeyMaterial: false,
   },
 } as const satisfies Record<string, TableDefinition>;
-
-export type TableKey = keyof typeof TABLES;
 export type TableNames = Record<TableKey, string>;
 
 /** Physical table names: `${prefix}-${id}` (the CDK app uses the same convention per stage). */
@@ -308,3 +316,8 @@ export function tableNames(prefix: string): TableNames {
   for (const key of Object.keys(TABLES) as TableKey[]) names[key] = `${prefix}-${TABLES[key].id}`;
   return names;
 }
+
+export type TableKey = keyof typeof TABLES;
+
+/** The tables the CDK app deploys: all but the local-only ones. */
+export type AwsTableKey = { [K in TableKey]: (typeof TABLES)[K] extends { localOnly: true } ? never : K }[TableKey];

@@ -1,4 +1,5 @@
-import { startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EVENTS_ATTR, startLocalDynamoDb, type LocalDynamoDb } from '@keyledger/dynamodb';
 import { ConcurrencyError } from '@keyledger/domain';
 import { DynamoDbEventStore } from './dynamoDbEventStore';
 import { StreamVersionConflictError } from './errors';
@@ -128,6 +129,25 @@ describe('EventSourcedRepository against dynalite', () => {
     expect(loaded).toMatchObject({ state: { total: 28 }, version: 7, snapshotVersion: 6 });
     // A repository with another state schema ignores the snapshot and replays everything.
     expect(await repository({ schema: 2 }).load(streamId)).toMatchObject({ state: { total: 28 }, snapshotVersion: 0 });
+  });
+
+  it('commitLog: false (AWS) writes no commit-log keys, so no index partition takes every commit, and has no log to read', async () => {
+    const aws = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, commitLog: false });
+    const streamId = nextStream();
+    const commit = await aws.append(streamId, 0, [added(1)]);
+    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tables.events, Key: { [EVENTS_ATTR.streamId]: { S: streamId }, [EVENTS_ATTR.version]: { N: '1' } } }));
+    expect(Item?.[EVENTS_ATTR.events]).toBeDefined();
+    expect(Item?.[EVENTS_ATTR.commitLog]).toBeUndefined();
+    expect(Item?.[EVENTS_ATTR.commitPosition]).toBeUndefined();
+    // The position still follows from the item (the outbox's stream records carry no more than this).
+    expect((await aws.readStream(streamId))[0]!.position).toBe(commit.position);
+    await expect(aws.readCommitLog({ limit: 10 })).rejects.toThrow(/keeps no commit log/);
+    // The default (local) store writes them.
+    const local = store();
+    const other = nextStream();
+    await local.append(other, 0, [added(1)]);
+    const written = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tables.events, Key: { [EVENTS_ATTR.streamId]: { S: other }, [EVENTS_ATTR.version]: { N: '1' } } }));
+    expect(written.Item?.[EVENTS_ATTR.commitLog]).toEqual({ S: 'commits' });
   });
 
   it('reads the commit log of all streams in commit-time order, after a position, in pages', async () => {

@@ -32,6 +32,13 @@ export interface DynamoDbEventStoreOptions {
   snapshotHistoryTable: string;
   clock?: () => Date;
   newEventId?: () => string;
+  /**
+   * Whether commits carry the commit-log index's keys (default true): the local stack's outbox
+   * reads that log. AWS deployments set false: the outbox reads the table's stream, the index is
+   * not deployed, and a single index partition written on every commit would cap all tenants'
+   * commit throughput.
+   */
+  commitLog?: boolean;
   /** Query page size; DynamoDB pages at 1 MB anyway. Small values exercise pagination in tests. */
   pageSize?: number;
 }
@@ -99,8 +106,7 @@ export class DynamoDbEventStore implements EventStore {
             [EVENTS_ATTR.committedAt]: { S: committedAt },
             [EVENTS_ATTR.eventCount]: { N: String(events.length) },
             [EVENTS_ATTR.events]: { S: payload },
-            [EVENTS_ATTR.commitLog]: { S: COMMIT_LOG_PARTITION },
-            [EVENTS_ATTR.commitPosition]: { S: position },
+            ...(this.options.commitLog === false ? {} : { [EVENTS_ATTR.commitLog]: { S: COMMIT_LOG_PARTITION }, [EVENTS_ATTR.commitPosition]: { S: position } }),
           },
           ConditionExpression: 'attribute_not_exists(#stream)',
           ExpressionAttributeNames: { '#stream': EVENTS_ATTR.streamId },
@@ -116,6 +122,7 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async readCommitLog({ after = '', limit }: { after?: string; limit: number }): Promise<Commit[]> {
+    if (this.options.commitLog === false) throw new Error('This event store keeps no commit log (commitLog: false); in AWS the outbox reads the table stream.');
     const commits: Commit[] = [];
     let exclusiveStartKey: Item | undefined;
     do {

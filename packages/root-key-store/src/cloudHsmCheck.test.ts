@@ -66,6 +66,17 @@ describe('checkCloudHsmCluster', () => {
     expect(result.problems).toEqual([message]);
   });
 
+  it('pkcs11 rules: one active HSM in one zone is enough; none is not', async () => {
+    const pkcs11 = () => checkCloudHsmCluster(new CloudHSMV2Client({ region: 'eu-west-1' }), ID, 'pkcs11');
+    respond({ State: 'ACTIVE', Hsms: [hsm('hsm-1', 'eu-west-1a'), hsm('hsm-2', 'eu-west-1a', 'CREATE_IN_PROGRESS')] });
+    expect(await pkcs11()).toMatchObject({ ok: true, problems: [], activeHsms: [{ hsmId: 'hsm-1', availabilityZone: 'eu-west-1a' }] });
+    // The same cluster fails a KMS key store's rules.
+    expect((await check()).ok).toBe(false);
+    cloudhsm.reset();
+    respond({ State: 'ACTIVE', Hsms: [hsm('hsm-1', 'eu-west-1a', 'DEGRADED')] });
+    expect((await pkcs11()).problems).toEqual([`CloudHSM cluster ${ID} has no active HSM; PKCS#11 clients need at least one (hsm-1 is DEGRADED).`]);
+  });
+
   it('reports an API failure by its error name', async () => {
     cloudhsm.on(DescribeClusters).rejects(Object.assign(new Error('denied'), { name: 'CloudHsmAccessDeniedException' }) as never);
     expect((await check()).problems).toEqual([

@@ -15,10 +15,17 @@ export interface CloudHsmClusterCheck {
 export const MIN_ACTIVE_HSMS = 2;
 
 /**
- * The operator check (used by `keyledger doctor` and the CDK custom resource): the CloudHSM
- * cluster exists, is ACTIVE, and has at least two ACTIVE HSMs in different availability zones.
+ * Whose rules the cluster must meet: `kms-key-store` (rootKeyMode kms-cloudhsm), AWS KMS's for a
+ * custom key store (two ACTIVE HSMs in two availability zones); `pkcs11`, the functions' own,
+ * which need one ACTIVE HSM to talk to (more is for availability, and CloudHSM's advice).
  */
-export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: string): Promise<CloudHsmClusterCheck> {
+export type ClusterRules = 'kms-key-store' | 'pkcs11';
+
+/**
+ * The operator check (used by `keyledger doctor` and the CDK custom resources): the CloudHSM
+ * cluster exists, is ACTIVE, and has the ACTIVE HSMs `rules` ask for.
+ */
+export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: string, rules: ClusterRules = 'kms-key-store'): Promise<CloudHsmClusterCheck> {
   const result: CloudHsmClusterCheck = {
     clusterId,
     ok: false,
@@ -55,7 +62,12 @@ export async function checkCloudHsmCluster(client: CloudHSMV2Client, clusterId: 
     .filter((hsm) => hsm.State === 'ACTIVE')
     .map((hsm) => ({ hsmId: hsm.HsmId ?? '?', availabilityZone: hsm.AvailabilityZone ?? '?' }));
   const zones = new Set(result.activeHsms.map((hsm) => hsm.availabilityZone));
-  if (result.activeHsms.length < MIN_ACTIVE_HSMS) {
+  if (rules === 'pkcs11') {
+    if (result.activeHsms.length === 0) {
+      const others = (cluster.Hsms ?? []).map((hsm) => `${hsm.HsmId} is ${hsm.State}`);
+      result.problems.push(`CloudHSM cluster ${clusterId} has no active HSM; PKCS#11 clients need at least one${others.length ? ` (${others.join(', ')})` : ''}.`);
+    }
+  } else if (result.activeHsms.length < MIN_ACTIVE_HSMS) {
     const others = (cluster.Hsms ?? []).filter((hsm) => hsm.State !== 'ACTIVE').map((hsm) => `${hsm.HsmId} is ${hsm.State}`);
     result.problems.push(
       `CloudHSM cluster ${clusterId} has ${result.activeHsms.length} active HSM${result.activeHsms.length === 1 ? '' : 's'}; at least ${MIN_ACTIVE_HSMS} are needed${others.length ? ` (${others.join(', ')})` : ''}.`,

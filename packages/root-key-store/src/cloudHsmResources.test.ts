@@ -7,9 +7,11 @@ import {
   CustomKeyStoreNotFoundException,
   DescribeCustomKeyStoresCommand,
   DescribeKeyCommand,
+  DisconnectCustomKeyStoreCommand,
   KMSClient,
   NotFoundException,
   PutKeyPolicyCommand,
+  UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -90,10 +92,13 @@ describe('CloudHSM custom resources', () => {
     });
 
     it('fails the deployment with the check\'s sentence when the cluster is not ready', async () => {
+      healthyCluster([]);
+      await expect(handlers.onEvent(clusterEvent('Update'))).rejects.toThrow(`CloudHSM cluster ${CLUSTER} has no active HSM; PKCS#11 clients need at least one.`);
+    });
+
+    it('applies PKCS#11\'s rules, not a KMS key store\'s: one active HSM in one zone passes', async () => {
       healthyCluster([['hsm-1', 'eu-west-1a']]);
-      await expect(handlers.onEvent(clusterEvent('Update'))).rejects.toThrow(
-        `CloudHSM cluster ${CLUSTER} has 1 active HSM; at least 2 are needed.`,
-      );
+      expect(await handlers.onEvent(clusterEvent())).toMatchObject({ PhysicalResourceId: CLUSTER, Data: { VpcId: 'vpc-0abc' } });
     });
 
     it('does nothing on delete', async () => {
@@ -127,6 +132,53 @@ describe('CloudHSM custom resources', () => {
       expect(secrets.calls()).toHaveLength(0);
       expect(kms.commandCalls(CreateCustomKeyStoreCommand)).toHaveLength(0);
       expect(kms.commandCalls(ConnectCustomKeyStoreCommand)).toHaveLength(0);
+    });
+
+    it('disconnects a FAILED key store it adopts (KMS connects no FAILED store), leaving the reconnect to isComplete', async () => {
+      healthyCluster();
+      kms.on(DescribeCustomKeyStoresCommand).resolves({
+        CustomKeyStores: [{ CustomKeyStoreId: STORE_ID, CloudHsmClusterId: CLUSTER, ConnectionState: 'FAILED', ConnectionErrorCode: 'INVALID_CREDENTIALS' }],
+      });
+      kms.on(DisconnectCustomKeyStoreCommand).resolves({});
+      expect(await handlers.onEvent(keyStoreEvent('Update'))).toEqual({ PhysicalResourceId: STORE_ID, Data: { CustomKeyStoreId: STORE_ID } });
+      expect(inputs(kms.commandCalls(DisconnectCustomKeyStoreCommand))).toEqual([{ CustomKeyStoreId: STORE_ID }]);
+      expect(kms.commandCalls(ConnectCustomKeyStoreCommand)).toHaveLength(0);
+    });
+
+    it('re-reads the kmsuser password for a DISCONNECTED key store, updates the store with it, then connects', async () => {
+      healthyCluster();
+      kms.on(DescribeCustomKeyStoresCommand).resolves({
+        CustomKeyStores: [{ CustomKeyStoreId: STORE_ID, CloudHsmClusterId: CLUSTER, ConnectionState: 'DISCONNECTED' }],
+      });
+      secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ kmsuserPassword: 'corrected-Passw0rd', trustAnchorCertificate: CERTIFICATE }) });
+      kms.on(UpdateCustomKeyStoreCommand).resolves({});
+      kms.on(ConnectCustomKeyStoreCommand).resolves({});
+      await handlers.onEvent(keyStoreEvent('Update'));
+      expect(inputs(secrets.commandCalls(GetSecretValueCommand))).toEqual([{ SecretId: SECRET_ID }]);
+      expect(inputs(kms.commandCalls(UpdateCustomKeyStoreCommand))).toEqual([{ CustomKeyStoreId: STORE_ID, KeyStorePassword: 'corrected-Passw0rd' }]);
+      expect(inputs(kms.commandCalls(ConnectCustomKeyStoreCommand))).toEqual([{ CustomKeyStoreId: STORE_ID }]);
+      // The update comes before the connect.
+      const order = kms.calls().map((call) => (call.args[0] as object).constructor.name);
+      expect(order.indexOf('UpdateCustomKeyStoreCommand')).toBeLessThan(order.indexOf('ConnectCustomKeyStoreCommand'));
+    });
+
+    it('isComplete: waits while the store disconnects, then reconnects it with the password read anew', async () => {
+      const poll = { ...keyStoreEvent('Update'), PhysicalResourceId: STORE_ID };
+      kms
+        .on(DescribeCustomKeyStoresCommand, { CustomKeyStoreId: STORE_ID })
+        .resolvesOnce({ CustomKeyStores: [{ ConnectionState: 'DISCONNECTING' }] })
+        .resolvesOnce({ CustomKeyStores: [{ ConnectionState: 'DISCONNECTED' }] })
+        .resolves({ CustomKeyStores: [{ ConnectionState: 'CONNECTING' }] });
+      secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ kmsuserPassword: PASSWORD, trustAnchorCertificate: CERTIFICATE }) });
+      kms.on(UpdateCustomKeyStoreCommand).resolves({});
+      kms.on(ConnectCustomKeyStoreCommand).resolves({});
+      expect(await handlers.isComplete(poll)).toEqual({ IsComplete: false });
+      expect(kms.commandCalls(ConnectCustomKeyStoreCommand)).toHaveLength(0);
+      expect(await handlers.isComplete(poll)).toEqual({ IsComplete: false });
+      expect(inputs(kms.commandCalls(UpdateCustomKeyStoreCommand))).toEqual([{ CustomKeyStoreId: STORE_ID, KeyStorePassword: PASSWORD }]);
+      expect(inputs(kms.commandCalls(ConnectCustomKeyStoreCommand))).toEqual([{ CustomKeyStoreId: STORE_ID }]);
+      expect(await handlers.isComplete(poll)).toEqual({ IsComplete: false });
+      expect(kms.commandCalls(ConnectCustomKeyStoreCommand)).toHaveLength(1);
     });
 
     it('refuses a key store of that name on another cluster', async () => {

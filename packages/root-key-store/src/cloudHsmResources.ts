@@ -6,13 +6,15 @@ import {
   CreateKeyCommand,
   DescribeCustomKeyStoresCommand,
   DescribeKeyCommand,
+  DisconnectCustomKeyStoreCommand,
   PutKeyPolicyCommand,
+  UpdateCustomKeyStoreCommand,
   type CustomKeyStoresListEntry,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { checkCloudHsmCluster } from './cloudHsmCheck';
+import { checkCloudHsmCluster, type ClusterRules } from './cloudHsmCheck';
 
 /**
  * The CDK app's custom resources for CloudHSM (the Provider framework calls these):
@@ -21,7 +23,11 @@ import { checkCloudHsmCluster } from './cloudHsmCheck';
  *   deployment with the check's own sentences, and returns where PKCS#11 clients must run
  *   (VPC, subnets, the cluster's security group).
  * - `CustomKeyStore` runs the same check, then creates (or adopts, by name) an AWS KMS custom key
- *   store on the cluster and connects it; `isComplete` waits for CONNECTED, then creates the
+ *   store on the cluster and connects it. A store found FAILED is disconnected first (KMS
+ *   refuses to connect a FAILED store), and a DISCONNECTED one is given the kmsuser password
+ *   read anew from the secret before it connects, so a corrected password takes effect on the
+ *   next deploy. `isComplete` waits for CONNECTED (reconnecting a store its disconnect left
+ *   DISCONNECTED), then creates the
  *   environment root key in it under its alias (CloudFormation cannot create a key with origin
  *   AWS_CLOUDHSM), or re-applies the key policy to the one already there. Deleting the resource
  *   leaves key store and key in place: the root key is retained, like the other modes' keys.
@@ -69,8 +75,8 @@ const keyStoreSecret = z.object({
 });
 
 export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients) {
-  async function checkedCluster(clusterId: string) {
-    const check = await checkCloudHsmCluster(clients.cloudHsm, clusterId);
+  async function checkedCluster(clusterId: string, rules: ClusterRules) {
+    const check = await checkCloudHsmCluster(clients.cloudHsm, clusterId, rules);
     if (!check.ok) throw new Error(check.problems.join(' '));
     return check;
   }
@@ -130,9 +136,16 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
     return key.Arn!;
   }
 
+  /** A DISCONNECTED store: the kmsuser password as the secret holds it now (the operator may have corrected it), then connect. */
+  async function reconnect(storeId: string, secretId: string): Promise<void> {
+    const secret = await readKeyStoreSecret(secretId);
+    await clients.kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: storeId, KeyStorePassword: secret.kmsuserPassword }));
+    await clients.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+  }
+
   async function ensureKeyStore(props: z.output<typeof customKeyStoreProperties>): Promise<CloudHsmResourceResponse> {
-    await checkedCluster(props.ClusterId);
-    let store = await findKeyStore({ CustomKeyStoreName: props.CustomKeyStoreName });
+    await checkedCluster(props.ClusterId, 'kms-key-store');
+    const store = await findKeyStore({ CustomKeyStoreName: props.CustomKeyStoreName });
     if (store && store.CloudHsmClusterId !== props.ClusterId) {
       throw new Error(
         `Custom key store ${props.CustomKeyStoreName} already exists on cluster ${store.CloudHsmClusterId}, not ${props.ClusterId}; choose another stage or cluster.`,
@@ -148,12 +161,14 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
           KeyStorePassword: secret.kmsuserPassword,
         }),
       );
-      store = { CustomKeyStoreId: created.CustomKeyStoreId, ConnectionState: 'DISCONNECTED' };
+      const id = created.CustomKeyStoreId!;
+      await clients.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      return { PhysicalResourceId: id, Data: { CustomKeyStoreId: id } };
     }
     const id = store.CustomKeyStoreId!;
-    if (store.ConnectionState === 'DISCONNECTED' || store.ConnectionState === 'FAILED') {
-      await clients.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-    }
+    // FAILED: disconnect; isComplete reconnects once it is DISCONNECTED. CONNECTING, DISCONNECTING, CONNECTED: isComplete waits.
+    if (store.ConnectionState === 'FAILED') await clients.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    else if (store.ConnectionState === 'DISCONNECTED') await reconnect(id, props.SecretId);
     return { PhysicalResourceId: id, Data: { CustomKeyStoreId: id } };
   }
 
@@ -163,7 +178,8 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
       if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
       const props = properties.parse(event.ResourceProperties);
       if (props.Kind === 'CustomKeyStore') return ensureKeyStore(props);
-      const { network } = await checkedCluster(props.ClusterId);
+      // The functions use the cluster through PKCS#11: the cluster's own rules, not a KMS key store's.
+      const { network } = await checkedCluster(props.ClusterId, 'pkcs11');
       if (!network.vpcId || !network.securityGroupId || network.subnetIds.length === 0) {
         throw new Error(`CloudHSM cluster ${props.ClusterId} reports no VPC, subnets or security group.`);
       }
@@ -184,6 +200,11 @@ export function createCloudHsmResourceHandlers(clients: CloudHsmResourceClients)
         case 'CONNECTED':
           return { IsComplete: true, Data: { CustomKeyStoreId: storeId, RootKeyArn: await ensureRootKey(storeId, props) } };
         case 'CONNECTING':
+        case 'DISCONNECTING':
+          return { IsComplete: false };
+        case 'DISCONNECTED':
+          // What onEvent's disconnect of a FAILED store leaves (a failed connect ends FAILED, not here).
+          await reconnect(storeId, props.SecretId);
           return { IsComplete: false };
         default:
           throw new Error(
