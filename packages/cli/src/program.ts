@@ -5,6 +5,7 @@ import { DevIssuer } from '@keyledger/local/dev';
 import { readLocalConfig } from '@keyledger/local/dev';
 import { ISO_INSTANT_FORMAT, readSettings } from '@keyledger/settings';
 import { ApiClient, ApiError } from './apiClient';
+import { addBackupCommands } from './backupCommands';
 import { addByokCommands } from './byokCommands';
 import { addDataPlaneCommands } from './dataPlaneCommands';
 import { addDestructionCommands } from './destructionCommands';
@@ -132,6 +133,7 @@ export function createProgram(io: CliIo): Command {
   });
 
   addDestructionCommands(program, { out: io.out, withApi, client });
+  addBackupCommands(program, { out: io.out, env: io.env });
   addReceiptsCommands(program, { out: io.out, withApi, client, defaultUrl: settings.url ?? `http://127.0.0.1:${settings.port}`, fetch: io.fetch });
 
   return program;

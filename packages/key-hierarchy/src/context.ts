@@ -16,6 +16,7 @@ import type { KeyCatalog } from '@keyledger/key-catalog';
 import type { KeyMaterialStore } from '@keyledger/key-material';
 import type { DestructionReceiptClaims } from '@keyledger/receipts';
 import type { RootKeyStore } from '@keyledger/root-key-store';
+import { ledgerEntries, type DestructionLedger, type DestructionLedgerEntry } from './ledger/destructionLedger';
 import { supersededMaterial } from './material/wrapping';
 import { sweep } from './sweep';
 import { recordFinished } from './useCases/finishedRequests';
@@ -92,6 +93,8 @@ export interface KeyHierarchyOptions {
   auditChainHead?: (tenant: string, eventId: string) => Promise<{ seq: number; hash: string } | 'pending'>;
   /** Deletes a shredded tenant's secrets and other data; none: nothing beyond the key hierarchy is deleted. */
   tenantData?: TenantDataPurger;
+  /** Records every destruction apart from the tables, for restores (ledger/destructionLedger.ts); none: not recorded. */
+  ledger?: DestructionLedger;
 }
 
 export type Outcome<R> = { result: R; version: number; state: TenantKeyHierarchy; commit?: Commit<KeyHierarchyEvent> };
@@ -128,6 +131,7 @@ export class HierarchyContext {
   readonly receipts?: ReceiptIssuer;
   readonly auditChainHead?: (tenant: string, eventId: string) => Promise<{ seq: number; hash: string } | 'pending'>;
   readonly tenantData?: TenantDataPurger;
+  readonly ledger?: DestructionLedger;
   /** Stream version each tenant's material was last swept at, by this process. */
   readonly sweptAt = new Map<string, number>();
 
@@ -148,6 +152,12 @@ export class HierarchyContext {
     this.receipts = options.receipts;
     this.auditChainHead = options.auditChainHead;
     this.tenantData = options.tenantData;
+    this.ledger = options.ledger;
+  }
+
+  /** The same context acting on destructive calls at once, whatever the destruction policy (a restore re-applying destructions already made). */
+  withImmediateDestruction(): HierarchyContext {
+    return new HierarchyContext({ ...this.options, destructionPolicy: { ...this.destructionPolicy, waitingPeriodMs: 0, approvals: 0 } });
   }
 
   now(): string {
@@ -174,6 +184,7 @@ export class HierarchyContext {
     let before: TenantKeyHierarchy | undefined;
     let requestsChanged = false;
     let destroyed: string[] = [];
+    let ledger: DestructionLedgerEntry[] = [];
     const outcome = await this.repository.execute(tenantStreamId(tenant), async (loaded) => {
       // A shredded tenant (maybe by the commit this attempt lost to) takes nothing but its shred's follow-up.
       if (!options.afterShred) assertNotShredded(loaded.state);
@@ -187,9 +198,15 @@ export class HierarchyContext {
       }
       before = loaded.state;
       destroyed = destroyedKeys.map((key) => key.kid);
+      ledger = ledgerEntries(tenant, loaded.version + 1, decision.events, destroyedKeys);
       requestsChanged = decision.events.some((event) => event.type.startsWith('Destruction'));
       return decision;
     });
+    // First, before the material goes: what a restore must destroy again (the ledger outlives the tables).
+    if (ledger.length > 0 && this.ledger) {
+      const entries = ledger;
+      await this.afterCommit('recording the destruction in the destruction ledger', { tenant, keys: entries.length }, () => this.ledger!.record(entries));
+    }
     const superseded = before ? supersededMaterial(tenant, before, outcome.state) : [];
     const materialDeleted =
       superseded.length === 0 ||

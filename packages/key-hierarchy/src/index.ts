@@ -4,3 +4,5 @@ export * from './material/materialCodec';
 export type { KeyDependents, HierarchyChange, KeyHierarchyOptions, ReceiptClaims, ReceiptIssuer, TenantDataPurger } from './context';
 export { DestructionReceiptNotFoundError } from './useCases/receipts';
 export { FOLLOW_UP_ATTEMPTS } from './context';
+export * from './ledger/destructionLedger';
+export { RESTORE_ACTOR, type ReappliedDestructions } from './useCases/reapplyDestructions';

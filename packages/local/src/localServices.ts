@@ -11,7 +11,7 @@ import { createServiceRouter } from '@keyledger/http';
 import { JobRunner } from '@keyledger/jobs';
 import { createKeyAdminHandlers } from '@keyledger/key-admin';
 import { DynamoDbKeyCatalog } from '@keyledger/key-catalog';
-import { createTenantRepository, FOLLOW_UP_ATTEMPTS, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { createTenantRepository, FOLLOW_UP_ATTEMPTS, KeyHierarchyService, type DestructionLedger } from '@keyledger/key-hierarchy';
 import { DynamoDbKeyMaterialStore } from '@keyledger/key-material';
 import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
 import { requestControls } from '@keyledger/request-controls';
@@ -28,6 +28,8 @@ export interface LocalServicesInput {
   bus: InProcessBus;
   clock: () => Date;
   logger: Logger;
+  /** Where destructions are recorded for restores (the file beside the data dir). */
+  ledger: DestructionLedger;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface LocalServicesInput {
  * plane's caches before the call that made it returns (in AWS: within the key state TTL), and
  * jobs run in the background of this process.
  */
-export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger }: LocalServicesInput) {
+export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger, ledger }: LocalServicesInput) {
   const { client, tables } = dynamo;
   const tenantClaim = config.tenantClaim;
   const activity = new ActivityRecorder({ eventStore, logger });
@@ -70,6 +72,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     tenantData: stores.tenantData,
     receipts,
     auditChainHead: chainHeadAfterEvent(auditLog),
+    ledger,
   });
 
   const service = createCryptoDataPlaneService({

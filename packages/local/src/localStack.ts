@@ -15,6 +15,8 @@ import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-sto
 // Its own entry: only the pkcs11 configuration loads the native PKCS#11 binding.
 import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
+import { destructionLedgerPath, FileDestructionLedger } from './backup/fileDestructionLedger';
+import { checkState, reapplyLedger, type StateCheck } from './backup/restoreChecks';
 import { secureDataDir } from './dataDir';
 import { lockDataDir } from './dataDirLock';
 import { DevIssuer } from './devIssuer';
@@ -41,6 +43,8 @@ export interface RunningLocalStack {
   /** The dashboard's URL (on the loopback address), and the dev sign-in that prints its one-time codes. */
   dashboardUrl: string;
   signIn: DevSignIn;
+  /** What `keyledger backup restore` checks before the state is used (audit chains, live keys). */
+  checkState(): Promise<StateCheck>;
   stop(): Promise<void>;
 }
 
@@ -105,7 +109,16 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
     logger,
   });
   const eventStore = observeCommits(storedEvents, { faults: config.faults, afterCommit: () => outbox.notify(), logger });
-  const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger });
+  const ledger = new FileDestructionLedger(destructionLedgerPath(config.dataDir), logger);
+  const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger, ledger });
+  // Before serving: a data dir restored from a backup gets every destruction made since (a no-op otherwise).
+  try {
+    await reapplyLedger(services.keyHierarchy, ledger, logger);
+  } catch (error) {
+    await dynamo.stop();
+    closeRootKeyStore();
+    throw error;
+  }
   const schedulers = new LocalSchedulers({
     runner: services.runner,
     keyHierarchy: services.keyHierarchy,
@@ -187,6 +200,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
     adminToken,
     dashboardUrl: `${origin()}/`,
     signIn,
+    checkState: () => checkState(dynamo, services.keyHierarchy, auditLog),
     async stop() {
       ready = false;
       await new Promise<void>((resolve) => {
