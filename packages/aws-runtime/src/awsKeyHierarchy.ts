@@ -27,6 +27,7 @@ const HIERARCHY_SETTINGS = [
   'destructionRequestTtl',
   'usageFlushInterval',
   'keyStateTtlMs',
+  'writeRegion',
 ] as const;
 
 /** Beyond the data planes' key-state TTL, how long a deactivated key is kept for requests in flight and the secrets index to settle. */
@@ -73,6 +74,8 @@ export async function createAwsKeyHierarchy(
     snapshotHistoryTable: settings.snapshotHistoryTable,
     // The outbox reads the table's stream in AWS: no commit-log index is deployed or written.
     commitLog: false,
+    // Multi-Region: only the write Region commits (Lambda sets AWS_REGION).
+    regions: settings.writeRegion ? { region: process.env['AWS_REGION'] ?? '', writeRegion: settings.writeRegion } : undefined,
   });
   const activity = new ActivityRecorder({ eventStore, logger });
   const stores = createDataPlaneStores(

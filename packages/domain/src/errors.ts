@@ -86,6 +86,22 @@ export class TenantShreddedError extends KeyledgerError {
   }
 }
 
+/**
+ * A commit asked of a Region that only serves reads (a multi-Region deployment writes in one
+ * Region, its write Region; docs/operations.md): nothing was changed (503 read_only_region).
+ */
+export class ReadOnlyRegionError extends KeyledgerError {
+  constructor(
+    readonly region: string,
+    readonly writeRegion: string,
+  ) {
+    super(
+      'read_only_region',
+      `This Region (${region}) serves reads only; changes are made in the write Region ${writeRegion}. Nothing was changed: send the request to ${writeRegion}, or fail over to this Region first (docs/operations.md).`,
+    );
+  }
+}
+
 export function hasErrorCode(error: unknown, code: string): error is KeyledgerError {
   return isKeyledgerError(error) && error.code === code;
 }

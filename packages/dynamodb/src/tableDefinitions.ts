@@ -39,6 +39,8 @@ export const EVENTS_ATTR = {
   /** Commit-log index keys: one partition, sorted by `committed_at#stream#version`. */
   commitLog: 'commit_log',
   commitPosition: 'commit_position',
+  /** The AWS Region the commit was made in (multi-Region deployments): each Region's outbox publishes only its own. */
+  region: 'committed_region',
 } as const;
 
 /**

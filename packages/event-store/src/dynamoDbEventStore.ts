@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { COMMIT_LOG_INDEX, COMMIT_LOG_PARTITION, EVENTS_ATTR, SNAPSHOT_HISTORY_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
+import { ReadOnlyRegionError } from '@keyledger/domain';
 import { CommitTooLargeError, StreamVersionConflictError } from './errors';
 import {
   commitPosition,
@@ -39,6 +40,14 @@ export interface DynamoDbEventStoreOptions {
    * commit throughput.
    */
   commitLog?: boolean;
+  /**
+   * Multi-Region deployments (global tables): the Region this store runs in, written on every
+   * commit (each Region's outbox publishes only its own commits), and the one Region that may
+   * commit. Global tables resolve concurrent writes of one item by last writer wins, so two
+   * Regions committing the same stream version would fork it: every other Region refuses with
+   * ReadOnlyRegionError before writing. Unset (one Region, local): every commit is allowed.
+   */
+  regions?: { region: string; writeRegion: string };
   /** Query page size; DynamoDB pages at 1 MB anyway. Small values exercise pagination in tests. */
   pageSize?: number;
 }
@@ -92,6 +101,8 @@ export class DynamoDbEventStore implements EventStore {
       index,
       committedAt,
     }));
+    const regions = this.options.regions;
+    if (regions && regions.region !== regions.writeRegion) throw new ReadOnlyRegionError(regions.region, regions.writeRegion);
     const position = commitPosition(committedAt, streamId, version);
     const payload = JSON.stringify(stored.map(({ eventId, type, data }) => ({ eventId, type, data })));
     const bytes = Buffer.byteLength(payload);
@@ -106,6 +117,7 @@ export class DynamoDbEventStore implements EventStore {
             [EVENTS_ATTR.committedAt]: { S: committedAt },
             [EVENTS_ATTR.eventCount]: { N: String(events.length) },
             [EVENTS_ATTR.events]: { S: payload },
+            ...(regions ? { [EVENTS_ATTR.region]: { S: regions.region } } : {}),
             ...(this.options.commitLog === false ? {} : { [EVENTS_ATTR.commitLog]: { S: COMMIT_LOG_PARTITION }, [EVENTS_ATTR.commitPosition]: { S: position } }),
           },
           ConditionExpression: 'attribute_not_exists(#stream)',

@@ -28,6 +28,7 @@ export const ERROR_CODE_DOCS = {
   tenant_shredded: 'The tenant was crypto-shredded (DELETE /v1/tenant executed): its keys and secrets are destroyed and the tenant id can never be used again. Only its destruction requests and receipts (and its audit log) stay readable.',
   idempotency_key_reused: 'The `Idempotency-Key` was used in the last 24 hours for a different request (method, path and query, tenant or body).',
   too_many_requests: 'The tenant has used up its rate limit (KEYLEDGER_RATE_LIMIT, CDK `tenantRateLimit`); retry after the `Retry-After` seconds. The `x-ratelimit-*` headers say how much is left.',
+  read_only_region: 'A change (a commit to a tenant\'s hierarchy: a rekey, a new tenant, a destruction) asked of a Region of a multi-Region deployment that serves reads only; nothing was changed. Send it to the write Region the message names (the deployment\'s `primaryRegion`), or fail over (docs/operations.md).',
   temporarily_unavailable: 'A store the request needs first (the idempotency records) is unavailable; nothing was done.',
   invalid_key_state: 'The key\'s state does not allow the operation (for example deleting the active key).',
   key_in_use: 'Something still depends on the key: stored secrets, recent decrypts, or a pending grace period.',

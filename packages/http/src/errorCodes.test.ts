@@ -2,6 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorCodesMarkdown } from './errorCodeDocs';
 import { ERROR_CODES } from './errorCodes';
+import { toErrorBody } from './errorResponse';
+import { ReadOnlyRegionError } from '@keyledger/domain';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -30,5 +32,13 @@ describe('errorCodes', () => {
     }
     expect([...used]).toEqual(expect.arrayContaining(['log_not_found', 'route_not_found', 'invalid_body', 'secret_not_found', 'job_not_found']));
     expect([...used].filter((code) => !Object.hasOwn(ERROR_CODES, code))).toEqual([]);
+  });
+});
+
+describe('read_only_region', () => {
+  it('answers 503 with the message, which names the write Region (a client needs it to go there)', () => {
+    const { body, expose } = toErrorBody(new ReadOnlyRegionError('eu-central-1', 'eu-west-1'));
+    expect(expose).toBe(true);
+    expect(body).toMatchObject({ statusCode: 503, errorCode: 'read_only_region', message: expect.stringContaining('changes are made in the write Region eu-west-1') });
   });
 });

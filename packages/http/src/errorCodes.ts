@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   internal_error: { status: 500, auth0: false },
   root_key_store_unavailable: { status: 503, auth0: false },
   server_busy: { status: 503, auth0: false },
+  read_only_region: { status: 503, auth0: false },
 } as const satisfies Record<string, { status: number; auth0: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -23,6 +23,7 @@ const BY_CODE: Record<string, { statusCode: number; errorCode: ErrorCode }> = {
   undecryptable: { statusCode: 400, errorCode: 'decryption_failed' },
   concurrency_conflict: { statusCode: 409, errorCode: 'concurrent_modification' },
   root_key_store_error: { statusCode: 503, errorCode: 'root_key_store_unavailable' },
+  read_only_region: { statusCode: 503, errorCode: 'read_only_region' },
 };
 
 const REASON_PHRASES: Record<number, string> = {
@@ -59,6 +60,8 @@ export function toErrorBody(error: unknown): { body: ErrorBody; expose: boolean 
       const own = (error as { errorCode?: unknown }).errorCode;
       const errorCode = isErrorCode(own) ? own : mapped.errorCode;
       if (mapped.statusCode < 500) return { body: errorBody(mapped.statusCode, error.message, errorCode), expose: true };
+      // It names Regions only: the caller needs it to go to the write Region.
+      if (error.code === 'read_only_region') return { body: errorBody(503, error.message, errorCode), expose: true };
       if (mapped.statusCode === 503) {
         return {
           body: errorBody(503, 'The root key store is unavailable. Nothing was changed; retry later.', errorCode),

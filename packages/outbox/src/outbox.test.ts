@@ -298,4 +298,47 @@ describe('outbox stream handler (DynamoDB Streams → EventBridge)', () => {
     // only the failed entry is retried
     expect(calls[1]!.args[0].input.Entries!.map((entry) => JSON.parse(entry.Detail!).event_id)).toEqual([failingEventId]);
   });
+
+  it('multi-Region: publishes only the commits made in its own Region (a global table streams the others\' too), each once', async () => {
+    eventBridge.reset();
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'ok' })) }));
+    const inRegion = (region: string) =>
+      new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, regions: { region, writeRegion: region } });
+    const west = await inRegion('eu-west-1').append(tenantStreamId('west-tenant'), 0, rekeyEvents('w1', 'w2'));
+    const central = await inRegion('eu-central-1').append(tenantStreamId('central-tenant'), 0, rekeyEvents('c1', 'c2'));
+    const image = async (commit: Commit) =>
+      (
+        await dynamo.client.send(
+          new GetItemCommand({ TableName: dynamo.tables.events, Key: { [EVENTS_ATTR.streamId]: { S: commit.streamId }, [EVENTS_ATTR.version]: { N: String(commit.version) } } }),
+        )
+      ).Item!;
+    expect((await image(west))[EVENTS_ATTR.region]).toEqual({ S: 'eu-west-1' });
+    const event = {
+      Records: [
+        { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: await image(west) } },
+        { eventName: 'INSERT', dynamodb: { SequenceNumber: '2', NewImage: await image(central) } },
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    const published = async (region: string) => {
+      eventBridge.resetHistory();
+      const handler = createOutboxStreamHandler({ commits: new CommitPublisher({ publisher: new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName: 'keyledger-test' }) }), region });
+      expect(await handler(event)).toEqual({ batchItemFailures: [] });
+      return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries!.map((entry) => (JSON.parse(entry.Detail!) as { tenant: string }).tenant));
+    };
+    expect(new Set(await published('eu-west-1'))).toEqual(new Set(['west-tenant']));
+    expect(new Set(await published('eu-central-1'))).toEqual(new Set(['central-tenant']));
+  });
+
+  it('multi-Region: a Region that is not the write Region commits nothing and says where writes go', async () => {
+    const replica = new DynamoDbEventStore({
+      client: dynamo.client,
+      eventsTable: dynamo.tables.events,
+      snapshotsTable: dynamo.tables.snapshots,
+      snapshotHistoryTable: dynamo.tables.snapshotHistory,
+      regions: { region: 'eu-central-1', writeRegion: 'eu-west-1' },
+    });
+    const stream = tenantStreamId('replica-tenant');
+    await expect(replica.append(stream, 0, rekeyEvents('r1', 'r2'))).rejects.toMatchObject({ code: 'read_only_region', message: expect.stringContaining('changes are made in the write Region eu-west-1') });
+    expect(await replica.readStream(stream)).toEqual([]);
+  });
 });

@@ -39,6 +39,11 @@ const SHARED = {
     z.enum(ROOT_KEY_STORES, { message: "must be 'software', 'pkcs11' or 'kms'" }).optional(),
   ),
   rootKeyArn: setting('KEYLEDGER_ROOT_KEY_ARN', 'kms: the environment root key', z.string().startsWith('arn:', 'must be a KMS key ARN').optional()),
+  writeRegion: setting(
+    'KEYLEDGER_WRITE_REGION',
+    'multi-Region (AWS): the one Region whose functions commit changes; the others serve reads and answer changes with 503 read_only_region',
+    z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region such as eu-west-1').optional(),
+  ),
   deployment: setting('KEYLEDGER_DEPLOYMENT', 'kms: tag value of this deployment\'s customer-provided keys (IAM lets it use only those)', nonEmpty().optional()),
   pkcs11Library: setting('KEYLEDGER_PKCS11_LIBRARY', 'pkcs11: the PKCS#11 module (the CDK app sets CloudHSM\'s)', nonEmpty().default('/usr/lib/softhsm/libsofthsm2.so')),
   pkcs11TokenLabel: setting('KEYLEDGER_PKCS11_TOKEN_LABEL', 'pkcs11: the token to use', nonEmpty().default('keyledger')),

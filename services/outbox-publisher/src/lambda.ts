@@ -12,7 +12,8 @@ export function createOutboxLambda(env: Environment) {
   const settings = readSettings(['eventBusName'], env);
   const logger = jsonLogger({ service: 'outbox-publisher' });
   const publisher = new EventBridgePublisher({ client: new EventBridgeClient({}), eventBusName: settings.eventBusName, logger });
-  return createOutboxStreamHandler({ commits: new CommitPublisher({ publisher, logger }), logger });
+  // Lambda sets AWS_REGION: in a multi-Region deployment each Region publishes only the commits made in it.
+  return createOutboxStreamHandler({ commits: new CommitPublisher({ publisher, logger }), logger, region: env['AWS_REGION'] });
 }
 
 export const handler = createOutboxLambda(process.env);
