@@ -14,7 +14,18 @@ describe('CDK context', () => {
       logRetentionDays: 365,
       apiThrottleRateLimit: 500,
       apiThrottleBurstLimit: 1000,
+      replicaRegions: [],
     });
+  });
+
+  it('multi-Region: a primary and distinct replicas, kms mode only, no rootKeyArn', () => {
+    expect(parse({ ...base, primaryRegion: 'eu-west-1', replicaRegions: 'eu-central-1, us-east-1' })).toMatchObject({ primaryRegion: 'eu-west-1', replicaRegions: ['eu-central-1', 'us-east-1'] });
+    expect(() => parse({ ...base, replicaRegions: 'eu-central-1' })).toThrow(/-c primaryRegion: is required with replicaRegions/);
+    expect(() => parse({ ...base, primaryRegion: 'eu-west-1', replicaRegions: 'eu-west-1' })).toThrow(/-c replicaRegions: must be distinct Regions, none of them the primaryRegion/);
+    expect(() => parse({ ...base, primaryRegion: 'eu-west-1', replicaRegions: 'mars-1' })).toThrow(/-c replicaRegions.*must be AWS Regions/);
+    expect(parse({ ...base, primaryRegion: 'eu-west-1', replicaRegions: 'eu-central-1', writeRegion: 'eu-central-1' })).toMatchObject({ writeRegion: 'eu-central-1' });
+    expect(() => parse({ ...base, primaryRegion: 'eu-west-1', replicaRegions: 'eu-central-1', writeRegion: 'us-east-1' })).toThrow(/-c writeRegion: must be the primaryRegion or one of the replicaRegions/);
+    expect(() => parse({ ...base, rootKeyMode: 'pkcs11', cloudHsmClusterId: 'cluster-abc', primaryRegion: 'eu-west-1', replicaRegions: 'eu-central-1' })).toThrow(/needs rootKeyMode=kms/);
   });
 
   it('coerces numbers given on the command line', () => {

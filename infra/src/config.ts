@@ -9,6 +9,7 @@ export type RootKeyMode = (typeof ROOT_KEY_MODES)[number];
 
 const required = (name: string, example: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? `is required (e.g. -c ${name}=${example})` : undefined) });
 const positiveInt = z.coerce.number().int().positive();
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /**
  * A context value the functions get as a setting: checked by that setting's own schema, passed
@@ -51,6 +52,24 @@ export const contextSchema = z
     pkcs11LayerArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/, 'must be a Lambda layer version ARN').optional(),
     pkcs11TokenLabel: z.string().min(1).default('hsm1'),
     namespaces: namespaceListSchema,
+    /**
+     * Multi-Region (new deployments only): the write Region, and the Regions that replicate it
+     * (comma-separated). Tables become DynamoDB global tables, the root and table keys
+     * multi-Region KMS keys with a replica in each Region, and every Region runs the services,
+     * bus and API; only the primary commits (docs/operations.md).
+     */
+    primaryRegion: z.string().regex(REGION, 'must be an AWS Region such as eu-west-1').optional(),
+    replicaRegions: z
+      .string()
+      .transform((list) => list.split(',').map((region) => region.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(REGION, 'must be AWS Regions such as eu-central-1,us-east-1, comma-separated')))
+      .default([]),
+    /**
+     * Multi-Region: the one Region that commits (KEYLEDGER_WRITE_REGION of every function);
+     * default primaryRegion. Failover moves it, without moving the tables' or keys' primaries
+     * (docs/operations.md).
+     */
+    writeRegion: z.string().regex(REGION, 'must be an AWS Region such as eu-west-1').optional(),
     /** KEYLEDGER_RETIRE_QUIET_PERIOD of the functions: how long a deactivated key must go unused before it is retired. */
     retireQuietPeriod: asSetting('retireQuietPeriod'),
     /** KEYLEDGER_DESTRUCTION_WAITING_PERIOD / _APPROVALS: destructive calls wait in a destruction request (default: at once). */
@@ -84,6 +103,23 @@ export const contextSchema = z
   .superRefine((context, issues) => {
     if (context.rootKeyMode !== 'kms' && !context.cloudHsmClusterId) {
       issues.addIssue({ code: 'custom', path: ['cloudHsmClusterId'], message: `is required when rootKeyMode=${context.rootKeyMode} (e.g. -c cloudHsmClusterId=cluster-abc123)` });
+    }
+    if (context.replicaRegions.length > 0) {
+      if (!context.primaryRegion) issues.addIssue({ code: 'custom', path: ['primaryRegion'], message: 'is required with replicaRegions (the Region that writes, e.g. -c primaryRegion=eu-west-1)' });
+      if (new Set(context.replicaRegions).size !== context.replicaRegions.length || context.replicaRegions.includes(context.primaryRegion ?? '')) {
+        issues.addIssue({ code: 'custom', path: ['replicaRegions'], message: 'must be distinct Regions, none of them the primaryRegion' });
+      }
+      if (context.rootKeyMode !== 'kms') {
+        issues.addIssue({
+          code: 'custom',
+          path: ['replicaRegions'],
+          message: `needs rootKeyMode=kms (a multi-Region KMS key); rootKeyMode=${context.rootKeyMode} needs a CloudHSM cluster per Region, which this app does not deploy yet`,
+        });
+      }
+      if (context.writeRegion && context.writeRegion !== context.primaryRegion && !context.replicaRegions.includes(context.writeRegion)) {
+        issues.addIssue({ code: 'custom', path: ['writeRegion'], message: 'must be the primaryRegion or one of the replicaRegions' });
+      }
+      if (context.rootKeyArn) issues.addIssue({ code: 'custom', path: ['rootKeyArn'], message: 'cannot be used with replicaRegions: the app makes the multi-Region root key and its replicas' });
     }
     if (context.rootKeyMode !== 'kms' && context.rootKeyArn) {
       issues.addIssue({

@@ -10,14 +10,14 @@ import type { Construct } from 'constructs';
 import { MANUAL_JOB_PATTERN, REKEY_PATTERN } from '@keyledger/crypto-data-plane/jobs';
 import { EVENT_SOURCE, type EventPattern as BusPattern } from '@keyledger/events';
 import type { KeyledgerContext } from './config';
-import type { DataStack } from './dataStack';
+import type { TableSet } from './tableAccess';
 import { deadLetterQueue } from './deadLetterQueue';
 import { KeyledgerFunction } from './keyledgerFunction';
 import type { ServicesStack } from './servicesStack';
 
 export interface EventsStackProps extends StackProps {
   context: KeyledgerContext;
-  data: DataStack;
+  data: TableSet;
   services: ServicesStack;
   logRetention: RetentionDays;
 }

@@ -65,7 +65,7 @@ function stageFunctionRoles(scope: Construct, stage: string) {
 export const anyKmsKeyArn = (scope: Construct) => Stack.of(scope).formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
 
 /** cdk-nag's IAM5 findings for `anyKmsKeyArn` (and for actions that have no resource-level permissions at all). */
-export const ANY_KMS_KEY_FINDINGS = ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:<AWS::AccountId>:key\\/\\*$/' }];
+export const ANY_KMS_KEY_FINDINGS = ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:kms:.+:(<AWS::AccountId>|\\d{12}):key\\/\\*$/' }];
 
 /** The root key: IAM may grant wrapping and unwrapping only to this stage's function roles, and only with a tenant in the context. */
 export function rootKeyUse(scope: Construct, stage: string): PolicyStatement {

@@ -1,5 +1,5 @@
 import { Annotations, CustomResource, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias, Key } from 'aws-cdk-lib/aws-kms';
 import { LayerVersion, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,18 +10,16 @@ import { CLOUDHSM_PKCS11_LIBRARY } from '@keyledger/settings';
 import type { Construct } from 'constructs';
 import { CloudHsmProvider, grantKeyStoreResources } from './cloudHsmProvider';
 import { secretNames, type KeyledgerContext } from './config';
-import { ANY_KMS_KEY_FINDINGS, anyKmsKeyArn, keyAdministration, rootKeyDescribe, rootKeyUse } from './keyPolicies';
+import { keyAdministration, rootKeyDescribe, rootKeyUse, useThroughDynamoDb } from './keyPolicies';
 import { addSettings, type KeyledgerFunction } from './keyledgerFunction';
+import { attachKmsRootKey, type CustomerKeyAccess, type RootKeyAccess } from './rootKeyAccess';
 
 export interface KeysStackProps extends StackProps {
   context: KeyledgerContext;
   logRetention: RetentionDays;
 }
 
-/** What a function that works on the key hierarchy may do with customer-provided (BYOK) keys. */
-export type CustomerKeyAccess = 'manage' | 'use';
-
-const DEPLOYMENT_TAG = 'keyledger:deployment';
+export type { CustomerKeyAccess } from './rootKeyAccess';
 
 /**
  * The environment root key, by `rootKeyMode`:
@@ -34,8 +32,10 @@ const DEPLOYMENT_TAG = 'keyledger:deployment';
  *   and finds its VPC, and the functions run there with the crypto user's PIN from Secrets
  *   Manager and CloudHSM's PKCS#11 library from a layer.
  */
-export class KeysStack extends Stack {
+export class KeysStack extends Stack implements RootKeyAccess {
   readonly rootKeyArn: string | undefined;
+  /** Multi-Region only: the tables' multi-Region key (single-Region deployments keep it in the data stack). */
+  readonly tableKey: Key | undefined;
   private readonly context: KeyledgerContext;
   private readonly pkcs11: { subnetIds: string; securityGroupId: string; pinSecret: ISecret } | undefined;
 
@@ -50,14 +50,26 @@ export class KeysStack extends Stack {
       if (context.rootKeyArn) {
         this.rootKeyArn = context.rootKeyArn;
       } else {
+        // Multi-Region: a multi-Region key, replicated in each replica Region (ReplicaKeysStack), and the tables' key beside it.
+        const multiRegion = context.replicaRegions.length > 0;
         const key = new Key(this, 'RootKey', {
           description,
           enableKeyRotation: true,
+          multiRegion,
           removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
           policy: rootKeyPolicy(),
         });
         new Alias(this, 'RootKeyAlias', { aliasName: `alias/keyledger-${context.stage}-erk`, targetKey: key });
         this.rootKeyArn = key.keyArn;
+        if (multiRegion) {
+          this.tableKey = new Key(this, 'TableKey', {
+            description: `keyledger ${context.stage}: encrypts the DynamoDB global tables (usable through DynamoDB only)`,
+            enableKeyRotation: true,
+            multiRegion: true,
+            removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            policy: new PolicyDocument({ statements: [keyAdministration(), useThroughDynamoDb(this)] }),
+          });
+        }
       }
       this.publishRootKeyArn(this.rootKeyArn);
       return;
@@ -128,10 +140,7 @@ export class KeysStack extends Stack {
   attachRootKeyStore(fn: KeyledgerFunction, customerKeys: CustomerKeyAccess): void {
     const { stage } = this.context;
     if (this.rootKeyArn) {
-      // The deployment tag is what key-admin puts on the BYOK keys it creates; a function that only uses them needs none.
-      addSettings(fn, { rootKeyStore: 'kms', rootKeyArn: this.rootKeyArn, ...(customerKeys === 'manage' ? { deployment: stage } : {}) });
-      fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [this.rootKeyArn] }));
-      this.grantCustomerKeys(fn, customerKeys);
+      attachKmsRootKey(fn, stage, this.rootKeyArn, customerKeys);
       return;
     }
     const pkcs11 = this.pkcs11!;
@@ -163,49 +172,4 @@ export class KeysStack extends Stack {
     );
   }
 
-  /** BYOK keys are created at run time, so they are named by the deployment tag keyledger puts on each. */
-  private grantCustomerKeys(fn: KeyledgerFunction, access: CustomerKeyAccess): void {
-    const stage = this.context.stage;
-    const anyKey = anyKmsKeyArn(this);
-    const tagged = { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: stage } };
-    fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: [anyKey], conditions: tagged }));
-    if (access === 'manage') {
-      fn.role.addToPolicy(
-        new PolicyStatement({
-          actions: ['kms:CreateKey', 'kms:TagResource'],
-          resources: ['*'],
-          conditions: {
-            StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', [`aws:RequestTag/${DEPLOYMENT_TAG}`]: stage },
-            'ForAllValues:StringEquals': { 'aws:TagKeys': ['keyledger:tenant', DEPLOYMENT_TAG] },
-          },
-        }),
-      );
-      fn.role.addToPolicy(
-        new PolicyStatement({
-          actions: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial', 'kms:ScheduleKeyDeletion'],
-          resources: [anyKey],
-          conditions: tagged,
-        }),
-      );
-      // Whatever tags it may carry, the root key is never the target of a BYOK operation.
-      fn.role.addToPolicy(
-        new PolicyStatement({
-          effect: Effect.DENY,
-          actions: ['kms:TagResource', 'kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial', 'kms:ScheduleKeyDeletion'],
-          resources: [this.rootKeyArn!],
-        }),
-      );
-    }
-    NagSuppressions.addResourceSuppressions(
-      fn.role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: `Customer-provided keys are created at run time: access is limited to keys tagged ${DEPLOYMENT_TAG}=${stage}, and CreateKey to EXTERNAL keys carrying that tag.`,
-          appliesTo: ANY_KMS_KEY_FINDINGS,
-        },
-      ],
-      true,
-    );
-  }
 }

@@ -4,19 +4,22 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { SettingName } from '@keyledger/settings';
 import type { Construct } from 'constructs';
 import type { KeyledgerContext } from './config';
-import type { DataStack, TableAction } from './dataStack';
+import type { AwsTableKey } from '@keyledger/dynamodb';
+import type { TableAction, TableSet } from './tableAccess';
 import { deadLetterQueue } from './deadLetterQueue';
 import { KeyledgerFunction } from './keyledgerFunction';
-import type { KeysStack } from './keysStack';
+import type { RootKeyAccess } from './rootKeyAccess';
 
 export interface ServicesStackProps extends StackProps {
   context: KeyledgerContext;
-  data: DataStack;
-  keys: KeysStack;
+  data: TableSet;
+  keys: RootKeyAccess;
   logRetention: RetentionDays;
+  /** Multi-Region: the one Region whose functions commit (KEYLEDGER_WRITE_REGION); the others serve reads. */
+  writeRegion?: string;
 }
 
-type TableGrants = Partial<Record<keyof DataStack['tables'], TableAction[]>>;
+type TableGrants = Partial<Record<AwsTableKey, TableAction[]>>;
 
 /** What every function on the key hierarchy does with the tables: load and commit (and snapshot), read and stage material. */
 const HIERARCHY_GRANTS: TableGrants = {
@@ -47,7 +50,7 @@ export class ServicesStack extends Stack {
   constructor(scope: Construct, id: string, props: ServicesStackProps) {
     super(scope, id, props);
     const { context, data, keys, logRetention } = props;
-    const tableName = (key: keyof DataStack['tables']) => data.tables[key].tableName;
+    const tableName = (key: AwsTableKey) => data.tables[key].tableName;
     // Every API function: per-tenant rate limits and Idempotency-Key records, shared by all instances.
     const requestControlSettings: Partial<Record<SettingName, string>> = {
       requestControlsTable: tableName('requestControls'),
@@ -70,11 +73,12 @@ export class ServicesStack extends Stack {
       destructionWaitingPeriod: context.destructionWaitingPeriod,
       destructionApprovals: context.destructionApprovals,
       usageFlushInterval: context.usageFlushInterval,
+      ...(props.writeRegion ? { writeRegion: props.writeRegion } : {}),
       ...requestControlSettings,
     };
     const common = { stage: context.stage, logRetention };
     const grant = (fn: KeyledgerFunction, grants: TableGrants) => {
-      for (const [table, actions] of Object.entries({ ...HIERARCHY_GRANTS, ...grants }) as Array<[keyof DataStack['tables'], TableAction[]]>) {
+      for (const [table, actions] of Object.entries({ ...HIERARCHY_GRANTS, ...grants }) as Array<[AwsTableKey, TableAction[]]>) {
         data.grantTable(fn.role, table, actions);
       }
     };

@@ -5,4 +5,3 @@ export type { KeyDependents, HierarchyChange, KeyHierarchyOptions, ReceiptClaims
 export { DestructionReceiptNotFoundError } from './useCases/receipts';
 export { FOLLOW_UP_ATTEMPTS } from './context';
 export * from './ledger/destructionLedger';
-export { RESTORE_ACTOR, type ReappliedDestructions } from './useCases/reapplyDestructions';

@@ -1,6 +1,4 @@
 import type { OaepHash } from '@keyledger/crypto';
-import type { DestructionLedgerEntry } from './ledger/destructionLedger';
-import { reapplyDestructions, type ReappliedDestructions } from './useCases/reapplyDestructions';
 import type { DestructionActor, DestructionRequest, KeyRecord, ProvisionedTenant, RetentionPolicy, TenantKeyHierarchy } from '@keyledger/domain';
 import type { Loaded } from '@keyledger/event-store';
 import { HierarchyContext, type KeyHierarchyOptions } from './context';
@@ -30,7 +28,8 @@ import { retireByRetention, getRetention, setRetention } from './useCases/retent
  * method is one module of useCases/ (or a query); this class only holds their shared context.
  */
 export class KeyHierarchyService {
-  private readonly ctx: HierarchyContext;
+  /** The use cases' context: for composition-root tools beside the API (the restore's re-application, @keyledger/key-hierarchy/restore). */
+  readonly ctx: HierarchyContext;
 
   constructor(options: KeyHierarchyOptions) {
     this.ctx = new HierarchyContext(options);
@@ -123,11 +122,6 @@ export class KeyHierarchyService {
   /** Crypto-shreds the tenant: a `shred_tenant` request, executed at once when no destruction policy is in force. */
   shredTenant(tenant: string, caller: DestructionActor): Promise<DestructionRequest> {
     return shredTenant(this.ctx, tenant, caller);
-  }
-
-  /** After a restore, before serving: the ledger's destructions made again where the restored state still holds the keys. */
-  reapplyDestructions(entries: readonly DestructionLedgerEntry[]): Promise<ReappliedDestructions[]> {
-    return reapplyDestructions(this.ctx, entries);
   }
 
   /** One pass of the destruction scheduler: due requests executed, expired ones ended, due receipts issued. */

@@ -3,6 +3,7 @@ import { verifyChain, type DynamoDbAuditLogStore, type LogEntry } from '@keyledg
 import { liveNamespaceKeys, type Logger } from '@keyledger/domain';
 import { EVENTS_ATTR, type LocalDynamoDb } from '@keyledger/dynamodb';
 import type { DestructionLedger, KeyHierarchyService } from '@keyledger/key-hierarchy';
+import { reapplyDestructions } from '@keyledger/key-hierarchy/restore';
 
 const TENANT_STREAM_PREFIX = 'tenant/';
 
@@ -10,7 +11,7 @@ const TENANT_STREAM_PREFIX = 'tenant/';
 export async function reapplyLedger(keyHierarchy: KeyHierarchyService, ledger: DestructionLedger, logger: Logger): Promise<number> {
   const entries = await ledger.read();
   if (entries.length === 0) return 0;
-  const reapplied = await keyHierarchy.reapplyDestructions(entries);
+  const reapplied = await reapplyDestructions(keyHierarchy, entries);
   const keys = reapplied.reduce((sum, tenant) => sum + tenant.keys.length, 0);
   if (reapplied.length > 0) logger.warn('destructions recorded in the destruction ledger re-applied before serving', { tenants: reapplied.length, keys });
   return keys;
