@@ -64,7 +64,7 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
     description: 'keyledger global tables (a replica per Region)',
   });
   // A table's replica is made under its Region's key replica: those come first.
-  for (const stack of replicaKeys.values()) data.addDependency(stack);
+  for (const stack of replicaKeys.values()) data.addStackDependency(stack);
   const web = new WebStack(app, id('web', primary), { ...named('web', primary), context, description: 'keyledger admin dashboard hosting' });
 
   const regions = new Map<string, RegionalStacks>();
@@ -74,9 +74,9 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
     if (region !== primary) {
       const replica = replicaKeys.get(region)!;
       const tablesStack = new Stack(app, id('tables', region), { ...named('tables', region), description: `keyledger global tables' replicas in ${region}, as the services there see them` });
-      tablesStack.addDependency(data);
+      tablesStack.addStackDependency(data);
       tables = new ReplicaTables(tablesStack, 'Tables', { stage: context.stage, tableKeyArn: replica.tableKeyArn });
-      tablesStack.addDependency(replica);
+      tablesStack.addStackDependency(replica);
       rootKeys = replica;
     }
     const services = new ServicesStack(app, id('services', region), { ...named('services', region), context, data: tables, keys: rootKeys, logRetention, writeRegion: context.writeRegion ?? primary, description: 'keyledger services' });

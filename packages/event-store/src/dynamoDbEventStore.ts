@@ -130,7 +130,7 @@ export class DynamoDbEventStore implements EventStore {
       }
       throw error;
     }
-    return { streamId, version, committedAt, position, events: stored };
+    return { ...(regions ? { region: regions.region } : {}), streamId, version, committedAt, position, events: stored };
   }
 
   async readCommitLog({ after = '', limit }: { after?: string; limit: number }): Promise<Commit[]> {
@@ -250,7 +250,9 @@ export function commitFromItem<E extends DomainEvent = DomainEvent>(item: Item):
   const committedAt = item[EVENTS_ATTR.committedAt]?.S ?? '';
   const position = item[EVENTS_ATTR.commitPosition]?.S ?? commitPosition(committedAt, streamId, version);
   const events = JSON.parse(item[EVENTS_ATTR.events]?.S ?? '[]') as Array<{ eventId: string; type: string; data: object }>;
+  const region = item[EVENTS_ATTR.region]?.S;
   return {
+    ...(region ? { region } : {}),
     streamId,
     version,
     committedAt,

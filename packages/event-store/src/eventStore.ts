@@ -23,6 +23,8 @@ export interface Commit<E extends DomainEvent = DomainEvent> {
   /** Position in the commit log across all streams: `committedAt#streamId#version` (sortable). */
   position: string;
   events: StoredEvent<E>[];
+  /** Multi-Region: the Region the commit was made in (absent in one Region). */
+  region?: string;
 }
 
 export interface Snapshot<S> {

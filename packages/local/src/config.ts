@@ -36,6 +36,8 @@ const LOCAL_SETTINGS = [
   'httpMaxBufferedBytes',
   'rateLimit',
   'rateLimitBurst',
+  'region',
+  'writeRegion',
 ] as const;
 
 export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & { rootKeyStore: 'software' | 'pkcs11'; dataPlaneLimits: DataPlaneLimits };

@@ -99,12 +99,15 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   subscribeRules(bus, rules, logger);
 
   // The outbox: commits reach the bus only through the catch-up publisher, woken by each commit.
-  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, clock });
+  // A multi-Region drill's stack plays one Region; only the write Region commits.
+  const regions = config.region ? { region: config.region, writeRegion: config.writeRegion ?? config.region } : undefined;
+  const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, clock, regions });
   const outbox = new CatchUpPublisher({
     eventStore: storedEvents,
     commits: new CommitPublisher({ publisher: bus, logger }),
     checkpoints: new DynamoDbCheckpointStore({ client: dynamo.client, tableName: dynamo.tables.checkpoints }),
     pollIntervalMs: config.outboxPollMs,
+    region: config.region,
     clock,
     logger,
   });

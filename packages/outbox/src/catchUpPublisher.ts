@@ -8,6 +8,8 @@ export interface CatchUpPublisherOptions {
   commits: CommitPublisher;
   checkpoints: CheckpointStore;
   consumer?: string;
+  /** Multi-Region: publish only the commits made in this Region. */
+  region?: string;
   /**
    * How far behind its checkpoint each pass re-reads. The commit log is ordered by the writer's
    * clock, so a commit whose write lands later than a newer one is still found if it lands
@@ -77,7 +79,8 @@ export class CatchUpPublisher {
     for (;;) {
       const commits = await this.options.eventStore.readCommitLog({ after, limit: this.batchSize });
       if (commits.length === 0) break;
-      const fresh = commits.filter((commit) => !this.published.has(commit.position));
+      // Multi-Region: the commit log holds the other Regions' commits too (replicated); their own outbox publishes them.
+      const fresh = commits.filter((commit) => !this.published.has(commit.position) && (!this.options.region || !commit.region || commit.region === this.options.region));
       const { failedCommits, published } = await this.options.commits.publish(fresh);
       result.published += published;
       result.failedCommits += failedCommits.length;

@@ -39,6 +39,11 @@ const SHARED = {
     z.enum(ROOT_KEY_STORES, { message: "must be 'software', 'pkcs11' or 'kms'" }).optional(),
   ),
   rootKeyArn: setting('KEYLEDGER_ROOT_KEY_ARN', 'kms: the environment root key', z.string().startsWith('arn:', 'must be a KMS key ARN').optional()),
+  region: setting(
+    'KEYLEDGER_REGION',
+    'local: the Region this stack plays in a multi-Region drill (its commits record it; with KEYLEDGER_WRITE_REGION another Region\'s, it serves reads only). In AWS, Lambda\'s AWS_REGION',
+    z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region such as eu-west-1').optional(),
+  ),
   writeRegion: setting(
     'KEYLEDGER_WRITE_REGION',
     'multi-Region (AWS): the one Region whose functions commit changes; the others serve reads and answer changes with 503 read_only_region',
