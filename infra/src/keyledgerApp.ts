@@ -6,7 +6,7 @@ import type { KeyledgerContext } from './config';
 import { DataStack } from './dataStack';
 import { EventsStack } from './eventsStack';
 import { KeysStack } from './keysStack';
-import { ObservabilityStack } from './observabilityStack';
+import { observed, ObservabilityStack } from './observabilityStack';
 import { ServicesStack } from './servicesStack';
 import { builtDashboard, WebContentStack } from './webContentStack';
 import { WebStack } from './webStack';
@@ -55,24 +55,7 @@ export function createKeyledgerStacks(app: App, context: KeyledgerContext, env?:
     env,
     context,
     description: 'keyledger alarms',
-    functions: {
-      'key-admin': services.keyAdmin,
-      'key-admin-retention': services.keyAdminRetention,
-      'crypto-data-plane': services.cryptoDataPlane,
-      'crypto-data-plane-jobs': services.cryptoDataPlaneJobs,
-      'audit-projector': services.auditProjector,
-      'audit-projector-events': services.auditProjectorEvents,
-      'outbox-publisher': events.outboxPublisher,
-    },
-    deadLetterQueues: {
-      'outbox-dlq': events.outboxDeadLetters,
-      'audit-rule-dlq': events.auditRuleDeadLetters,
-      'audit-projector-dlq': services.auditProjectorDeadLetters,
-      'maintenance-dlq': services.maintenanceDeadLetters,
-      'maintenance-rule-dlq': events.maintenanceRuleDeadLetters,
-    },
-    outboxPublisher: events.outboxPublisher,
-    api: api.api,
+    ...observed(services, events, api),
   });
   Tags.of(app).add('keyledger:stage', context.stage);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -7,7 +7,7 @@ import { DataStack } from './dataStack';
 import { EventsStack } from './eventsStack';
 import type { KeyledgerAppOptions } from './keyledgerApp';
 import { KeysStack } from './keysStack';
-import { ObservabilityStack } from './observabilityStack';
+import { observed, ObservabilityStack } from './observabilityStack';
 import { ReplicaKeysStack } from './replicaKeysStack';
 import type { RootKeyAccess } from './rootKeyAccess';
 import { ServicesStack } from './servicesStack';
@@ -87,31 +87,14 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
       logRetention,
       // The dashboard talks to the primary Region's API (its config.json names one URL).
       dashboardOrigin: region === primary ? web.origin : undefined,
-      description: `keyledger HTTP API (${region === primary ? 'primary, writes' : 'replica, reads'})`,
+      description: `keyledger HTTP API (${region})`,
       functions: { 'key-admin': services.keyAdmin, 'crypto-data-plane': services.cryptoDataPlane, 'audit-projector': services.auditProjector },
     });
     const observability = new ObservabilityStack(app, id('observability', region), {
       ...named('observability', region),
       context,
       description: 'keyledger alarms',
-      functions: {
-        'key-admin': services.keyAdmin,
-        'key-admin-retention': services.keyAdminRetention,
-        'crypto-data-plane': services.cryptoDataPlane,
-        'crypto-data-plane-jobs': services.cryptoDataPlaneJobs,
-        'audit-projector': services.auditProjector,
-        'audit-projector-events': services.auditProjectorEvents,
-        'outbox-publisher': events.outboxPublisher,
-      },
-      deadLetterQueues: {
-        'outbox-dlq': events.outboxDeadLetters,
-        'audit-rule-dlq': events.auditRuleDeadLetters,
-        'audit-projector-dlq': services.auditProjectorDeadLetters,
-        'maintenance-dlq': services.maintenanceDeadLetters,
-        'maintenance-rule-dlq': events.maintenanceRuleDeadLetters,
-      },
-      outboxPublisher: events.outboxPublisher,
-      api: api.api,
+      ...observed(services, events, api),
     });
     regions.set(region, { services, events, api, observability });
   }

@@ -1,4 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ApiStack } from './apiStack';
+import type { EventsStack } from './eventsStack';
+import type { ServicesStack } from './servicesStack';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -18,6 +21,30 @@ export interface ObservabilityStackProps extends StackProps {
   deadLetterQueues: Record<string, IQueue>;
   outboxPublisher: KeyledgerFunction;
   api: HttpApi;
+}
+
+/** What the alarms watch in one Region: every function, dead-letter queue, the outbox and the API. */
+export function observed(services: ServicesStack, events: EventsStack, api: ApiStack): Pick<ObservabilityStackProps, 'functions' | 'deadLetterQueues' | 'outboxPublisher' | 'api'> {
+  return {
+    functions: {
+      'key-admin': services.keyAdmin,
+      'key-admin-retention': services.keyAdminRetention,
+      'crypto-data-plane': services.cryptoDataPlane,
+      'crypto-data-plane-jobs': services.cryptoDataPlaneJobs,
+      'audit-projector': services.auditProjector,
+      'audit-projector-events': services.auditProjectorEvents,
+      'outbox-publisher': events.outboxPublisher,
+    },
+    deadLetterQueues: {
+      'outbox-dlq': events.outboxDeadLetters,
+      'audit-rule-dlq': events.auditRuleDeadLetters,
+      'audit-projector-dlq': services.auditProjectorDeadLetters,
+      'maintenance-dlq': services.maintenanceDeadLetters,
+      'maintenance-rule-dlq': events.maintenanceRuleDeadLetters,
+    },
+    outboxPublisher: events.outboxPublisher,
+    api: api.api,
+  };
 }
 
 /**
