@@ -21,6 +21,10 @@ export const KEY_ADMINISTRATION_ACTIONS = [
   'kms:UntagResource',
   'kms:ScheduleKeyDeletion',
   'kms:CancelKeyDeletion',
+  // Multi-Region keys: CloudFormation's ReplicaKey calls ReplicateKey on the primary, which its
+  // key policy must allow; UpdatePrimaryRegion moves the primary (single-Region keys refuse both).
+  'kms:ReplicateKey',
+  'kms:UpdatePrimaryRegion',
 ];
 
 export function keyAdministration(): PolicyStatement {

@@ -51,6 +51,8 @@ describe('a multi-Region deployment (primaryRegion eu-west-1, replicaRegions eu-
   it('makes the root key and the table key multi-Region keys, each with a replica in eu-central-1 trusting that Region\'s roles', () => {
     const keys = template(stacks.keys);
     expect(Object.values(keys.findResources('AWS::KMS::Key')).map((key) => key['Properties']!['MultiRegion'])).toEqual([true, true]);
+    // CloudFormation's ReplicaKey calls ReplicateKey on the primary: both primaries' policies allow it.
+    for (const key of Object.values(keys.findResources('AWS::KMS::Key'))) expect(JSON.stringify(key['Properties']!['KeyPolicy'])).toContain('kms:ReplicateKey');
     const replica = template(stacks.replicaKeys.get('eu-central-1')!);
     const replicas = Object.values(replica.findResources('AWS::KMS::ReplicaKey'));
     expect(replicas).toHaveLength(2);
@@ -80,6 +82,10 @@ describe('a multi-Region deployment (primaryRegion eu-west-1, replicaRegions eu-
     }
     const central = stacks.regions.get('eu-central-1')!;
     template(central.events).hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: Match.anyValue(), StartingPosition: 'TRIM_HORIZON' });
+    // The outbox there reads its replica's stream under the table key's replica.
+    const outboxPolicies = JSON.stringify(template(central.events).findResources('AWS::IAM::Policy'));
+    expect(outboxPolicies).toContain('kms:Decrypt');
+    expect(outboxPolicies).toContain('keyledger-test-keys:');
   });
 
   it('has no cdk-nag finding left unacknowledged, in any stack of any Region', () => {

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -64,10 +65,13 @@ export class ReplicaTables extends Construct implements TableSet {
       installLatestAwsSdk: false,
     });
     const tables = {} as Record<AwsTableKey, ITable>;
+    const tableKey = Key.fromKeyArn(this, 'TableKey', props.tableKeyArn);
     for (const key of Object.keys(TABLES) as AwsTableKey[]) {
       if ((TABLES[key] as TableDefinition).localOnly) continue;
       tables[key] = Table.fromTableAttributes(this, key, {
         tableName: names[key],
+        // Reading the replica's stream (the outbox) needs the table key's replica, as in the primary Region.
+        encryptionKey: tableKey,
         ...(key === 'events' ? { tableStreamArn: stream.getResponseField('Table.LatestStreamArn') } : {}),
       });
     }

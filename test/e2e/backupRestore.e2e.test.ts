@@ -6,7 +6,7 @@
  * the data dir destroyed, `keyledger backup restore` into a dir holding the root key only, and
  * the stack started again: everything live reads, the chains verify, and nothing destroyed is back.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callJson, freePort, runCli, runCliStatus, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
@@ -112,6 +112,16 @@ it('backs up, loses the data dir, restores, and brings back everything but what 
   expect(restored.stdout).toMatch(/checked 3 tenants \(1 shredded\): \d+ audit entries verify, \d+ live keys unwrap/);
   expect(restored.stdout).toContain('ok: start it with `npm start`');
   expect((await readdir(dataDir)).sort()).toEqual(expect.arrayContaining(['dev-issuer.json', 'dynamodb', 'root-key.json']));
+  // Into another data dir, the ledger must come along: without it (or a shorter one) the restore refuses.
+  const elsewhere = { ...env, KEYLEDGER_DATA_DIR: join(work, 'elsewhere') };
+  await mkdir(join(work, 'elsewhere'), { mode: 0o700 });
+  await copyFile(join(dataDir, 'root-key.json'), join(work, 'elsewhere', 'root-key.json'));
+  const noLedger = await runCliStatus(['backup', 'restore', file], elsewhere);
+  expect(noLedger.code).not.toBe(0);
+  expect(noLedger.stderr).toContain('No destruction ledger at');
+  await writeFile(join(work, 'short.jsonl'), '');
+  const short = await runCliStatus(['backup', 'restore', file, '--ledger', join(work, 'short.jsonl')], elsewhere);
+  expect(short.stderr).toMatch(/holds 0 entries, fewer than the \d+ it held when the backup was taken/);
 
   server = await startServer(env);
   // What was live reads.

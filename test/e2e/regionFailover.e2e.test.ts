@@ -64,6 +64,8 @@ it('serves reads in the replica Region, refuses changes there, and fails over wi
   // The replica Region changes nothing, and says where to go.
   const refused = await at(central!, 'POST', '/api/v2/keys/encryption/rekey');
   expect(refused).toMatchObject({ status: 503, body: { errorCode: 'read_only_region', message: expect.stringContaining('write Region eu-west-1') } });
+  // Not only the hierarchy: a secret's new version (which both Regions could write as the same version) too.
+  expect(await at(central!, 'PUT', '/v1/secrets/db.password', { value: 'from the replica' })).toMatchObject({ status: 503, body: { errorCode: 'read_only_region' } });
 
   // Every event is published once, by the Region that committed it: the chains are the same on both sides.
   await eventually(async () => ((await logs(west!)).length >= 5 ? true : undefined), 'the audit entries in eu-west-1');

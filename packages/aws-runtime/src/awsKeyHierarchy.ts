@@ -1,3 +1,4 @@
+import type { RegionRule } from '@keyledger/domain';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActivityRecorder, AuditedRootKeyStore } from '@keyledger/activity';
 import { createDataPlaneStores, DEFAULT_DATA_PLANE_LIMITS, type DataPlaneStores } from '@keyledger/data-plane';
@@ -51,7 +52,12 @@ export interface AwsKeyHierarchy {
   activity: ActivityRecorder;
   keyHierarchy: KeyHierarchyService;
   stores: DataPlaneStores;
+  /** Multi-Region: this Region and the write Region (routes that change anything answer 503 elsewhere; schedules do nothing). */
+  regions: RegionRule | undefined;
 }
+
+/** Whether this function runs in a Region that serves reads only. */
+export const readsOnly = (regions: RegionRule | undefined) => regions !== undefined && regions.region !== regions.writeRegion;
 
 /**
  * The AWS adapters of the key hierarchy, as the Lambda composition roots wire them: DynamoDB
@@ -67,6 +73,7 @@ export async function createAwsKeyHierarchy(
   extras?: AwsHierarchyExtras,
 ): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
+  const regions = settings.writeRegion ? { region: process.env['AWS_REGION'] ?? '', writeRegion: settings.writeRegion } : undefined;
   const eventStore = new DynamoDbEventStore({
     client: dynamodb,
     eventsTable: settings.eventsTable,
@@ -75,7 +82,7 @@ export async function createAwsKeyHierarchy(
     // The outbox reads the table's stream in AWS: no commit-log index is deployed or written.
     commitLog: false,
     // Multi-Region: only the write Region commits (Lambda sets AWS_REGION).
-    regions: settings.writeRegion ? { region: process.env['AWS_REGION'] ?? '', writeRegion: settings.writeRegion } : undefined,
+    regions,
   });
   const activity = new ActivityRecorder({ eventStore, logger });
   const stores = createDataPlaneStores(
@@ -101,5 +108,5 @@ export async function createAwsKeyHierarchy(
     tenantData: stores.tenantData,
     ...extras?.({ dynamodb, rootKeyStore }),
   });
-  return { dynamodb, eventStore, activity, keyHierarchy, stores };
+  return { dynamodb, eventStore, activity, keyHierarchy, stores, regions };
 }

@@ -32,10 +32,12 @@ export function addBackupCommands(program: Command, deps: BackupCommandDeps): vo
     .description('Load FILE into the data dir (holding nothing but root-key.json and dev-issuer.json), re-apply the destruction ledger, check the state.')
     .argument('<file>', 'the backup file')
     .option('--ledger <file>', 'the destruction ledger of the deployment the backup came from (default: the one beside the data dir)')
-    .action(async (file: string, options: { ledger?: string }) => {
+    .option('--no-ledger', 'restore without a destruction ledger (only for a deployment that never kept one)')
+    // commander gives `ledger` true by default (a --no- option), false with --no-ledger, the path with --ledger.
+    .action(async (file: string, options: { ledger?: string | boolean }) => {
       const { restoreBackup } = await import('@keyledger/local/backup');
       const config = readLocalConfig(deps.env);
-      const summary = await restoreBackup(config, file, { ledger: options.ledger });
+      const summary = await restoreBackup(config, file, typeof options.ledger === 'string' ? { ledger: options.ledger } : { noLedger: options.ledger === false });
       const items = Object.values(summary.tables).reduce((sum, count) => sum + (count ?? 0), 0);
       const { check } = summary;
       deps.out(`restored ${items} items (backup of ${summary.createdAt}) into ${config.dataDir}\n`);

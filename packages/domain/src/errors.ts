@@ -86,6 +86,12 @@ export class TenantShreddedError extends KeyledgerError {
   }
 }
 
+/** The Region a service runs in and the one Region that may change anything (multi-Region deployments). */
+export interface RegionRule {
+  region: string;
+  writeRegion: string;
+}
+
 /**
  * A commit asked of a Region that only serves reads (a multi-Region deployment writes in one
  * Region, its write Region; docs/operations.md): nothing was changed (503 read_only_region).

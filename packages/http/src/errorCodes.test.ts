@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { errorCodesMarkdown } from './errorCodeDocs';
 import { ERROR_CODES } from './errorCodes';
 import { toErrorBody } from './errorResponse';
+import { ROUTES } from './routes';
+import { createServiceRouter } from './serviceRouter';
 import { ReadOnlyRegionError } from '@keyledger/domain';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -40,5 +42,23 @@ describe('read_only_region', () => {
     const { body, expose } = toErrorBody(new ReadOnlyRegionError('eu-central-1', 'eu-west-1'));
     expect(expose).toBe(true);
     expect(body).toMatchObject({ statusCode: 503, errorCode: 'read_only_region', message: expect.stringContaining('changes are made in the write Region eu-west-1') });
+  });
+});
+
+describe('the service router in a Region that serves reads only', () => {
+  it('answers every change with 503 read_only_region before its handler, and serves reads and the cryptography', async () => {
+    const called: string[] = [];
+    const handlers = Object.fromEntries(ROUTES.filter((route) => route.service === 'crypto-data-plane').map((route) => [route.operation, async () => (called.push(route.operation), { statusCode: 200 })]));
+    const router = createServiceRouter('crypto-data-plane', handlers, { regions: { region: 'eu-central-1', writeRegion: 'eu-west-1' } });
+    const answer = (routeKey: string) => router({ routeKey } as never, {} as never);
+    expect(await answer('POST /v1/namespaces/{ns}/decrypt')).toEqual({ statusCode: 200 });
+    expect(await answer('GET /v1/secrets/{name}')).toEqual({ statusCode: 200 });
+    expect(await answer('PUT /v1/secrets/{name}')).toMatchObject({ statusCode: 503, body: expect.stringContaining('read_only_region') });
+    expect(await answer('POST /v1/secrets/reencrypt')).toMatchObject({ statusCode: 503 });
+    // Only the two reads ran their handlers.
+    expect(called).toHaveLength(2);
+    // In the write Region, the same router changes things.
+    const writer = createServiceRouter('crypto-data-plane', handlers, { regions: { region: 'eu-west-1', writeRegion: 'eu-west-1' } });
+    expect(await writer({ routeKey: 'PUT /v1/secrets/{name}' } as never, {} as never)).toEqual({ statusCode: 200 });
   });
 });

@@ -39,6 +39,8 @@ export interface LocalServicesInput {
  * jobs run in the background of this process.
  */
 export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger, ledger }: LocalServicesInput) {
+  // A multi-Region drill's stack plays one Region: outside the write Region, changes answer 503.
+  const regions = config.region ? { region: config.region, writeRegion: config.writeRegion ?? config.region } : undefined;
   const { client, tables } = dynamo;
   const tenantClaim = config.tenantClaim;
   const activity = new ActivityRecorder({ eventStore, logger });
@@ -76,6 +78,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
   });
 
   const service = createCryptoDataPlaneService({
+    regions,
     keySource: keyHierarchy,
     stores,
     namespaces: config.namespaces,
@@ -95,7 +98,7 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     await startJobForRekey(service.jobs, event);
   });
 
-  const keyAdmin = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), { activity, tenantClaim, logger });
+  const keyAdmin = recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger }), { regions }), { activity, tenantClaim, logger });
   const auditProjector = createServiceRouter('audit-projector', createAuditProjectorHandlers({ store: auditLog, tenantClaim, logger }));
   // Rate limits (in this process) and Idempotency-Key replay, in front of every service.
   const controlled = requestControls({

@@ -116,6 +116,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const services = createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger, ledger });
   // Before serving: a data dir restored from a backup gets every destruction made since (a no-op otherwise).
   try {
+    await ledger.ensure();
     await reapplyLedger(services.keyHierarchy, ledger, logger);
   } catch (error) {
     await dynamo.stop();
@@ -183,7 +184,8 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const { port } = server.address() as AddressInfo;
   listeningPort = port;
   services.usage.start();
-  await schedulers.start();
+  // The schedulers write (destructions, retirements, jobs): a stack playing a read-only Region runs none.
+  if (!regions || regions.region === regions.writeRegion) await schedulers.start();
   ready = true;
 
   const adminToken = await issuer.sign({

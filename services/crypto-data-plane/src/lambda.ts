@@ -7,7 +7,7 @@
  * Caches live as long as the Lambda execution environment.
  */
 import { recordJobProgress } from '@keyledger/activity';
-import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
+import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, readsOnly, type AwsClients } from '@keyledger/aws-runtime';
 import { readDataPlaneLimits } from '@keyledger/data-plane';
 import { deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { JobRunner } from '@keyledger/jobs';
@@ -30,6 +30,7 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
     activity: aws.activity,
     tenantClaim: settings.tenantClaim,
     logger,
+    regions: aws.regions,
   });
   const runner = new JobRunner({
     store: aws.stores.jobStore,
@@ -38,7 +39,14 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
     logger,
   });
   const controlled = awsRequestControls(env, { client: aws.dynamodb, tenantClaim: settings.tenantClaim, policies: service.replayPolicies, logger });
-  return { api: controlled(service.router), jobs: createJobEventHandler({ jobs: service.jobs, runner, logger }) };
+  const jobEvents = createJobEventHandler({ jobs: service.jobs, runner, logger });
+  // Multi-Region: jobs run in the write Region only (their leases and progress are writes).
+  const jobs: typeof jobEvents = async (event, context) => {
+    if (!readsOnly(aws.regions)) return jobEvents(event, context);
+    logger.info('jobs pass skipped: this Region serves reads only', { ...aws.regions });
+    return undefined as Awaited<ReturnType<typeof jobEvents>>;
+  };
+  return { api: controlled(service.router), jobs };
 }
 
 const lambda = deferred(() => createCryptoDataPlaneLambda(process.env));

@@ -1,3 +1,4 @@
+import type { RegionRule } from '@keyledger/domain';
 import { jobProgressEvent, recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
 import {
   CryptoDataPlane,
@@ -15,6 +16,8 @@ import { createCryptoDataPlaneHandlers } from './handlers';
 import { dataPlaneReplayPolicies } from './replayPolicies';
 
 export interface CryptoDataPlaneServiceOptions {
+  /** Multi-Region: outside the write Region, routes that change anything answer 503 read_only_region. */
+  regions?: RegionRule;
   keySource: NamespaceKeySource;
   stores: Pick<DataPlaneStores, 'secretStore' | 'usage' | 'jobStore'>;
   /** Namespaces every tenant has (a rekey's re-encryption job covers them all). */
@@ -63,6 +66,7 @@ export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOpti
       logger,
       recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
     }),
+    { regions: options.regions },
   );
   return { router, dataPlane, secrets, jobs, reencryption, replayPolicies: dataPlaneReplayPolicies(secrets) };
 }

@@ -6,7 +6,7 @@
 import { recordApiCalls } from '@keyledger/activity';
 import { chainHeadAfterEvent, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
-import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
+import { createAwsKeyHierarchy, readsOnly, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { awsRequestControls } from '@keyledger/request-controls';
 import { readSettings, type Environment } from '@keyledger/settings';
@@ -19,13 +19,13 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
   const logger = jsonLogger({ service: 'key-admin' });
   // Receipts of executed destruction requests, signed with a receipt key the root key store seals; they name the audit chain head.
   let receipts: ReceiptSigner | undefined;
-  const { activity, keyHierarchy, dynamodb } = await createAwsKeyHierarchy(settings, logger, clients, undefined, ({ dynamodb: client, rootKeyStore }) => {
+  const { activity, keyHierarchy, dynamodb, regions } = await createAwsKeyHierarchy(settings, logger, clients, undefined, ({ dynamodb: client, rootKeyStore }) => {
     receipts = new ReceiptSigner({ keys: new DynamoDbReceiptKeyRepository({ client, tableName: settings.keyCatalogTable }), rootKeyStore, issuer: `keyledger:${environmentName}` });
     return { receipts, auditChainHead: chainHeadAfterEvent(new DynamoDbAuditLogStore({ client, tableName: auditLogTable })) };
   });
   const tenantClaim = settings.tenantClaim;
   const controlled = awsRequestControls(env, { client: dynamodb, tenantClaim, logger });
-  const routed = controlled(recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger })), {
+  const routed = controlled(recordApiCalls(createServiceRouter('key-admin', createKeyAdminHandlers({ keyHierarchy, tenantClaim, logger }), { regions }), {
     activity,
     tenantClaim,
     logger,
@@ -35,6 +35,11 @@ export async function createKeyAdminLambda(env: Environment, clients?: AwsClient
    * retirement over the tenants whose retention setting asks for it.
    */
   const retention = async () => {
+    // Multi-Region: the schedule runs in every Region; only the write Region acts (its view is the one that commits).
+    if (readsOnly(regions)) {
+      logger.info('maintenance pass skipped: this Region serves reads only', { ...regions });
+      return { retired: 0, destruction: { executed: 0, expired: 0, failed: 0 } };
+    }
     const destruction = await keyHierarchy.settleDueDestructions();
     const { retired } = await keyHierarchy.retireByRetention();
     logger.info('maintenance pass', { retired: retired.length, ...destruction });

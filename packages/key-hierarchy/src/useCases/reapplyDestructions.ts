@@ -1,7 +1,8 @@
-import { decide, findKey, type TenantKeyHierarchy } from '@keyledger/domain';
+import { decide, findKey, liveDestructionRequests, type TenantKeyHierarchy } from '@keyledger/domain';
 import type { HierarchyContext } from '../context';
 import type { DestructionLedgerEntry } from '../ledger/destructionLedger';
 import { deleteCustomerKey } from './deleteCustomerKey';
+import { cancelDestructionRequest } from './destruction';
 import { rekey } from './rekey';
 import { shredTenant } from './shred';
 
@@ -51,14 +52,26 @@ async function reapplyForTenant(ctx: HierarchyContext, tenant: string, entries: 
   if (state.status !== 'provisioned') return result;
   const live = (current: TenantKeyHierarchy) => [...kids].filter((kid) => findKey(current, kid) !== undefined);
 
-  if (entries.some((entry) => entry.kind === 'tenant')) {
-    if (state.shredded) return result;
+  // Requests the backup holds as live that would stand in the way: a pending shred (it either
+  // executed, which the ledger says, or was cancelled: a later destruction or rekey needs it
+  // gone), or a request naming a key the ledger says is destroyed. Cancelled by keyledger-restore.
+  const shredding = entries.some((entry) => entry.kind === 'tenant');
+  // Nothing to re-apply (every start but the first after a restore): nothing is touched.
+  if (state.shredded || (live(state).length === 0 && !shredding)) return result;
+  for (const request of liveDestructionRequests(state)) {
+    if (request.action === 'shred_tenant' || request.kids.some((kid) => kids.has(kid))) await cancelDestructionRequest(ctx, tenant, request.id, RESTORE_ACTOR.sub, true);
+  }
+  state = (await ctx.load(tenant)).state;
+  if (shredding) {
+    if (state.status === 'provisioned' && state.shredded) return result;
     result.keys = live(state);
     await shredTenant(ctx, tenant, RESTORE_ACTOR);
+    const after = (await ctx.load(tenant)).state;
+    if (after.status !== 'provisioned' || !after.shredded) throw new Error('its shred did not execute again');
     result.shredded = true;
     return result;
   }
-  if (state.shredded) return result;
+  if (state.status !== 'provisioned' || state.shredded) return result;
   const before = live(state);
   // An active TMK or namespace key cannot be destroyed in place: a rekey replaces both (and destroys the TMK).
   const active = (current: TenantKeyHierarchy & { status: 'provisioned' }) =>

@@ -56,7 +56,9 @@ export async function createBackup(config: Pick<LocalConfig, 'dataDir'>, file: s
       const tables: Partial<Record<TableKey, number>> = {};
       // Count first (the header comes before the items), then write: the lock keeps both passes alike.
       for await (const entry of scanAll(dynamo, tables)) void entry;
-      const header = { format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), tables: { ...tables } } as const;
+      // How long the ledger was: a restore refuses a shorter one (not this deployment's, or cut).
+      const ledgerEntries = (await new FileDestructionLedger(destructionLedgerPath(config.dataDir)).read()).length;
+      const header = { format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), tables: { ...tables }, ledger_entries: ledgerEntries } as const;
       await writeBackupFile(file, header, scanAll(dynamo, {}));
       return { file, tables };
     } finally {
@@ -125,21 +127,38 @@ export interface RestoreSummary {
  * the backup came from (default: the one beside this data dir); its entries are copied beside
  * this data dir if it is another file, so that every later start re-applies them too.
  */
-export async function restoreBackup(config: LocalConfig, file: string, options: { ledger?: string; logger?: Logger } = {}): Promise<RestoreSummary> {
+export async function restoreBackup(config: LocalConfig, file: string, options: { ledger?: string; noLedger?: boolean; logger?: Logger } = {}): Promise<RestoreSummary> {
   const logger = options.logger ?? silentLogger;
   const { header, items } = await readBackupFile(file);
-  await assertRestorable(config);
   const own = new FileDestructionLedger(destructionLedgerPath(config.dataDir), logger);
   const source = options.ledger ? new FileDestructionLedger(options.ledger, logger) : own;
-  if (options.ledger) await access(options.ledger).catch(() => Promise.reject(new RestoreRefusedError(`The destruction ledger ${options.ledger} does not exist.`)));
-  const entries = await source.read();
-  if (source !== own && source.path !== own.path) {
-    const known = new Set((await own.read()).map((entry) => JSON.stringify(entry)));
-    await own.record(entries.filter((entry) => !known.has(JSON.stringify(entry))));
+  let entries: Awaited<ReturnType<FileDestructionLedger['read']>> = [];
+  if (!options.noLedger) {
+    // Without its ledger a restore would bring back every key destroyed since the backup: refuse, unless told there is none.
+    const exists = await access(source.path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      throw new RestoreRefusedError(
+        `No destruction ledger at ${source.path}: without it the restore could bring back keys destroyed since the backup. ` +
+          'Pass --ledger FILE (the .destruction-ledger.jsonl beside the original data dir), or --no-ledger if that deployment kept none.',
+      );
+    }
+    entries = await source.read();
+    if (entries.length < (header.ledger_entries ?? 0)) {
+      throw new RestoreRefusedError(`The destruction ledger ${source.path} holds ${entries.length} entries, fewer than the ${header.ledger_entries} it held when the backup was taken: it is not this deployment's, or it lost entries.`);
+    }
   }
 
   const release = await lockDataDir(config.dataDir);
   try {
+    // Under the lock: nothing starts on the data dir between the check and the load.
+    await assertRestorable(config);
+    if (source.path !== own.path) {
+      const known = new Set((await own.read()).map((entry) => JSON.stringify(entry)));
+      await own.record(entries.filter((entry) => !known.has(JSON.stringify(entry))));
+    }
     const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), upgradeItem: upgradeSecretItem });
     try {
       await writeItems(dynamo, items);

@@ -56,6 +56,9 @@ describe('the file destruction ledger', () => {
     expect((await stat(ledger.path)).mode & 0o777).toBe(0o600);
     await writeFile(ledger.path, `${await readFile(ledger.path, 'utf8')}{"kind":"key","ten`);
     expect(await ledger.read()).toEqual([entry, { kind: 'tenant', tenant: 'acme', destroyedAt: '2026-12-02T00:00:01.000Z', version: 5 }]);
+    // The next append starts on a line of its own: the torn line stays skipped, the new entry reads.
+    await ledger.record([{ ...entry, kid: 'k2' }]);
+    expect((await ledger.read()).map((read) => (read.kind === 'key' ? read.kid : 'tenant'))).toEqual(['k1', 'tenant', 'k2']);
     await writeFile(ledger.path, `garbage\n${JSON.stringify(entry)}\n`);
     await expect(ledger.read()).rejects.toThrow(/line 1: not JSON/);
   });

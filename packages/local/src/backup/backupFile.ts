@@ -19,6 +19,8 @@ export interface BackupHeader {
   version: number;
   created_at: string;
   tables: Partial<Record<TableKey, number>>;
+  /** Entries of the destruction ledger beside the data dir when the backup was taken. */
+  ledger_entries?: number;
 }
 
 export type Item = Record<string, AttributeValue>;

@@ -21,13 +21,22 @@ export class FileDestructionLedger implements DestructionLedger {
     private readonly logger?: Logger,
   ) {}
 
+  /** Makes the (empty) file if there is none: its existence says that this data dir keeps a ledger, which a restore then insists on. */
+  async ensure(): Promise<void> {
+    await (await open(this.path, 'a', 0o600)).close();
+  }
+
   record(entries: readonly DestructionLedgerEntry[]): Promise<void> {
     const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
     // One append at a time: lines never interleave.
     const append = this.tail.then(async () => {
-      const file = await open(this.path, 'a', 0o600);
+      const file = await open(this.path, 'a+', 0o600);
       try {
-        await file.writeFile(text);
+        // A line a crash cut short stays a line of its own: the new entries start on the next.
+        const { size } = await file.stat();
+        const last = Buffer.alloc(1);
+        if (size > 0) await file.read(last, 0, 1, size - 1);
+        await file.writeFile(size > 0 && last[0] !== 0x0a ? `\n${text}` : text);
         await file.sync();
       } finally {
         await file.close();
@@ -37,7 +46,11 @@ export class FileDestructionLedger implements DestructionLedger {
     return append;
   }
 
-  /** Every entry, oldest first; none if the file does not exist. A last line cut short by a crash is skipped (its destruction is retried and appended again). */
+  /**
+   * Every entry, oldest first; none if the file does not exist. A line a crash cut short (the
+   * start of an entry, never finished) is skipped with a warning: its destruction was retried
+   * and appended again. Any other line that is not an entry stops the read.
+   */
   async read(): Promise<DestructionLedgerEntry[]> {
     let text: string;
     try {
@@ -53,7 +66,7 @@ export class FileDestructionLedger implements DestructionLedger {
       try {
         entries.push(JSON.parse(line) as DestructionLedgerEntry);
       } catch (error) {
-        if (index === lines.length - 1) this.logger?.warn('destruction ledger: skipped a last line cut short', { path: this.path });
+        if (line.startsWith('{') && !line.trimEnd().endsWith('}')) this.logger?.warn('destruction ledger: skipped a line cut short by a crash', { path: this.path, line: index + 1 });
         else throw new Error(`Destruction ledger ${this.path}, line ${index + 1}: not JSON (${(error as Error).message}); repair or restore the file before starting.`, { cause: error });
       }
     });
