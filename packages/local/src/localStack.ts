@@ -16,7 +16,7 @@ import { SoftwareRootKeyStore, type RootKeyStore } from '@keyledger/root-key-sto
 import type { Pkcs11RootKeyStore } from '@keyledger/root-key-store/pkcs11';
 import type { LocalConfig } from './config';
 import { destructionLedgerPath, FileDestructionLedger } from './backup/fileDestructionLedger';
-import { checkState, reapplyLedger, type StateCheck } from './backup/restoreChecks';
+import { checkState, reapplyLedger, reconcileLedger, type StateCheck } from './backup/restoreChecks';
 import { secureDataDir } from './dataDir';
 import { lockDataDir } from './dataDirLock';
 import { DevIssuer } from './devIssuer';
@@ -117,6 +117,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   // Before serving: a data dir restored from a backup gets every destruction made since (a no-op otherwise).
   try {
     await ledger.ensure();
+    await reconcileLedger(dynamo, services.keyHierarchy, ledger, logger);
     await reapplyLedger(services.keyHierarchy, ledger, logger);
   } catch (error) {
     await dynamo.stop();

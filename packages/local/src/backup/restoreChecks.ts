@@ -1,11 +1,43 @@
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { verifyChain, type DynamoDbAuditLogStore, type LogEntry } from '@keyledger/audit-log';
-import { liveNamespaceKeys, type Logger } from '@keyledger/domain';
-import { EVENTS_ATTR, type LocalDynamoDb } from '@keyledger/dynamodb';
+import { findKey, liveNamespaceKeys, type KeyType, type Logger } from '@keyledger/domain';
+import { EVENTS_ATTR, KEY_CATALOG_ATTR, type LocalDynamoDb } from '@keyledger/dynamodb';
 import type { DestructionLedger, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { reapplyDestructions } from '@keyledger/key-hierarchy/restore';
 
 const TENANT_STREAM_PREFIX = 'tenant/';
+
+/**
+ * Destroyed keys the catalog lists but the ledger lacks (an append that never succeeded, or a
+ * crash between a commit and its append), appended now. The catalog is written ahead of the
+ * commit, so an entry counts only when the tenant's stream has the key destroyed too.
+ */
+export async function reconcileLedger(dynamo: LocalDynamoDb, keyHierarchy: KeyHierarchyService, ledger: DestructionLedger, logger: Logger): Promise<number> {
+  const known = new Set((await ledger.read()).flatMap((entry) => (entry.kind === 'key' ? [`${entry.tenant}#${entry.kid}`] : [])));
+  const missing = new Map<string, Array<{ kid: string; keyType: KeyType; updatedAt: string }>>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamo.client.send(new ScanCommand({ TableName: dynamo.tables.keyCatalog, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const tenant = item[KEY_CATALOG_ATTR.tenant]?.S ?? '';
+      if (!item[KEY_CATALOG_ATTR.entry]?.S?.startsWith('kid#') || tenant.startsWith('#')) continue;
+      const record = JSON.parse(item[KEY_CATALOG_ATTR.record]?.S ?? '{}') as { kid?: string; type?: KeyType; state?: string; updatedAt?: string };
+      if (record.state !== 'destroyed' || !record.kid || known.has(`${tenant}#${record.kid}`)) continue;
+      missing.set(tenant, [...(missing.get(tenant) ?? []), { kid: record.kid, keyType: record.type!, updatedAt: record.updatedAt ?? '' }]);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  let added = 0;
+  for (const [tenant, keys] of missing) {
+    const { state, version } = await keyHierarchy.ctx.load(tenant);
+    const destroyed = keys.filter((key) => findKey(state, key.kid) === undefined);
+    if (destroyed.length === 0) continue;
+    await ledger.record(destroyed.map((key) => ({ kind: 'key', tenant, kid: key.kid, keyType: key.keyType, cause: 'reconciled', destroyedAt: key.updatedAt, version })));
+    added += destroyed.length;
+  }
+  if (added > 0) logger.warn('destruction ledger: destroyed keys it lacked were added from the key catalog', { added });
+  return added;
+}
 
 /** Before serving: the ledger's destructions made again where the tables still hold the keys (a data dir restored from an older backup). */
 export async function reapplyLedger(keyHierarchy: KeyHierarchyService, ledger: DestructionLedger, logger: Logger): Promise<number> {
