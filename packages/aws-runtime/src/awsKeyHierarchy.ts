@@ -56,8 +56,6 @@ export interface AwsKeyHierarchy {
   regions: RegionRule | undefined;
 }
 
-/** Whether this function runs in a Region that serves reads only. */
-export const readsOnly = (regions: RegionRule | undefined) => regions !== undefined && regions.region !== regions.writeRegion;
 
 /**
  * The AWS adapters of the key hierarchy, as the Lambda composition roots wire them: DynamoDB

@@ -92,6 +92,9 @@ export interface RegionRule {
   writeRegion: string;
 }
 
+/** Whether a service under this rule runs in a Region that serves reads only (none: one Region, it writes). */
+export const readsOnly = (regions: RegionRule | undefined): boolean => regions !== undefined && regions.region !== regions.writeRegion;
+
 /**
  * A commit asked of a Region that only serves reads (a multi-Region deployment writes in one
  * Region, its write Region; docs/operations.md): nothing was changed (503 read_only_region).

@@ -8,7 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { COMMIT_LOG_INDEX, COMMIT_LOG_PARTITION, EVENTS_ATTR, SNAPSHOT_HISTORY_ATTR, SNAPSHOTS_ATTR } from '@keyledger/dynamodb';
-import { ReadOnlyRegionError } from '@keyledger/domain';
+import { readsOnly, ReadOnlyRegionError, type RegionRule } from '@keyledger/domain';
 import { CommitTooLargeError, StreamVersionConflictError } from './errors';
 import {
   commitPosition,
@@ -47,7 +47,7 @@ export interface DynamoDbEventStoreOptions {
    * Regions committing the same stream version would fork it: every other Region refuses with
    * ReadOnlyRegionError before writing. Unset (one Region, local): every commit is allowed.
    */
-  regions?: { region: string; writeRegion: string };
+  regions?: RegionRule;
   /** Query page size; DynamoDB pages at 1 MB anyway. Small values exercise pagination in tests. */
   pageSize?: number;
 }
@@ -102,7 +102,7 @@ export class DynamoDbEventStore implements EventStore {
       committedAt,
     }));
     const regions = this.options.regions;
-    if (regions && regions.region !== regions.writeRegion) throw new ReadOnlyRegionError(regions.region, regions.writeRegion);
+    if (regions && readsOnly(regions)) throw new ReadOnlyRegionError(regions.region, regions.writeRegion);
     const position = commitPosition(committedAt, streamId, version);
     const payload = JSON.stringify(stored.map(({ eventId, type, data }) => ({ eventId, type, data })));
     const bytes = Buffer.byteLength(payload);

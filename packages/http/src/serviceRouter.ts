@@ -1,7 +1,7 @@
 import { errorResult, type HttpEvent, type HttpResult, type RouteHandler } from './httpHandler';
 import { ROUTES, routeKey } from './routes';
 import type { Context } from 'aws-lambda';
-import { ReadOnlyRegionError, type RegionRule } from '@keyledger/domain';
+import { readsOnly, ReadOnlyRegionError, type RegionRule } from '@keyledger/domain';
 
 /** Routes that change nothing stored, so any Region answers them: the data plane's cryptography. */
 const ANY_REGION = new Set(['POST /v1/namespaces/{ns}/encrypt', 'POST /v1/namespaces/{ns}/decrypt', 'POST /v1/namespaces/{ns}/rewrap', 'POST /v1/namespaces/{ns}/data-keys']);
@@ -17,7 +17,7 @@ export const changesState = (key: string) => !key.startsWith('GET ') && !ANY_REG
  * the hierarchy's commits (global tables would keep the last of two writes and drop the other).
  */
 export function createServiceRouter(service: string, handlers: Record<string, RouteHandler>, options: { regions?: RegionRule } = {}) {
-  const readOnly = options.regions && options.regions.region !== options.regions.writeRegion ? options.regions : undefined;
+  const readOnly = readsOnly(options.regions) ? options.regions : undefined;
   const byRouteKey = new Map<string, RouteHandler>();
   for (const route of ROUTES) {
     if (route.service !== service) continue;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { readDataPlaneLimits, type DataPlaneLimits } from '@keyledger/data-plane';
+import type { RegionRule } from '@keyledger/domain';
 import { envName, readSettings, requireSetting, type Environment, type SettingValues } from '@keyledger/settings';
 
 export { FAULTS, type Fault } from '@keyledger/settings';
@@ -40,7 +41,12 @@ const LOCAL_SETTINGS = [
   'writeRegion',
 ] as const;
 
-export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & { rootKeyStore: 'software' | 'pkcs11'; dataPlaneLimits: DataPlaneLimits };
+export type LocalConfig = SettingValues<(typeof LOCAL_SETTINGS)[number]> & {
+  rootKeyStore: 'software' | 'pkcs11';
+  dataPlaneLimits: DataPlaneLimits;
+  /** A multi-Region drill's stack plays `region`; only `writeRegion` (default: its own) changes anything. */
+  regions: RegionRule | undefined;
+};
 
 /** The local stack's settings (see the README's table); `dataDir` is made absolute. */
 export function readLocalConfig(env: Environment): LocalConfig {
@@ -54,5 +60,6 @@ export function readLocalConfig(env: Environment): LocalConfig {
     'httpHeadersTimeout',
     'must not be longer than KEYLEDGER_HTTP_REQUEST_TIMEOUT (the whole request includes its headers)',
   );
-  return { ...settings, dataDir: resolve(settings.dataDir), dataPlaneLimits: readDataPlaneLimits(env) };
+  const regions = settings.region ? { region: settings.region, writeRegion: settings.writeRegion ?? settings.region } : undefined;
+  return { ...settings, dataDir: resolve(settings.dataDir), dataPlaneLimits: readDataPlaneLimits(env), regions };
 }

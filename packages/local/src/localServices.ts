@@ -40,7 +40,7 @@ export interface LocalServicesInput {
  */
 export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, auditLog, bus, clock, logger, ledger }: LocalServicesInput) {
   // A multi-Region drill's stack plays one Region: outside the write Region, changes answer 503.
-  const regions = config.region ? { region: config.region, writeRegion: config.writeRegion ?? config.region } : undefined;
+  const { regions } = config;
   const { client, tables } = dynamo;
   const tenantClaim = config.tenantClaim;
   const activity = new ActivityRecorder({ eventStore, logger });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { Logger } from '@keyledger/domain';
+import { readsOnly, type Logger } from '@keyledger/domain';
 import { AuditLogProjector, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createAuditEventHandler } from '@keyledger/audit-projector';
 import { upgradeSecretItem } from '@keyledger/data-plane';
@@ -100,7 +100,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
 
   // The outbox: commits reach the bus only through the catch-up publisher, woken by each commit.
   // A multi-Region drill's stack plays one Region; only the write Region commits.
-  const regions = config.region ? { region: config.region, writeRegion: config.writeRegion ?? config.region } : undefined;
+  const { regions } = config;
   const storedEvents = new DynamoDbEventStore({ client: dynamo.client, eventsTable: dynamo.tables.events, snapshotsTable: dynamo.tables.snapshots, snapshotHistoryTable: dynamo.tables.snapshotHistory, clock, regions });
   const outbox = new CatchUpPublisher({
     eventStore: storedEvents,
@@ -186,7 +186,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   listeningPort = port;
   services.usage.start();
   // The schedulers write (destructions, retirements, jobs): a stack playing a read-only Region runs none.
-  if (!regions || regions.region === regions.writeRegion) await schedulers.start();
+  if (!readsOnly(regions)) await schedulers.start();
   ready = true;
 
   const adminToken = await issuer.sign({

@@ -6,8 +6,9 @@
  * on its first call); the root key store is called only on a cache miss, to unwrap a TMK.
  * Caches live as long as the Lambda execution environment.
  */
+import { readsOnly } from '@keyledger/domain';
 import { recordJobProgress } from '@keyledger/activity';
-import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, readsOnly, type AwsClients } from '@keyledger/aws-runtime';
+import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { readDataPlaneLimits } from '@keyledger/data-plane';
 import { deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { JobRunner } from '@keyledger/jobs';
@@ -42,9 +43,8 @@ export async function createCryptoDataPlaneLambda(env: Environment, clients?: Aw
   const jobEvents = createJobEventHandler({ jobs: service.jobs, runner, logger });
   // Multi-Region: jobs run in the write Region only (their leases and progress are writes).
   const jobs: typeof jobEvents = async (event, context) => {
-    if (!readsOnly(aws.regions)) return jobEvents(event, context);
-    logger.info('jobs pass skipped: this Region serves reads only', { ...aws.regions });
-    return undefined as Awaited<ReturnType<typeof jobEvents>>;
+    if (readsOnly(aws.regions)) return logger.info('jobs pass skipped: this Region serves reads only', { ...aws.regions });
+    return jobEvents(event, context);
   };
   return { api: controlled(service.router), jobs };
 }

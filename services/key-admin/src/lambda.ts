@@ -3,10 +3,11 @@
  * DynamoDB and the root key store (KMS, or CloudHSM through PKCS#11), one handler for every
  * key-admin route, and the retention scheduler (an EventBridge schedule invokes it).
  */
+import { readsOnly } from '@keyledger/domain';
 import { recordApiCalls } from '@keyledger/activity';
 import { chainHeadAfterEvent, DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { DynamoDbReceiptKeyRepository, ReceiptSigner } from '@keyledger/receipts';
-import { createAwsKeyHierarchy, readsOnly, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
+import { createAwsKeyHierarchy, readAwsKeyHierarchySettings, type AwsClients } from '@keyledger/aws-runtime';
 import { createServiceRouter, deferred, jsonLogger, type RouteHandler } from '@keyledger/http';
 import { awsRequestControls } from '@keyledger/request-controls';
 import { readSettings, type Environment } from '@keyledger/settings';

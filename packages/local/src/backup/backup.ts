@@ -23,16 +23,12 @@ const CUSTOMER_ROOT_KEYS_DIR = 'customer-root-keys';
 const RESTORABLE_ENTRIES = new Set([ROOT_KEY_FILE, CUSTOMER_ROOT_KEYS_DIR, DEV_ISSUER_FILE, LOCK_FILE]);
 const CUSTOMER_ROOT_KEYS_DIR_NOTE = `${ROOT_KEY_FILE} and ${CUSTOMER_ROOT_KEYS_DIR}/`;
 
-async function* scanAll(dynamo: LocalDynamoDb, counts: Partial<Record<TableKey, number>>): AsyncGenerator<{ table: TableKey; item: Item }> {
+async function* scanAll(dynamo: LocalDynamoDb): AsyncGenerator<{ table: TableKey; item: Item }> {
   for (const table of TABLE_KEYS) {
-    counts[table] = 0;
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await dynamo.client.send(new ScanCommand({ TableName: dynamo.tables[table], ExclusiveStartKey: start, ConsistentRead: true }));
-      for (const item of page.Items ?? []) {
-        counts[table]! += 1;
-        yield { table, item };
-      }
+      for (const item of page.Items ?? []) yield { table, item };
       start = page.LastEvaluatedKey;
     } while (start);
   }
@@ -46,20 +42,17 @@ export interface BackupSummary {
 /**
  * `keyledger backup create FILE`: every table of the data dir, taken with the stack stopped (the
  * command holds the data dir's lock, so a running `npm start` refuses it and nothing writes
- * while it reads). The header's counts are those of the scan, written first as a pass of their own.
+ * while it reads), in one pass over the tables.
  */
 export async function createBackup(config: Pick<LocalConfig, 'dataDir'>, file: string): Promise<BackupSummary> {
   const release = await lockDataDir(config.dataDir);
   try {
     const dynamo = await startLocalDynamoDb({ path: join(config.dataDir, 'dynamodb'), upgradeItem: upgradeSecretItem });
     try {
-      const tables: Partial<Record<TableKey, number>> = {};
-      // Count first (the header comes before the items), then write: the lock keeps both passes alike.
-      for await (const entry of scanAll(dynamo, tables)) void entry;
       // How long the ledger was: a restore refuses a shorter one (not this deployment's, or cut).
       const ledgerEntries = (await new FileDestructionLedger(destructionLedgerPath(config.dataDir)).read()).length;
-      const header = { format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), tables: { ...tables }, ledger_entries: ledgerEntries } as const;
-      await writeBackupFile(file, header, scanAll(dynamo, {}));
+      const header = { format: BACKUP_FORMAT, version: BACKUP_VERSION, created_at: new Date().toISOString(), ledger_entries: ledgerEntries } as const;
+      const tables = await writeBackupFile(file, header, scanAll(dynamo));
       return { file, tables };
     } finally {
       await dynamo.stop();
@@ -129,7 +122,7 @@ export interface RestoreSummary {
  */
 export async function restoreBackup(config: LocalConfig, file: string, options: { ledger?: string; noLedger?: boolean; logger?: Logger } = {}): Promise<RestoreSummary> {
   const logger = options.logger ?? silentLogger;
-  const { header, items } = await readBackupFile(file);
+  const { header, tables, items } = await readBackupFile(file);
   const own = new FileDestructionLedger(destructionLedgerPath(config.dataDir), logger);
   const source = options.ledger ? new FileDestructionLedger(options.ledger, logger) : own;
   let entries: Awaited<ReturnType<FileDestructionLedger['read']>> = [];
@@ -172,7 +165,7 @@ export async function restoreBackup(config: LocalConfig, file: string, options: 
   const stack = await startLocalStack({ ...config, host: '127.0.0.1', port: 0, dynamodbPort: 0 }, logger);
   try {
     const check = await stack.checkState();
-    return { tables: header.tables, createdAt: header.created_at, ledger: { path: own.path, entries: entries.length }, check };
+    return { tables, createdAt: header.created_at, ledger: { path: own.path, entries: entries.length }, check };
   } finally {
     await stack.stop();
   }

@@ -5,8 +5,9 @@ import { TABLES, type TableKey } from '@keyledger/dynamodb';
 
 /**
  * The local backup file (`keyledger backup create`): JSON lines, owner-only (0600).
- * - line 1, the header: `{"format": "keyledger-backup", "version": 1, "created_at", "tables": {<table>: <items>}}`;
+ * - line 1, the header: `{"format": "keyledger-backup", "version": 1, "created_at", "ledger_entries"}`;
  * - one line per item: `{"table": <table key>, "item": <the DynamoDB item>}` (binary values as `{"$b64": ...}`);
+ * - the counts: `{"tables": {<table>: <items>}}`, written once the items are (one pass over the tables);
  * - the last line: `{"sha256": <hex of every byte before it>}`, so a cut or edited file is refused.
  * It holds what the tables hold (wrapped keys, secret ciphertexts, the audit log), never the root
  * key or the dev issuer's key, which stay in the data dir.
@@ -18,7 +19,6 @@ export interface BackupHeader {
   format: typeof BACKUP_FORMAT;
   version: number;
   created_at: string;
-  tables: Partial<Record<TableKey, number>>;
   /** Entries of the destruction ledger beside the data dir when the backup was taken. */
   ledger_entries?: number;
 }
@@ -47,8 +47,11 @@ function decode(value: Record<string, unknown>): AttributeValue {
 
 const decodeItem = (item: Record<string, Record<string, unknown>>): Item => Object.fromEntries(Object.entries(item).map(([name, value]) => [name, decode(value)]));
 
-/** Writes a backup to `file`, which must not exist yet (created 0600); the digest covers every line before it. */
-export async function writeBackupFile(file: string, header: BackupHeader, items: AsyncIterable<{ table: TableKey; item: Item }>): Promise<void> {
+export type TableCounts = Partial<Record<TableKey, number>>;
+
+/** Writes a backup to `file`, which must not exist yet (created 0600); the digest covers every line before it. Resolves with the counts it wrote. */
+export async function writeBackupFile(file: string, header: BackupHeader, items: AsyncIterable<{ table: TableKey; item: Item }>): Promise<TableCounts> {
+  const tables: TableCounts = {};
   const handle = await open(file, 'wx', 0o600);
   try {
     const digest = createHash('sha256');
@@ -62,15 +65,18 @@ export async function writeBackupFile(file: string, header: BackupHeader, items:
     };
     pending += `${JSON.stringify(header)}\n`;
     for await (const { table, item } of items) {
+      tables[table] = (tables[table] ?? 0) + 1;
       pending += `${JSON.stringify({ table, item: Object.fromEntries(Object.entries(item).map(([name, value]) => [name, encode(value)])) })}\n`;
       await flush(false);
     }
+    pending += `${JSON.stringify({ tables })}\n`;
     await flush(true);
     await handle.write(`${JSON.stringify({ sha256: digest.digest('hex') })}\n`);
     await handle.sync();
   } finally {
     await handle.close();
   }
+  return tables;
 }
 
 export class BackupFileError extends Error {
@@ -81,7 +87,7 @@ export class BackupFileError extends Error {
 }
 
 /** Reads and checks a backup: the digest, the header, every line; the items by table. */
-export async function readBackupFile(file: string): Promise<{ header: BackupHeader; items: Array<{ table: TableKey; item: Item }> }> {
+export async function readBackupFile(file: string): Promise<{ header: BackupHeader; tables: TableCounts; items: Array<{ table: TableKey; item: Item }> }> {
   const text = await readFile(file, 'utf8');
   const end = text.lastIndexOf('\n', text.length - 2);
   if (end < 0) throw new BackupFileError(file, 'it has no digest line');
@@ -98,14 +104,16 @@ export async function readBackupFile(file: string): Promise<{ header: BackupHead
   const header = JSON.parse(lines[0]!) as BackupHeader;
   if (header.format !== BACKUP_FORMAT) throw new BackupFileError(file, `its format is ${JSON.stringify(header.format)}, not ${BACKUP_FORMAT}`);
   if (header.version !== BACKUP_VERSION) throw new BackupFileError(file, `it is version ${header.version}; this keyledger reads version ${BACKUP_VERSION}`);
-  const items = lines.slice(1).map((line, index) => {
+  const { tables } = JSON.parse(lines.at(-1)!) as { tables?: TableCounts };
+  if (lines.length < 2 || !tables) throw new BackupFileError(file, 'it has no counts line');
+  const items = lines.slice(1, -1).map((line, index) => {
     const parsed = JSON.parse(line) as { table: TableKey; item: Record<string, Record<string, unknown>> };
     if (!(parsed.table in TABLES)) throw new BackupFileError(file, `line ${index + 2} names no table of this keyledger (${parsed.table})`);
     return { table: parsed.table, item: decodeItem(parsed.item) };
   });
-  for (const [table, count] of Object.entries(header.tables)) {
+  for (const [table, count] of Object.entries(tables)) {
     const found = items.filter((entry) => entry.table === table).length;
-    if (found !== count) throw new BackupFileError(file, `its header counts ${count} items of ${table}, the file holds ${found}`);
+    if (found !== count) throw new BackupFileError(file, `it counts ${count} items of ${table}, the file holds ${found}`);
   }
-  return { header, items };
+  return { header, tables, items };
 }

@@ -1,11 +1,9 @@
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { verifyChain, type DynamoDbAuditLogStore, type LogEntry } from '@keyledger/audit-log';
-import { findKey, liveNamespaceKeys, type KeyType, type Logger } from '@keyledger/domain';
+import { findKey, liveNamespaceKeys, parseStreamId, type KeyType, type Logger } from '@keyledger/domain';
 import { EVENTS_ATTR, KEY_CATALOG_ATTR, type LocalDynamoDb } from '@keyledger/dynamodb';
 import type { DestructionLedger, KeyHierarchyService } from '@keyledger/key-hierarchy';
 import { reapplyDestructions } from '@keyledger/key-hierarchy/restore';
-
-const TENANT_STREAM_PREFIX = 'tenant/';
 
 /**
  * Destroyed keys the catalog lists but the ledger lacks (an append that never succeeded, or a
@@ -70,8 +68,8 @@ async function tenantsOf(dynamo: LocalDynamoDb): Promise<string[]> {
       new ScanCommand({ TableName: dynamo.tables.events, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': EVENTS_ATTR.streamId }, ExclusiveStartKey: start }),
     );
     for (const item of page.Items ?? []) {
-      const stream = item[EVENTS_ATTR.streamId]?.S ?? '';
-      if (stream.startsWith(TENANT_STREAM_PREFIX)) tenants.add(stream.slice(TENANT_STREAM_PREFIX.length));
+      const stream = parseStreamId(item[EVENTS_ATTR.streamId]?.S ?? '');
+      if (stream.kind === 'tenant') tenants.add(stream.tenant);
     }
     start = page.LastEvaluatedKey;
   } while (start);
