@@ -27,3 +27,6 @@ export const namespaceListSchema = z
 
 export const nonEmpty = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') }).min(1, 'must not be empty');
+
+/** An AWS Region's name, such as eu-west-1 (optional). */
+export const awsRegion = () => z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region such as eu-west-1').optional();

@@ -1,7 +1,7 @@
 import { TABLES, type TableKey } from '@keyledger/dynamodb';
 import * as z from 'zod';
 import { isoDuration } from './duration';
-import { namespaceListSchema, nonEmpty, port, wholeNumber } from './schemas';
+import { awsRegion, namespaceListSchema, nonEmpty, port, wholeNumber } from './schemas';
 
 /** One setting: the environment variable it is read from, how its text is parsed, and one line saying what it does. */
 export interface SettingDefinition<S extends z.ZodType = z.ZodType> {
@@ -42,12 +42,12 @@ const SHARED = {
   region: setting(
     'KEYLEDGER_REGION',
     'local: the Region this stack plays in a multi-Region drill (its commits record it; with KEYLEDGER_WRITE_REGION another Region\'s, it serves reads only). In AWS, Lambda\'s AWS_REGION',
-    z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region such as eu-west-1').optional(),
+    awsRegion(),
   ),
   writeRegion: setting(
     'KEYLEDGER_WRITE_REGION',
     'multi-Region (AWS): the one Region whose functions commit changes; the others serve reads and answer changes with 503 read_only_region',
-    z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region such as eu-west-1').optional(),
+    awsRegion(),
   ),
   deployment: setting('KEYLEDGER_DEPLOYMENT', 'kms: tag value of this deployment\'s customer-provided keys (IAM lets it use only those)', nonEmpty().optional()),
   pkcs11Library: setting('KEYLEDGER_PKCS11_LIBRARY', 'pkcs11: the PKCS#11 module (the CDK app sets CloudHSM\'s)', nonEmpty().default('/usr/lib/softhsm/libsofthsm2.so')),
