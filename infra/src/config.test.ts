@@ -12,10 +12,16 @@ describe('CDK context', () => {
       pkcs11TokenLabel: 'hsm1',
       namespaces: ['default', 'secrets'],
       logRetentionDays: 365,
+      destructionLedgerRetentionDays: 3653,
       apiThrottleRateLimit: 500,
       apiThrottleBurstLimit: 1000,
       replicaRegions: [],
     });
+  });
+
+  it('the destruction ledger is locked at least as long as point-in-time recovery reaches back', () => {
+    expect(parse({ ...base, destructionLedgerRetentionDays: '400' })).toMatchObject({ destructionLedgerRetentionDays: 400 });
+    expect(() => parse({ ...base, destructionLedgerRetentionDays: '7' })).toThrow(/-c destructionLedgerRetentionDays: must be at least 35 days/);
   });
 
   it('multi-Region: a primary and distinct replicas, kms mode only, no rootKeyArn', () => {

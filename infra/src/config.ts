@@ -77,6 +77,12 @@ export const contextSchema = z
     destructionApprovals: asSetting('destructionApprovals'),
     /** KEYLEDGER_USAGE_FLUSH_INTERVAL of the data plane: how often the decrypt counts of deactivated keys are written. */
     usageFlushInterval: asSetting('usageFlushInterval'),
+    /**
+     * How long each destruction ledger object is locked (S3 Object Lock, compliance mode: nobody,
+     * the root user included, can delete or shorten it). At least as long as any backup of the
+     * tables is kept: a restore of an older backup needs the destructions made since.
+     */
+    destructionLedgerRetentionDays: z.coerce.number().int().min(35, 'must be at least 35 days (the longest point-in-time recovery window)').max(36_500).default(3653),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { startLocalDynamoDb, TABLES, tableNames, toCreateTableInput, type LocalDynamoDb, type TableDefinition, type TableKey } from '@keyledger/dynamodb';
 import { DataStack } from './dataStack';
 
-const template = Template.fromStack(new DataStack(new App(), 'data', { stage: 'test' }));
+const template = Template.fromStack(new DataStack(new App(), 'data', { stage: 'test', ledger: { retentionDays: 3653, logRetentionDays: 365 } }));
 const names = tableNames('keyledger-test');
 // The local stack's own tables and indexes (the commit-log catch-up) are not deployed.
 const tableKeys = (Object.keys(TABLES) as TableKey[]).filter((key) => !(TABLES[key] as TableDefinition).localOnly);

@@ -5,6 +5,7 @@ import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { TABLES, tableNames, type AwsTableKey, type TableDefinition } from '@keyledger/dynamodb';
 import { keyAdministration, useThroughDynamoDb } from './keyPolicies';
+import { DestructionLedgerStore, type DestructionLedgerStoreProps } from './destructionLedgerStore';
 import { grantTableAccess, type TableAction, type TableSet } from './tableAccess';
 
 export type { TableAction } from './tableAccess';
@@ -18,6 +19,8 @@ export interface DataStackProps extends StackProps {
    * Region has the same key id.
    */
   multiRegion?: { replicaRegions: readonly string[]; tableKey: IKey };
+  /** The destruction ledger's retention (this Region's; each replica Region keeps its own). */
+  ledger: Omit<DestructionLedgerStoreProps, 'stage'>;
 }
 
 const attributeType = (type: TableDefinition['partitionKey']['type']) =>
@@ -31,11 +34,13 @@ const attributeType = (type: TableDefinition['partitionKey']['type']) =>
  * left out. Tables and key are retained when the stack goes, but not when its first create
  * rolls back (RETAIN_ON_UPDATE_OR_DELETE: a failed first deploy leaves no names taken). With
  * `multiRegion`, global tables (TableV2) with a replica per Region, each with PITR and deletion
- * protection, under the table key's replica in its Region.
+ * protection, under the table key's replica in its Region. Beside them, the Region's destruction
+ * ledger (destructionLedgerStore.ts), which no table restore rolls back.
  */
 export class DataStack extends Stack implements TableSet {
   readonly tables: Record<AwsTableKey, ITable>;
   readonly tableKey: IKey;
+  readonly ledger: DestructionLedgerStore;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -102,6 +107,7 @@ export class DataStack extends Stack implements TableSet {
       tables[key] = table;
     }
     this.tables = tables;
+    this.ledger = new DestructionLedgerStore(this, 'DestructionLedger', { stage: props.stage, ...props.ledger });
   }
 
   /** Exact actions on one table and its indexes, and the table key as DynamoDB needs it for them. */

@@ -28,6 +28,9 @@ export interface EventsStackProps extends StackProps {
  *   bus; a batch that keeps failing is split down to the failing record, which goes to a
  *   dead-letter queue once its retries are spent (the record stays in the table, so nothing
  *   committed is lost);
+ * - the destruction ledger's writer reads the same stream and records every destroying commit
+ *   (this Region's and the ones replicated to it) in the Region's ledger bucket, with the same
+ *   retries and a dead-letter queue of its own;
  * - a rule sends every keyledger event to the audit projector, with a dead-letter queue for
  *   events EventBridge cannot deliver;
  * - rules start the re-encryption job of each rekey and each job started by a call, and two
@@ -39,6 +42,8 @@ export class EventsStack extends Stack {
   readonly bus: EventBus;
   readonly outboxPublisher: KeyledgerFunction;
   readonly outboxDeadLetters: Queue;
+  readonly ledgerWriter: KeyledgerFunction;
+  readonly ledgerDeadLetters: Queue;
   readonly auditRuleDeadLetters: Queue;
   readonly maintenanceRuleDeadLetters: Queue;
 
@@ -73,11 +78,34 @@ export class EventsStack extends Stack {
         onFailure: new SqsDlq(this.outboxDeadLetters),
       }),
     );
-    NagSuppressions.addResourceSuppressions(
-      this.outboxPublisher.role,
-      [{ id: 'AwsSolutions-IAM5', reason: 'dynamodb:ListStreams has no resource-level permission; Lambda\'s event source mapping needs it.', appliesTo: ['Resource::*'] }],
-      true,
+
+    this.ledgerWriter = new KeyledgerFunction(this, 'DestructionLedgerWriter', {
+      stage: context.stage,
+      name: 'destruction-ledger',
+      description: 'keyledger destruction ledger: records destroying commits from the event table stream in the ledger bucket (S3, Object Lock)',
+      settings: {},
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(60),
+    });
+    data.ledger.grantRecord(this.ledgerWriter);
+    this.ledgerDeadLetters = deadLetterQueue(this, 'LedgerDeadLetters', 'pointers to event table stream records the destruction ledger could not record');
+    this.ledgerWriter.function.addEventSource(
+      new DynamoEventSource(data.tables.events, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        onFailure: new SqsDlq(this.ledgerDeadLetters),
+      }),
     );
+    for (const fn of [this.outboxPublisher, this.ledgerWriter]) {
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [{ id: 'AwsSolutions-IAM5', reason: 'dynamodb:ListStreams has no resource-level permission; Lambda\'s event source mapping needs it.', appliesTo: ['Resource::*'] }],
+        true,
+      );
+    }
 
     this.auditRuleDeadLetters = deadLetterQueue(this, 'AuditRuleDeadLetters', 'keyledger events EventBridge could not deliver to the audit projector');
     new Rule(this, 'AuditProjectorRule', {

@@ -95,3 +95,14 @@ export function rootKeyDescribe(scope: Construct, stage: string): PolicyStatemen
     conditions: stageFunctionRoles(scope, stage),
   });
 }
+
+/** The destruction ledger's page key: IAM may grant making and checking MACs only to this stage's function roles. */
+export function ledgerPageMacUse(scope: Construct, stage: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'KeyledgerFunctionsSignAndVerifyLedgerPages',
+    principals: [new AccountRootPrincipal()],
+    actions: ['kms:GenerateMac', 'kms:VerifyMac', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: stageFunctionRoles(scope, stage),
+  });
+}

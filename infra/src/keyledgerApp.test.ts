@@ -101,14 +101,20 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
   it('gives every asynchronous consumer a dead-letter queue', () => {
     const events = deployment.template(deployment.stacks.events);
     const mappings = Object.values(events.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(1);
-    expect(mappings[0]).toMatchObject({
-      Properties: {
-        BisectBatchOnFunctionError: true,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxDeadLetters/), 'Arn'] } } },
-      },
-    });
+    // The outbox and the destruction ledger's writer read the event table's stream, each with its own queue.
+    expect(mappings).toHaveLength(2);
+    for (const [fn, queue] of [['OutboxPublisher', 'OutboxDeadLetters'], ['DestructionLedgerWriter', 'LedgerDeadLetters']]) {
+      expect(mappings).toContainEqual(
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            FunctionName: { Ref: expect.stringMatching(new RegExp(`^${fn}Function`)) },
+            BisectBatchOnFunctionError: true,
+            FunctionResponseTypes: ['ReportBatchItemFailures'],
+            DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${queue}`)), 'Arn'] } } },
+          }),
+        }),
+      );
+    }
     const rules = Object.values(events.findResources('AWS::Events::Rule'));
     // The audit projector, the two job triggers, and the two schedules.
     expect(rules).toHaveLength(5);

@@ -28,7 +28,8 @@ export function createKeyledgerStacks(app: App, context: KeyledgerContext, env?:
   const dashboardDist = builtDashboard(options.dashboardDist);
   const prefix = `keyledger-${context.stage}`;
   const logRetention = context.logRetentionDays as RetentionDays;
-  const data = new DataStack(app, `${prefix}-data`, { env, stage: context.stage, description: 'keyledger tables and their key' });
+  const ledger = { retentionDays: context.destructionLedgerRetentionDays, logRetentionDays: context.logRetentionDays };
+  const data = new DataStack(app, `${prefix}-data`, { env, stage: context.stage, ledger, description: 'keyledger tables, their key, and the destruction ledger' });
   const keys = new KeysStack(app, `${prefix}-keys`, { env, context, logRetention, description: `keyledger environment root key (${context.rootKeyMode})` });
   const services = new ServicesStack(app, `${prefix}-services`, { env, context, data, keys, logRetention, description: 'keyledger services' });
   const events = new EventsStack(app, `${prefix}-events`, { env, context, data, services, logRetention, description: 'keyledger bus, outbox and audit consumer' });

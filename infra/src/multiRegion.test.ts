@@ -76,8 +76,8 @@ describe('a multi-Region deployment (primaryRegion eu-west-1, replicaRegions eu-
       expect(regional.services.dependencies).toContain(region === 'eu-west-1' ? stacks.keys : stacks.replicaKeys.get(region));
       const statements = JSON.stringify(services.findResources('AWS::IAM::Policy'));
       if (region === 'eu-central-1') expect(statements).toContain(':dynamodb:eu-central-1:111122223333:table/keyledger-test-Events');
-      // Each Region's outbox reads its own replica's stream.
-      template(regional.events).resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      // Each Region's outbox and destruction ledger writer read its own replica's stream.
+      template(regional.events).resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       template(regional.api).resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     }
     const central = stacks.regions.get('eu-central-1')!;

@@ -42,6 +42,7 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
   const named = (concern: string, region: string) => ({ env: envOf(region), stackName: `${prefix}-${concern}` });
   const id = (concern: string, region: string) => (region === primary ? `${prefix}-${concern}` : `${prefix}-${concern}-${region}`);
 
+  const ledger = { retentionDays: context.destructionLedgerRetentionDays, logRetentionDays: context.logRetentionDays };
   const keys = new KeysStack(app, id('keys', primary), { ...named('keys', primary), context, logRetention, description: 'keyledger environment root key and table key (kms, multi-Region primaries)' });
   const replicaKeys = new Map<string, ReplicaKeysStack>();
   for (const region of context.replicaRegions) {
@@ -60,6 +61,7 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
   const data = new DataStack(app, id('data', primary), {
     ...named('data', primary),
     stage: context.stage,
+    ledger,
     multiRegion: { replicaRegions: context.replicaRegions, tableKey: keys.tableKey! },
     description: 'keyledger global tables (a replica per Region)',
   });
@@ -73,9 +75,9 @@ export function createMultiRegionStacks(app: App, context: KeyledgerContext, acc
     let rootKeys: RootKeyAccess = keys;
     if (region !== primary) {
       const replica = replicaKeys.get(region)!;
-      const tablesStack = new Stack(app, id('tables', region), { ...named('tables', region), description: `keyledger global tables' replicas in ${region}, as the services there see them` });
+      const tablesStack = new Stack(app, id('tables', region), { ...named('tables', region), description: `keyledger global tables' replicas in ${region}, as the services there see them, and its destruction ledger` });
       tablesStack.addStackDependency(data);
-      tables = new ReplicaTables(tablesStack, 'Tables', { stage: context.stage, tableKeyArn: replica.tableKeyArn });
+      tables = new ReplicaTables(tablesStack, 'Tables', { stage: context.stage, tableKeyArn: replica.tableKeyArn, ledger });
       tablesStack.addStackDependency(replica);
       rootKeys = replica;
     }

@@ -19,12 +19,13 @@ export interface ObservabilityStackProps extends StackProps {
   context: KeyledgerContext;
   functions: Record<string, KeyledgerFunction>;
   deadLetterQueues: Record<string, IQueue>;
-  outboxPublisher: KeyledgerFunction;
+  /** The event table stream's consumers, by name: each alarms when it falls behind. */
+  streamConsumers: Record<string, KeyledgerFunction>;
   api: HttpApi;
 }
 
 /** What the alarms watch in one Region: every function, dead-letter queue, the outbox and the API. */
-export function observed(services: ServicesStack, events: EventsStack, api: ApiStack): Pick<ObservabilityStackProps, 'functions' | 'deadLetterQueues' | 'outboxPublisher' | 'api'> {
+export function observed(services: ServicesStack, events: EventsStack, api: ApiStack): Pick<ObservabilityStackProps, 'functions' | 'deadLetterQueues' | 'streamConsumers' | 'api'> {
   return {
     functions: {
       'key-admin': services.keyAdmin,
@@ -34,15 +35,19 @@ export function observed(services: ServicesStack, events: EventsStack, api: ApiS
       'audit-projector': services.auditProjector,
       'audit-projector-events': services.auditProjectorEvents,
       'outbox-publisher': events.outboxPublisher,
+      'destruction-ledger': events.ledgerWriter,
+      'destruction-ledger-read': services.ledgerReader,
+      'ledger-reapply': services.ledgerReapply,
     },
     deadLetterQueues: {
       'outbox-dlq': events.outboxDeadLetters,
+      'destruction-ledger-dlq': events.ledgerDeadLetters,
       'audit-rule-dlq': events.auditRuleDeadLetters,
       'audit-projector-dlq': services.auditProjectorDeadLetters,
       'maintenance-dlq': services.maintenanceDeadLetters,
       'maintenance-rule-dlq': events.maintenanceRuleDeadLetters,
     },
-    outboxPublisher: events.outboxPublisher,
+    streamConsumers: { outbox: events.outboxPublisher, 'destruction-ledger': events.ledgerWriter },
     api: api.api,
   };
 }
@@ -50,7 +55,8 @@ export function observed(services: ServicesStack, events: EventsStack, api: ApiS
 /**
  * Alarms an operator acts on, sent to the alarm topic (the one named by `alarmTopicArn`, or an
  * encrypted one made here): any function error or throttle, anything in a dead-letter queue,
- * the outbox falling behind the event table (iterator age), and API 5xx responses.
+ * the outbox or the destruction ledger falling behind the event table (iterator age), and API
+ * 5xx responses.
  */
 export class ObservabilityStack extends Stack {
   readonly topic: ITopic;
@@ -88,12 +94,15 @@ export class ObservabilityStack extends Stack {
         1,
       );
     }
-    alarm(
-      'outbox-iterator-age',
-      'The outbox publisher is more than a minute behind the event table: events reach the bus late',
-      props.outboxPublisher.function.metric('IteratorAge', { ...fiveMinutes, statistic: 'Maximum' }),
-      60_000,
-    );
+    const behind: Record<string, string> = { outbox: 'events reach the bus late', 'destruction-ledger': 'destructions reach the destruction ledger late' };
+    for (const [name, fn] of Object.entries(props.streamConsumers)) {
+      alarm(
+        `${name}-iterator-age`,
+        `${fn.function.functionName} is more than a minute behind the event table: ${behind[name] ?? 'it is late'}`,
+        fn.function.metric('IteratorAge', { ...fiveMinutes, statistic: 'Maximum' }),
+        60_000,
+      );
+    }
     alarm('api-5xx', 'The API answered with server errors', props.api.metricServerError({ ...fiveMinutes, statistic: 'Sum' }), 5);
   }
 

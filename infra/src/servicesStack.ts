@@ -35,7 +35,9 @@ const HIERARCHY_GRANTS: TableGrants = {
  * adapters make: key-admin (and its retention scheduler) and crypto-data-plane (and its job
  * runner) work on the key hierarchy, the data plane on secrets and jobs too; audit-projector
  * serves the logs API from one function and projects bus events in another. Functions invoked
- * asynchronously send what Lambda's own retries cannot fix to a dead-letter queue.
+ * asynchronously send what Lambda's own retries cannot fix to a dead-letter queue. After a table
+ * restore, the operator's `keyledger backup reapply-ledger` drives the destruction ledger's reader
+ * (S3, signs pages) and re-apply function (the hierarchy, checks pages).
  */
 export class ServicesStack extends Stack {
   readonly keyAdmin: KeyledgerFunction;
@@ -46,6 +48,8 @@ export class ServicesStack extends Stack {
   readonly auditProjectorEvents: KeyledgerFunction;
   readonly auditProjectorDeadLetters: Queue;
   readonly maintenanceDeadLetters: Queue;
+  readonly ledgerReader: KeyledgerFunction;
+  readonly ledgerReapply: KeyledgerFunction;
 
   constructor(scope: Construct, id: string, props: ServicesStackProps) {
     super(scope, id, props);
@@ -150,6 +154,28 @@ export class ServicesStack extends Stack {
     }
     data.grantTable(this.cryptoDataPlane.role, 'requestControls', REQUEST_CONTROL_GRANTS);
     for (const fn of [this.keyAdminRetention, this.cryptoDataPlaneJobs]) fn.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+
+    // The destruction ledger after a table restore: the reader signs pages of the bucket; the
+    // re-apply function destroys again what a signed page names (as key-admin's retention pass may: rekey, retire, shred, CPRK deletion).
+    this.ledgerReader = new KeyledgerFunction(this, 'DestructionLedgerReader', {
+      ...common,
+      name: 'destruction-ledger',
+      handler: 'readHandler',
+      description: 'keyledger destruction ledger: answers one signed page of the ledger (S3, Object Lock) to the re-apply function',
+      settings: {},
+      timeout: Duration.minutes(1),
+    });
+    data.ledger.grantReadPages(this.ledgerReader);
+    this.ledgerReapply = new KeyledgerFunction(this, 'LedgerReapply', {
+      ...common,
+      name: 'ledger-reapply',
+      description: 'keyledger destruction ledger: after a table restore, destroys again what a signed page of the ledger names (keyledger backup reapply-ledger)',
+      settings: hierarchySettings,
+      timeout: Duration.minutes(15),
+    });
+    grant(this.ledgerReapply, keyAdminGrants);
+    keys.attachRootKeyStore(this.ledgerReapply, 'manage');
+    data.ledger.grantVerifyPages(this.ledgerReapply);
 
     const auditSettings = {
       auditLogTable: tableName('auditLog'),

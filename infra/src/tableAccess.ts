@@ -6,14 +6,20 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { TABLES, tableNames, type AwsTableKey, type TableDefinition } from '@keyledger/dynamodb';
+import { DestructionLedgerStore, type DestructionLedgerStoreProps } from './destructionLedgerStore';
 
 /** The DynamoDB actions keyledger's adapters use; grants name them one by one. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
 const READ_ONLY: ReadonlySet<TableAction> = new Set(['GetItem', 'Query']);
 
-/** keyledger's tables as the functions of one Region see them: the tables (or their replicas there) and exact grants. */
+/**
+ * keyledger's tables as the functions of one Region see them: the tables (or their replicas
+ * there) and exact grants; and that Region's destruction ledger, which table restores do not
+ * roll back.
+ */
 export interface TableSet {
   readonly tables: Record<AwsTableKey, ITable>;
+  readonly ledger: DestructionLedgerStore;
   grantTable(grantee: IGrantable, key: AwsTableKey, actions: readonly TableAction[]): void;
 }
 
@@ -39,16 +45,18 @@ export function grantTableAccess(grantee: IGrantable, table: ITable, key: AwsTab
 /**
  * The global tables' replicas in a replica Region, for that Region's stacks: each by its name (the
  * same in every Region), the table key's replica there, and the Events replica's own stream
- * (its ARN carries a label known only once the replica exists: read at deploy time).
+ * (its ARN carries a label known only once the replica exists: read at deploy time); and the
+ * Region's own destruction ledger (its writer records every destruction that reaches the replica).
  */
 export class ReplicaTables extends Construct implements TableSet {
   readonly tables: Record<AwsTableKey, ITable>;
+  readonly ledger: DestructionLedgerStore;
   private readonly tableKeyArn: string;
 
   constructor(
     scope: Construct,
     id: string,
-    props: { stage: string; tableKeyArn: string },
+    props: { stage: string; tableKeyArn: string; ledger: Omit<DestructionLedgerStoreProps, 'stage'> },
   ) {
     super(scope, id);
     const names = tableNames(`keyledger-${props.stage}`);
@@ -77,6 +85,7 @@ export class ReplicaTables extends Construct implements TableSet {
     }
     this.tables = tables;
     this.tableKeyArn = props.tableKeyArn;
+    this.ledger = new DestructionLedgerStore(this, 'DestructionLedger', { stage: props.stage, ...props.ledger });
     NagSuppressions.addStackSuppressions(Stack.of(this), [
       { id: 'AwsSolutions-IAM4', reason: 'The CDK AwsCustomResource provider (it reads the Events replica\'s stream ARN at deploy time) uses the AWS managed basic execution policy.' },
       { id: 'AwsSolutions-L1', reason: 'The CDK AwsCustomResource provider chooses its own function\'s runtime; it runs only at deploy time.' },

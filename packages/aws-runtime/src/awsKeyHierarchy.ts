@@ -33,11 +33,11 @@ const HIERARCHY_SETTINGS = [
 
 /** Beyond the data planes' key-state TTL, how long a deactivated key is kept for requests in flight and the secrets index to settle. */
 const IN_FLIGHT_MARGIN_MS = 60_000;
-export type AwsKeyHierarchySettings = SettingValues<(typeof HIERARCHY_SETTINGS)[number]> & AwsRootKeySettings;
+export type AwsKeyHierarchySettings = SettingValues<(typeof HIERARCHY_SETTINGS)[number]> & AwsRootKeySettings & { awsRegion?: string };
 
-/** The settings every Lambda that works on the key hierarchy reads (the CDK app sets them). */
+/** The settings every Lambda that works on the key hierarchy reads (the CDK app sets them; Lambda sets AWS_REGION). */
 export function readAwsKeyHierarchySettings(env: Environment): AwsKeyHierarchySettings {
-  return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env) };
+  return { ...readSettings(HIERARCHY_SETTINGS, env), ...readAwsRootKeySettings(env), awsRegion: env['AWS_REGION'] };
 }
 
 /**
@@ -71,7 +71,7 @@ export async function createAwsKeyHierarchy(
   extras?: AwsHierarchyExtras,
 ): Promise<AwsKeyHierarchy> {
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
-  const regions = settings.writeRegion ? { region: process.env['AWS_REGION'] ?? '', writeRegion: settings.writeRegion } : undefined;
+  const regions = settings.writeRegion ? { region: settings.awsRegion ?? '', writeRegion: settings.writeRegion } : undefined;
   const eventStore = new DynamoDbEventStore({
     client: dynamodb,
     eventsTable: settings.eventsTable,

@@ -37,6 +37,8 @@ describe('the modules the Lambda bundles use in place of SDK ones (infra/functio
     for (const name of Object.keys(noEventStreams)) expect(typeof real[name]).toBe('function');
     expect(() => noEventStreams.eventStreamSerdeProvider()).toThrow('not bundled');
     expect(() => new noEventStreams.EventStreamSerde()).toThrow('not bundled');
+    const config = { region: 'eu-west-1' };
+    expect(noEventStreams.resolveEventStreamSerdeConfig(config)).toBe(config);
   });
 
   it('the endpoint cache answers as the SDK\'s does: expiry, delete, clear, and the least recently used evicted at capacity', () => {

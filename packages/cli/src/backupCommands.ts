@@ -1,15 +1,18 @@
 import { readLocalConfig } from '@keyledger/local/dev';
 import type { Command } from 'commander';
+import { addLedgerCommands, type LedgerCommandDeps } from './ledgerCommands';
 
 export interface BackupCommandDeps {
   out: (text: string) => void;
   env: Record<string, string | undefined>;
+  lambda?: LedgerCommandDeps['lambda'];
 }
 
 /**
  * `keyledger backup create|restore`: the local stack's tables to one owner-only file and back
  * (KEYLEDGER_DATA_DIR, with the stack stopped). The root key and the dev issuer key are never in
  * the file; a restore re-applies the destruction ledger and checks the state before it is used.
+ * In AWS, `backup reapply-ledger` re-applies the ledger after a table restore (ledgerCommands.ts).
  */
 export function addBackupCommands(program: Command, deps: BackupCommandDeps): void {
   const backup = program.command('backup').description('Back up the local stack\'s tables, or restore them (KEYLEDGER_DATA_DIR; stop `npm start` first).');
@@ -49,4 +52,6 @@ export function addBackupCommands(program: Command, deps: BackupCommandDeps): vo
       }
       deps.out('ok: start it with `npm start`\n');
     });
+
+  addLedgerCommands(backup, { out: deps.out, lambda: deps.lambda });
 }

@@ -1,3 +1,4 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Command, Option } from 'commander';
 import type { EncryptionKeyView } from '@keyledger/key-admin';
 import Table from 'cli-table3';
@@ -26,6 +27,8 @@ export interface CliIo {
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   fetch?: typeof fetch;
+  /** The AWS Lambda client of a Region, for `backup reapply-ledger` (tests pass a mocked one). */
+  lambda?: (region: string | undefined) => LambdaClient;
 }
 
 function keyTable(keys: EncryptionKeyView[]): string {
@@ -133,7 +136,7 @@ export function createProgram(io: CliIo): Command {
   });
 
   addDestructionCommands(program, { out: io.out, withApi, client });
-  addBackupCommands(program, { out: io.out, env: io.env });
+  addBackupCommands(program, { out: io.out, env: io.env, lambda: io.lambda });
   addReceiptsCommands(program, { out: io.out, withApi, client, defaultUrl: settings.url ?? `http://127.0.0.1:${settings.port}`, fetch: io.fetch });
 
   return program;

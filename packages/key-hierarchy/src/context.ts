@@ -198,7 +198,7 @@ export class HierarchyContext {
       }
       before = loaded.state;
       destroyed = destroyedKeys.map((key) => key.kid);
-      ledger = ledgerEntries(tenant, loaded.version + 1, decision.events, destroyedKeys);
+      ledger = ledgerEntries(tenant, loaded.version + 1, decision.events);
       requestsChanged = decision.events.some((event) => event.type.startsWith('Destruction'));
       return decision;
     });

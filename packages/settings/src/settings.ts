@@ -60,6 +60,8 @@ const SHARED = {
   ),
   pkcs11RootKeyLabel: setting('KEYLEDGER_PKCS11_ROOT_KEY_LABEL', 'pkcs11: the ERK\'s label in the token (created on first local start when absent)', nonEmpty().default('keyledger-erk')),
   eventBusName: setting('KEYLEDGER_EVENT_BUS_NAME', 'AWS: the EventBridge bus the outbox publishes to', nonEmpty()),
+  destructionLedgerBucket: setting('KEYLEDGER_DESTRUCTION_LEDGER_BUCKET', 'AWS: the S3 bucket (Object Lock) that keeps the destruction ledger', nonEmpty()),
+  destructionLedgerMacKey: setting('KEYLEDGER_DESTRUCTION_LEDGER_MAC_KEY', 'AWS: the KMS HMAC key the ledger reader signs its pages with, and the re-apply function verifies them with', z.string().startsWith('arn:', 'must be a KMS key ARN')),
   keyStateTtlMs: setting(
     'KEYLEDGER_KEY_STATE_TTL_MS',
     'how long the data plane uses a tenant\'s hierarchy before reading it again (the bound, in AWS, on how soon it sees a rekey or a retirement)',

@@ -1,4 +1,4 @@
-import type { KeyHierarchyEvent, KeyRecord, KeyType } from '@keyledger/domain';
+import type { KeyHierarchyEvent, KeyType } from '@keyledger/domain';
 
 /**
  * One destruction, as the destruction ledger keeps it apart from the backed-up tables: a key
@@ -18,19 +18,18 @@ export interface DestructionLedger {
   read(): Promise<DestructionLedgerEntry[]>;
 }
 
-/** The ledger entries of one commit: the keys it destroys (`destroyed`, as keysDestroyedBy found them) and a shred. */
-export function ledgerEntries(tenant: string, version: number, events: readonly KeyHierarchyEvent[], destroyed: readonly KeyRecord[]): DestructionLedgerEntry[] {
-  const causes = new Map<string, string>();
-  for (const event of events) if (event.type === 'KeyStateChanged' && event.data.to === 'destroyed') causes.set(event.data.kid, event.data.cause);
-  const entries: DestructionLedgerEntry[] = destroyed.map((key) => ({
-    kind: 'key',
-    tenant,
-    kid: key.kid,
-    keyType: key.type,
-    cause: causes.get(key.kid) ?? 'unknown',
-    destroyedAt: key.updatedAt,
-    version,
-  }));
+/**
+ * The ledger entries of one commit, from its events alone (so the AWS ledger writer, reading
+ * the event table's stream, finds the same as the commit did): every key it destroys, and a shred.
+ */
+export function ledgerEntries(tenant: string, version: number, events: readonly KeyHierarchyEvent[]): DestructionLedgerEntry[] {
+  const entries: DestructionLedgerEntry[] = [];
+  for (const event of events) {
+    if (event.type === 'KeyStateChanged' && event.data.to === 'destroyed') {
+      const { kid, keyType, cause, occurredAt } = event.data;
+      entries.push({ kind: 'key', tenant, kid, keyType, cause, destroyedAt: occurredAt, version });
+    }
+  }
   const shred = events.find((event) => event.type === 'TenantShredded');
   if (shred) entries.push({ kind: 'tenant', tenant, destroyedAt: shred.data.occurredAt, version });
   return entries;

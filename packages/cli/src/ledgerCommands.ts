@@ -1,0 +1,71 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { Command } from 'commander';
+
+export interface LedgerCommandDeps {
+  out: (text: string) => void;
+  /** The Lambda client of a Region (tests pass a mocked one). */
+  lambda?: (region: string | undefined) => LambdaClient;
+}
+
+/** The deployment's functions the command invokes (infra: KeyledgerFunction names them `keyledger-<stage>-<name>[-<handler>]`). */
+export const ledgerFunctions = (stage: string) => ({ reader: `keyledger-${stage}-destruction-ledger-read`, reapply: `keyledger-${stage}-ledger-reapply` });
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+interface ReappliedTenant {
+  tenant: string;
+  keys: string[];
+  shredded: boolean;
+  rekeys: number;
+}
+
+/** Invokes a function and answers its JSON; a function error becomes an error naming the function and its message. */
+async function invoke<T>(client: LambdaClient, functionName: string, payload: unknown): Promise<T> {
+  const answer = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }));
+  const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : 'null';
+  if (answer.FunctionError) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { errorMessage?: string }).errorMessage ?? text;
+    } catch {
+      // not JSON: the text as it came
+    }
+    throw new Error(`${functionName} failed: ${message}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+/**
+ * `keyledger backup reapply-ledger --stage S`: after a DynamoDB table restore in AWS, re-applies
+ * every destruction of the ledger (the S3 bucket with Object Lock) to the restored tables, page
+ * by page: the reader function signs each page it reads from the bucket, the re-apply function
+ * acts only on signed pages. Run it with the API held at zero concurrency (docs/operations.md).
+ */
+export function addLedgerCommands(backup: Command, deps: LedgerCommandDeps): void {
+  backup
+    .command('reapply-ledger')
+    .description('AWS, after a table restore: re-apply the destruction ledger (S3, Object Lock) to the restored tables, before the API serves again.')
+    .requiredOption('--stage <stage>', 'the deployment stage (functions keyledger-<stage>-...)')
+    .option('--region <region>', 'the write Region (default: from the AWS environment)')
+    .action(async (options: { stage: string; region?: string }) => {
+      const client = deps.lambda?.(options.region) ?? new LambdaClient(options.region ? { region: options.region } : {});
+      const functions = ledgerFunctions(options.stage);
+      let cursor: unknown;
+      let pages = 0;
+      let entries = 0;
+      const reapplied: ReappliedTenant[] = [];
+      do {
+        const signed = await invoke<{ page: { entries: unknown[]; next?: unknown } }>(client, functions.reader, cursor ? { cursor } : {});
+        const done = await invoke<{ entries: number; reapplied: ReappliedTenant[] }>(client, functions.reapply, signed);
+        pages += 1;
+        entries += done.entries;
+        reapplied.push(...done.reapplied);
+        cursor = signed.page.next;
+      } while (cursor);
+      for (const tenant of reapplied) {
+        deps.out(`re-applied  tenant ${tenant.tenant}: ${tenant.shredded ? 'shredded again' : `${plural(tenant.keys.length, 'key')} destroyed again, ${plural(tenant.rekeys, 'rekey')}`}\n`);
+      }
+      deps.out(`destruction ledger: ${plural(entries, 'entry').replace(/ys$/, 'ies')} in ${plural(pages, 'page')}; ${plural(reapplied.length, 'tenant')} held destroyed keys and ${reapplied.length === 1 ? 'has' : 'have'} been put right\n`);
+      deps.out('ok: the restored tables hold no key the ledger says was destroyed; the API may serve again\n');
+    });
+}
