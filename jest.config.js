@@ -36,6 +36,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/support/buildOnce.js',
+      globalTeardown: '<rootDir>/test/support/removeOrphanLedgers.js',
       // Every response of these suites is checked against docs/openapi.json.
       setupFilesAfterEnv: ['<rootDir>/test/support/openApiContract.ts'],
       transform,
