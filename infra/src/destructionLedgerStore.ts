@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
@@ -7,6 +7,9 @@ import { Construct } from 'constructs';
 import { LEDGER_PREFIX } from '@keyledger/destruction-ledger/layout';
 import { keyAdministration, ledgerPageMacUse } from './keyPolicies';
 import { addSettings, type KeyledgerFunction } from './keyledgerFunction';
+
+/** The tag a role must carry to write ledger objects (the bucket policy refuses every other writer). */
+export const LEDGER_WRITER_TAG = 'keyledger:destruction-ledger-writer';
 
 export interface DestructionLedgerStoreProps {
   stage: string;
@@ -22,7 +25,9 @@ export interface DestructionLedgerStoreProps {
  * `retentionDays`: nobody can delete or overwrite a version before then, the root user included),
  * with server access logs; and the KMS HMAC key its reader signs pages with and the re-apply
  * function checks them with. Both are retained when the stack goes (not when its first create
- * rolls back, while the bucket is still empty).
+ * rolls back, while the bucket is still empty). The bucket's policy refuses object writes from
+ * any role but the ledger's writers (tagged LEDGER_WRITER_TAG): an entry, once written, can never
+ * be deleted, so no other principal with broad S3 rights may add one.
  */
 export class DestructionLedgerStore extends Construct {
   readonly bucket: Bucket;
@@ -53,6 +58,16 @@ export class DestructionLedgerStore extends Construct {
       serverAccessLogsPrefix: 'destruction-ledger/',
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyTheLedgerWritersAddObjects',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { StringNotEquals: { [`aws:PrincipalTag/${LEDGER_WRITER_TAG}`]: 'true' } },
+      }),
+    );
     this.pageKey = new Key(this, 'PageKey', {
       description: `keyledger ${props.stage}: MACs the destruction ledger's pages from its reader to the re-apply function`,
       keySpec: KeySpec.HMAC_256,
@@ -62,9 +77,10 @@ export class DestructionLedgerStore extends Construct {
     });
   }
 
-  /** The writer: PutObject under the ledger's prefix, nothing else (no reads, no deletes, no retention changes). */
+  /** A writer (the stream writer, the rebuild): PutObject under the ledger's prefix, nothing else (no reads, no deletes, no retention changes). */
   grantRecord(fn: KeyledgerFunction): void {
     addSettings(fn, { destructionLedgerBucket: this.bucket.bucketName });
+    Tags.of(fn.role).add(LEDGER_WRITER_TAG, 'true');
     fn.role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(`${LEDGER_PREFIX}*`)] }));
     this.suppressPrefixFinding(fn);
   }
@@ -73,7 +89,8 @@ export class DestructionLedgerStore extends Construct {
   grantReadPages(fn: KeyledgerFunction): void {
     addSettings(fn, { destructionLedgerBucket: this.bucket.bucketName, destructionLedgerMacKey: this.pageKey.keyArn });
     fn.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${LEDGER_PREFIX}*` } } }));
-    fn.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObjectVersion', 's3:GetObject'], resources: [this.bucket.arnForObjects(`${LEDGER_PREFIX}*`)] }));
+    // Every read names its version (GetObject with VersionId needs GetObjectVersion only).
+    fn.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObjectVersion'], resources: [this.bucket.arnForObjects(`${LEDGER_PREFIX}*`)] }));
     fn.role.addToPolicy(new PolicyStatement({ actions: ['kms:GenerateMac'], resources: [this.pageKey.keyArn] }));
     this.suppressPrefixFinding(fn);
   }

@@ -43,6 +43,7 @@ export class EventsStack extends Stack {
   readonly outboxPublisher: KeyledgerFunction;
   readonly outboxDeadLetters: Queue;
   readonly ledgerWriter: KeyledgerFunction;
+  readonly ledgerRebuild: KeyledgerFunction;
   readonly ledgerDeadLetters: Queue;
   readonly auditRuleDeadLetters: Queue;
   readonly maintenanceRuleDeadLetters: Queue;
@@ -95,10 +96,23 @@ export class EventsStack extends Stack {
         batchSize: 100,
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
-        retryAttempts: 10,
+        // Until the record leaves the stream (24 hours): a destruction is not skipped while S3 can still take it.
+        retryAttempts: -1,
         onFailure: new SqsDlq(this.ledgerDeadLetters),
       }),
     );
+    // keyledger backup rebuild-ledger: the destroying commits of the table, page by page (after the first deploy, after a dead letter).
+    this.ledgerRebuild = new KeyledgerFunction(this, 'DestructionLedgerRebuild', {
+      stage: context.stage,
+      name: 'destruction-ledger',
+      handler: 'rebuildHandler',
+      description: 'keyledger destruction ledger: writes the destroying commits of one page of the event table to the ledger (keyledger backup rebuild-ledger)',
+      settings: { eventsTable: data.tables.events.tableName },
+      logRetention: props.logRetention,
+      timeout: Duration.minutes(5),
+    });
+    data.grantTable(this.ledgerRebuild.role, 'events', ['Scan']);
+    data.ledger.grantRecord(this.ledgerRebuild);
     for (const fn of [this.outboxPublisher, this.ledgerWriter]) {
       NagSuppressions.addResourceSuppressions(
         fn.role,

@@ -101,7 +101,7 @@ export function ledgerPageMacUse(scope: Construct, stage: string): PolicyStateme
   return new PolicyStatement({
     sid: 'KeyledgerFunctionsSignAndVerifyLedgerPages',
     principals: [new AccountRootPrincipal()],
-    actions: ['kms:GenerateMac', 'kms:VerifyMac', 'kms:DescribeKey'],
+    actions: ['kms:GenerateMac', 'kms:VerifyMac'],
     resources: ['*'],
     conditions: stageFunctionRoles(scope, stage),
   });

@@ -41,6 +41,7 @@ export interface KeyledgerFunctionProps {
   timeout?: Duration;
   /** Where asynchronous invocations go once Lambda's retries are spent. */
   deadLetterQueue?: IQueue;
+  reservedConcurrency?: number;
 }
 
 /**
@@ -98,6 +99,7 @@ export class KeyledgerFunction extends Construct {
       logGroup: this.logGroup,
       environment: settingsEnvironment(props.settings),
       deadLetterQueue: props.deadLetterQueue,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       bundling: {
         target: bundling.target,
         format: bundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,

@@ -36,6 +36,7 @@ export function observed(services: ServicesStack, events: EventsStack, api: ApiS
       'audit-projector-events': services.auditProjectorEvents,
       'outbox-publisher': events.outboxPublisher,
       'destruction-ledger': events.ledgerWriter,
+      'destruction-ledger-rebuild': events.ledgerRebuild,
       'destruction-ledger-read': services.ledgerReader,
       'ledger-reapply': services.ledgerReapply,
     },

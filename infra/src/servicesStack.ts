@@ -172,6 +172,8 @@ export class ServicesStack extends Stack {
       description: 'keyledger destruction ledger: after a table restore, destroys again what a signed page of the ledger names (keyledger backup reapply-ledger)',
       settings: hierarchySettings,
       timeout: Duration.minutes(15),
+      // One page at a time: two runs at once would race each other's rekeys and destructions.
+      reservedConcurrency: 1,
     });
     grant(this.ledgerReapply, keyAdminGrants);
     keys.attachRootKeyStore(this.ledgerReapply, 'manage');

@@ -24,7 +24,7 @@ describe('keyledger backup reapply-ledger (AWS, after a table restore)', () => {
     lambda
       .on(InvokeCommand, { FunctionName: 'keyledger-prod-ledger-reapply' })
       .resolvesOnce({ StatusCode: 200, Payload: payload({ entries: 1, reapplied: [{ tenant: 'acme', keys: ['k1'], shredded: false, rekeys: 1 }] }) })
-      .resolvesOnce({ StatusCode: 200, Payload: payload({ entries: 1, reapplied: [] }) });
+      .resolvesOnce({ StatusCode: 200, Payload: payload({ entries: 1, skipped: ['destructions/beta/000000000009.json@v7'], reapplied: [] }) });
 
     const { code, out } = await run(['backup', 'reapply-ledger', '--stage', 'prod']);
 
@@ -38,6 +38,7 @@ describe('keyledger backup reapply-ledger (AWS, after a table restore)', () => {
     ]);
     expect(out).toContain('re-applied  tenant acme: 1 key destroyed again, 1 rekey');
     expect(out).toContain('destruction ledger: 2 entries in 2 pages; 1 tenant held destroyed keys and has been put right');
+    expect(out).toContain('WARN  destructions/beta/000000000009.json@v7 is not a ledger object: skipped');
   });
 
   it('stops at a function error, naming the function and its message', async () => {
@@ -51,5 +52,21 @@ describe('keyledger backup reapply-ledger (AWS, after a table restore)', () => {
     expect(code).not.toBe(0);
     expect(err).toContain('keyledger-prod-ledger-reapply failed: This Region (eu-central-1) serves reads only');
     expect(out).not.toContain('ok:');
+  });
+
+  it('rebuild-ledger pages through the Events table with the rebuild function, from a time when given', async () => {
+    const cursor = { stream_id: { S: 'tenant/acme' }, version: { N: '4' } };
+    lambda
+      .on(InvokeCommand, { FunctionName: 'keyledger-prod-destruction-ledger-rebuild' })
+      .resolvesOnce({ StatusCode: 200, Payload: payload({ scanned: 500, recorded: 3, next: cursor }) })
+      .resolvesOnce({ StatusCode: 200, Payload: payload({ scanned: 20, recorded: 1, next: null }) });
+    const { code, out } = await run(['backup', 'rebuild-ledger', '--stage', 'prod', '--since', '2026-12-01T10:00:00Z']);
+    expect(code).toBe(0);
+    expect(lambda.commandCalls(InvokeCommand).map((call) => ({ ...call.args[0].input, Payload: asJson(call.args[0].input.Payload as Uint8Array) }))).toEqual([
+      { FunctionName: 'keyledger-prod-destruction-ledger-rebuild', InvocationType: 'RequestResponse', Payload: { cursor: null, since: '2026-12-01T10:00:00.000Z' } },
+      { FunctionName: 'keyledger-prod-destruction-ledger-rebuild', InvocationType: 'RequestResponse', Payload: { cursor, since: '2026-12-01T10:00:00.000Z' } },
+    ]);
+    expect(out).toContain('destruction ledger rebuilt: 520 commits read, 4 destroying commits written');
+    expect((await run(['backup', 'rebuild-ledger', '--stage', 'prod', '--since', 'yesterday'])).err).toContain("--since: 'yesterday' is not an ISO 8601 instant");
   });
 });

@@ -7,7 +7,7 @@ import { useServiceHarness } from '@keyledger/key-hierarchy/testing';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { createLedgerWriterLambda } from './lambda';
+import { createLedgerRebuildLambda, createLedgerWriterLambda } from './lambda';
 import { ledgerObjectKey, S3DestructionLedger, PAGE_VERSIONS } from './s3DestructionLedger';
 
 const fixture = useServiceHarness({ namespaces: ['default'], snapshotEvery: 50, tenantPrefix: 'ledger' });
@@ -105,16 +105,77 @@ describe('reading the ledger from S3', () => {
       { Bucket: BUCKET, Prefix: 'destructions/', MaxKeys: PAGE_VERSIONS, KeyMarker: undefined, VersionIdMarker: undefined },
     ]);
     expect(s3.commandCalls(ListObjectVersionsCommand)[2]!.args[0].input).toEqual({ Bucket: BUCKET, Prefix: 'destructions/', MaxKeys: PAGE_VERSIONS, KeyMarker: a1, VersionIdMarker: 'va1-old' });
-    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toContainEqual({ Bucket: BUCKET, Key: a1, VersionId: 'va1-old' });
+    // The first page read both versions of acme's object, never the delete marker.
+    expect(s3.commandCalls(GetObjectCommand).slice(0, 2).map((call) => call.args[0].input)).toEqual([
+      { Bucket: BUCKET, Key: a1, VersionId: 'va1-new' },
+      { Bucket: BUCKET, Key: a1, VersionId: 'va1-old' },
+    ]);
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.VersionId)).not.toContain('dm');
   });
 
-  it('an object that is not a ledger entry stops the read, naming it', async () => {
-    const key = ledgerObjectKey('acme', 4);
-    s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: false, Versions: [{ Key: key, VersionId: 'v1' }] });
-    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(object({ kind: 'key', tenant: 'acme' })) }));
+  it('an object version that is not a ledger object is skipped and reported: locked, it could never be repaired, and must not stop every restore', async () => {
+    const bad = ledgerObjectKey('acme', 4);
+    const good = ledgerObjectKey('acme', 5);
+    s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: false, Versions: [{ Key: bad, VersionId: 'v1' }, { Key: bad, VersionId: 'v2' }, { Key: good, VersionId: 'v3' }] });
+    s3.on(GetObjectCommand, { VersionId: 'v1' }).callsFake(() => ({ Body: body(object({ kind: 'key', tenant: 'acme' })) }));
+    s3.on(GetObjectCommand, { VersionId: 'v2' }).callsFake(() => ({ Body: body('{"entries":') }));
+    s3.on(GetObjectCommand, { VersionId: 'v3' }).callsFake(() => ({ Body: body(object(entry('acme', 'k5', 5))) }));
     const ledger = new S3DestructionLedger(new S3Client({ region: 'eu-west-1' }), BUCKET);
-    await expect(ledger.read()).rejects.toThrow(`Destruction ledger object ${key} (version v1) holds an entry that is not one`);
-    s3.on(GetObjectCommand).callsFake(() => ({ Body: body('{"entries":') }));
-    await expect(ledger.read()).rejects.toThrow(`Destruction ledger object ${key} (version v1) is not a ledger entry`);
+    expect(await ledger.readPage()).toEqual({ entries: [entry('acme', 'k5', 5)], skipped: [`${bad}@v1`, `${bad}@v2`] });
+    s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: true, Versions: [] });
+    await expect(ledger.readPage()).rejects.toThrow('truncated listing of the destruction ledger without a next marker');
+  });
+});
+
+describe('rebuilding the ledger from the event table (keyledger backup rebuild-ledger)', () => {
+  it('writes every destroying commit of the table, page by page, skipping activity streams, and only those since a time when asked', async () => {
+    const { service } = fixture.harness();
+    const tenant = fixture.newTenant();
+    const first = await service.ensureProvisioned(tenant);
+    const beforeRekey = new Date().toISOString();
+    await service.rekey(tenant);
+    s3.on(PutObjectCommand).resolves({ VersionId: 'v1' });
+    const rebuild = createLedgerRebuildLambda({ KEYLEDGER_DESTRUCTION_LEDGER_BUCKET: BUCKET, KEYLEDGER_EVENTS_TABLE: fixture.dynamo.tables.events }, { s3: new S3Client({ region: 'eu-west-1' }), dynamodb: fixture.dynamo.client });
+
+    let cursor: Awaited<ReturnType<typeof rebuild>>['next'] = null;
+    do cursor = (await rebuild({ cursor })).next;
+    while (cursor);
+
+    const ours = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input).filter((input) => input.Key!.startsWith(`destructions/${tenant}/`));
+    // Provisioning destroyed nothing: one object, the rekey's (version 2), with the TMK it destroyed.
+    expect(ours.map(({ Body: _body, ...rest }) => rest)).toEqual([{ Bucket: BUCKET, Key: ledgerObjectKey(tenant, 2), ContentType: 'application/json', ChecksumAlgorithm: 'SHA256' }]);
+    expect(JSON.parse(ours[0]!.Body as string)).toEqual({
+      format: 'keyledger-destruction-ledger',
+      version: 1,
+      entries: [expect.objectContaining({ kind: 'key', tenant, kid: first.activeTmkKid, keyType: 'tenant-master-key', cause: 'rekey', version: 2 })],
+    });
+    s3.resetHistory();
+    const later = await rebuild({ since: new Date(Date.now() + 60_000).toISOString() });
+    expect(later.recorded).toBe(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    // Since just before the rekey: its commit again (scanning from the start of the table).
+    let since: Awaited<ReturnType<typeof rebuild>>['next'] = null;
+    let recorded = 0;
+    do {
+      const page = await rebuild({ cursor: since, since: beforeRekey });
+      recorded += page.recorded;
+      since = page.next;
+    } while (since);
+    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key)).toContain(ledgerObjectKey(tenant, 2));
+    expect(recorded).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the stream writer ignores what is not a new tenant commit', async () => {
+    const handler = createLedgerWriterLambda({ KEYLEDGER_DESTRUCTION_LEDGER_BUCKET: BUCKET }, new S3Client({ region: 'eu-west-1' }));
+    const { service } = fixture.harness();
+    const tenant = fixture.newTenant();
+    await service.ensureProvisioned(tenant);
+    await service.rekey(tenant);
+    const batch = await streamBatch(tenant);
+    const rekey = batch.Records[1]!;
+    const activity = { ...rekey, dynamodb: { ...rekey.dynamodb, NewImage: { ...rekey.dynamodb!.NewImage, [EVENTS_ATTR.streamId]: { S: `activity/${tenant}/x` } } } };
+    const modified = { ...rekey, eventName: 'MODIFY' };
+    expect(await handler({ Records: [activity, modified, { eventName: 'REMOVE', dynamodb: { SequenceNumber: '9', OldImage: rekey.dynamodb!.NewImage } }] } as unknown as DynamoDBStreamEvent)).toEqual({ batchItemFailures: [] });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });

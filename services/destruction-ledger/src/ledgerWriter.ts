@@ -7,9 +7,11 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 /**
  * The destruction ledger's writer in AWS: the event table's stream invokes it with each batch of
  * new commits, and it records the destructions of each (the keys a commit destroys, a shred) in
- * the ledger. Lambda retries from the first record it reports failed (the ones after it too,
- * which the ledger takes twice without harm); the event source mapping sends a batch that
- * exhausts its retries to a dead-letter queue, which is alarmed.
+ * the ledger. It stops at the first record it cannot record and reports it: Lambda retries from
+ * there (the records before it are done; one recorded twice is harmless). The event source
+ * mapping retries until the record leaves the stream (24 hours, the iterator-age alarm firing
+ * meanwhile), then puts a pointer to it in a dead-letter queue; `keyledger backup rebuild-ledger
+ * --since` records it from the table then.
  *
  * Unlike the outbox, it records the commits of every Region that reach its table (a global
  * table's stream carries them all): each Region's ledger holds every destruction it has seen,

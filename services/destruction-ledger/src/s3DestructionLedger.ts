@@ -16,6 +16,8 @@ export interface LedgerCursor {
 
 export interface LedgerPage {
   entries: DestructionLedgerEntry[];
+  /** Object versions under the prefix that hold no ledger entries (key and version id): skipped, and reported. */
+  skipped?: string[];
   next?: LedgerCursor;
 }
 
@@ -78,15 +80,23 @@ export class S3DestructionLedger implements DestructionLedger {
     // Delete markers hide an object from listings, not its locked versions: those are read all the same.
     const versions = (listed.Versions ?? []).flatMap((version) => (version.Key ? [{ key: version.Key, versionId: version.VersionId }] : []));
     const entries = new Map<string, DestructionLedgerEntry>();
+    const skipped: string[] = [];
     for (let start = 0; start < versions.length; start += READ_CONCURRENCY) {
-      const bodies = await Promise.all(versions.slice(start, start + READ_CONCURRENCY).map((version) => this.readObject(version.key, version.versionId)));
-      for (const body of bodies) for (const entry of body) entries.set(JSON.stringify(entry), entry);
+      const batch = versions.slice(start, start + READ_CONCURRENCY);
+      const bodies = await Promise.all(batch.map((version) => this.readObject(version.key, version.versionId)));
+      bodies.forEach((body, index) => {
+        // A locked object cannot be repaired: one that is not a ledger object is reported, not allowed to stop every restore.
+        if (body === undefined) skipped.push(`${batch[index]!.key}@${batch[index]!.versionId ?? 'null'}`);
+        else for (const entry of body) entries.set(JSON.stringify(entry), entry);
+      });
     }
-    const next = listed.IsTruncated && listed.NextKeyMarker ? { keyMarker: listed.NextKeyMarker, ...(listed.NextVersionIdMarker ? { versionIdMarker: listed.NextVersionIdMarker } : {}) } : undefined;
-    return { entries: [...entries.values()], ...(next ? { next } : {}) };
+    if (listed.IsTruncated && !listed.NextKeyMarker) throw new Error('S3 answered a truncated listing of the destruction ledger without a next marker; retry.');
+    const next = listed.IsTruncated ? { keyMarker: listed.NextKeyMarker!, ...(listed.NextVersionIdMarker ? { versionIdMarker: listed.NextVersionIdMarker } : {}) } : undefined;
+    return { entries: [...entries.values()], ...(skipped.length > 0 ? { skipped } : {}), ...(next ? { next } : {}) };
   }
 
-  private async readObject(key: string, versionId: string | undefined): Promise<DestructionLedgerEntry[]> {
+  /** The entries of one object version; undefined when it is not a ledger object. */
+  private async readObject(key: string, versionId: string | undefined): Promise<DestructionLedgerEntry[] | undefined> {
     const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
     const text = (await object.Body?.transformToString('utf8')) ?? '';
     let parsed: { format?: unknown; entries?: unknown };
@@ -95,12 +105,9 @@ export class S3DestructionLedger implements DestructionLedger {
     } catch {
       parsed = {};
     }
-    if (parsed.format !== LEDGER_FORMAT || !Array.isArray(parsed.entries)) {
-      throw new Error(`Destruction ledger object ${key} (version ${versionId ?? 'null'}) is not a ledger entry: repair it before the restored tables serve.`);
-    }
+    if (parsed.format !== LEDGER_FORMAT || !Array.isArray(parsed.entries)) return undefined;
     const entries = parsed.entries as DestructionLedgerEntry[];
-    if (!entries.every(isEntry)) throw new Error(`Destruction ledger object ${key} (version ${versionId ?? 'null'}) holds an entry that is not one: repair it before the restored tables serve.`);
-    return entries;
+    return entries.every(isEntry) ? entries : undefined;
   }
 }
 

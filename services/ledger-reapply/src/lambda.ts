@@ -1,7 +1,7 @@
 /**
  * AWS composition root of the destruction ledger's re-application (its own function: it carries
  * the key hierarchy, not the S3 client, which services/destruction-ledger's reader has): one verified page of the ledger (`{page, mac}` as the
- * reader function answers it) in, what was destroyed again out. `keyledger ledger reapply`
+ * reader function answers it) in, what was destroyed again out. `keyledger backup reapply-ledger`
  * invokes it page by page after a table restore (docs/operations.md).
  */
 import { KMSClient } from '@aws-sdk/client-kms';

@@ -91,12 +91,12 @@ describeWithSoftHsm('re-applying the AWS destruction ledger after a table restor
       Message: expect.stringMatching(/^keyledger destruction ledger page v1\n[0-9a-f]{64}$/),
     });
 
-    expect(await reapply(signed)).toEqual({ entries: 1, reapplied: [{ tenant, keys: [tmk], shredded: false, rekeys: 1 }] });
+    expect(await reapply(signed)).toEqual({ entries: 1, skipped: [], reapplied: [{ tenant, keys: [tmk], shredded: false, rekeys: 1 }] });
     const after = await keyHierarchy.ensureProvisioned(tenant);
     expect(after.activeTmkKid).not.toBe(tmk);
     expect(kms.commandCalls(VerifyMacCommand)[0]!.args[0].input).toEqual({ KeyId: MAC_KEY, MacAlgorithm: 'HMAC_SHA_256', Message: generate!.Message, Mac: Buffer.from(signed.mac, 'base64') });
     // Idempotent: nothing live is named any more.
-    expect(await reapply(await read({}))).toEqual({ entries: 1, reapplied: [] });
+    expect(await reapply(await read({}))).toEqual({ entries: 1, skipped: [], reapplied: [] });
     expect((await keyHierarchy.ensureProvisioned(tenant)).activeTmkKid).toBe(after.activeTmkKid);
   });
 
