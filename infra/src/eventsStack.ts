@@ -69,16 +69,7 @@ export class EventsStack extends Stack {
     });
     this.bus.grantPutEventsTo(this.outboxPublisher.role);
     this.outboxDeadLetters = deadLetterQueue(this, 'OutboxDeadLetters', 'pointers to event table stream records the outbox could not publish');
-    this.outboxPublisher.function.addEventSource(
-      new DynamoEventSource(data.tables.events, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        retryAttempts: 10,
-        onFailure: new SqsDlq(this.outboxDeadLetters),
-      }),
-    );
+    this.outboxPublisher.function.addEventSource(eventTableStream(data, this.outboxDeadLetters, 10));
 
     this.ledgerWriter = new KeyledgerFunction(this, 'DestructionLedgerWriter', {
       stage: context.stage,
@@ -90,17 +81,8 @@ export class EventsStack extends Stack {
     });
     data.ledger.grantRecord(this.ledgerWriter);
     this.ledgerDeadLetters = deadLetterQueue(this, 'LedgerDeadLetters', 'pointers to event table stream records the destruction ledger could not record');
-    this.ledgerWriter.function.addEventSource(
-      new DynamoEventSource(data.tables.events, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        // Until the record leaves the stream (24 hours): a destruction is not skipped while S3 can still take it.
-        retryAttempts: -1,
-        onFailure: new SqsDlq(this.ledgerDeadLetters),
-      }),
-    );
+    // Until the record leaves the stream (24 hours): a destruction is not skipped while S3 can still take it.
+    this.ledgerWriter.function.addEventSource(eventTableStream(data, this.ledgerDeadLetters, -1));
     // keyledger backup rebuild-ledger: the destroying commits of the table, page by page (after the first deploy, after a dead letter).
     this.ledgerRebuild = new KeyledgerFunction(this, 'DestructionLedgerRebuild', {
       stage: context.stage,
@@ -157,6 +139,22 @@ export class EventsStack extends Stack {
       targets: [maintenanceTarget(services.keyAdminRetention)],
     });
   }
+}
+
+/**
+ * The Events table's stream as a consumer reads it: from its oldest record, in batches split down
+ * to the failing record, which is retried `retryAttempts` times (-1: until it leaves the stream)
+ * before a pointer to it goes to the dead-letter queue.
+ */
+function eventTableStream(data: TableSet, deadLetters: Queue, retryAttempts: number): DynamoEventSource {
+  return new DynamoEventSource(data.tables.events, {
+    startingPosition: StartingPosition.TRIM_HORIZON,
+    batchSize: 100,
+    bisectBatchOnError: true,
+    reportBatchItemFailures: true,
+    retryAttempts,
+    onFailure: new SqsDlq(deadLetters),
+  });
 }
 
 /** A bus pattern (EventBridge's JSON names) as the CDK spells it. */
