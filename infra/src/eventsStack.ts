@@ -1,5 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { EventBus, Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, RuleTargetInput, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -35,7 +35,8 @@ export interface EventsStackProps extends StackProps {
  *   events EventBridge cannot deliver;
  * - rules start the re-encryption job of each rekey and each job started by a call, and two
  *   schedules resume jobs whose runner stopped (every 5 minutes) and apply tenants' retention
- *   settings (hourly), with a dead-letter queue of their own.
+ *   settings (hourly), with a dead-letter queue of their own; a one-minute schedule rotates the
+ *   secrets whose scheduled rotation is due (a run that fails is made up by the next).
  * The bus archives every keyledger event for replay.
  */
 export class EventsStack extends Stack {
@@ -131,6 +132,18 @@ export class EventsStack extends Stack {
       description: 'Resume re-encryption jobs whose runner stopped (a timeout, a crash)',
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [maintenanceTarget(services.cryptoDataPlaneJobs)],
+    });
+    new Rule(this, 'RotationSchedule', {
+      description: 'Rotate the secrets whose scheduled rotation is due (each due time once)',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(services.cryptoDataPlaneJobs.function, {
+          event: RuleTargetInput.fromObject({ pass: 'rotations' }),
+          deadLetterQueue: this.maintenanceRuleDeadLetters,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(5),
+        }),
+      ],
     });
     new Rule(this, 'RetentionSchedule', {
       description: "Execute due destruction requests, then retire quiet, unused deactivated keys where tenants' retention settings ask for it",

@@ -116,15 +116,17 @@ describe.each(Object.entries(deployments))('keyledger CDK app, rootKeyMode=%s', 
       );
     }
     const rules = Object.values(events.findResources('AWS::Events::Rule'));
-    // The audit projector, the two job triggers, and the two schedules.
-    expect(rules).toHaveLength(5);
+    // The audit projector, the two job triggers, and the three schedules (jobs, retention, rotations).
+    expect(rules).toHaveLength(6);
     for (const rule of rules) {
       for (const target of (rule['Properties'] as { Targets: Array<Record<string, unknown>> }).Targets) {
         expect(target['DeadLetterConfig']).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^(AuditRule|MaintenanceRule)DeadLetters/), 'Arn'] } });
       }
     }
     const schedules = rules.map((rule) => (rule['Properties'] as { ScheduleExpression?: string }).ScheduleExpression).filter(Boolean).sort();
-    expect(schedules).toEqual(['rate(5 minutes)', 'rate(5 minutes)']);
+    expect(schedules).toEqual(['rate(1 minute)', 'rate(5 minutes)', 'rate(5 minutes)']);
+    // The rotation schedule's input says which pass to run.
+    expect(JSON.stringify(rules)).toContain(JSON.stringify(JSON.stringify({ pass: 'rotations' })));
     // EventBridge invokes these asynchronously: what Lambda's own retries cannot fix lands in a queue too.
     const services = deployment.template(deployment.stacks.services);
     for (const [name, queue] of [

@@ -126,7 +126,8 @@ export class ServicesStack extends Stack {
     // crypto-data-plane: the data plane and secrets; its jobs function re-encrypts stored secrets.
     const dataPlaneGrants: TableGrants = {
       keyCatalog: ['GetItem'],
-      secrets: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
+      // BatchGetItem: the listing's rotation schedules; UpdateItem: settings, read counts, rotations; Query: the rotations-due index too.
+      secrets: ['GetItem', 'BatchGetItem', 'PutItem', 'Query', 'UpdateItem', 'BatchWriteItem'],
       keyUsage: ['GetItem', 'UpdateItem'],
       // DeleteItem: the job runner deletes a shredded tenant's job.
       jobs: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
@@ -140,9 +141,8 @@ export class ServicesStack extends Stack {
     });
     this.cryptoDataPlaneJobs = new KeyledgerFunction(this, 'CryptoDataPlaneJobs', {
       ...common,
-      name: 'crypto-data-plane',
-      handler: 'jobsHandler',
-      description: 'keyledger crypto-data-plane: runs re-encryption jobs (after each rekey, on request, and on a schedule to resume)',
+      name: 'crypto-data-plane-jobs',
+      description: 'keyledger crypto-data-plane: runs re-encryption jobs (after each rekey, on request, and on a schedule to resume) and scheduled secret rotations',
       settings: hierarchySettings,
       memorySize: 1024,
       timeout: Duration.minutes(15),

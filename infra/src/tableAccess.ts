@@ -9,8 +9,8 @@ import { TABLES, tableNames, type AwsTableKey, type TableDefinition } from '@key
 import { DestructionLedgerStore, type DestructionLedgerStoreProps } from './destructionLedgerStore';
 
 /** The DynamoDB actions keyledger's adapters use; grants name them one by one. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchWriteItem';
-const READ_ONLY: ReadonlySet<TableAction> = new Set(['GetItem', 'Query', 'Scan']);
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchWriteItem';
+const READ_ONLY: ReadonlySet<TableAction> = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
 
 /**
  * keyledger's tables as the functions of one Region see them: the tables (or their replicas

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { activityStreamId, silentLogger, type Logger } from '@keyledger/domain';
-import type { EventStore } from '@keyledger/event-store';
+import { StreamVersionConflictError, type EventStore } from '@keyledger/event-store';
 import type { RecordedEvent } from '@keyledger/events';
 
 /** What one API request has noted so far; written with the request's sapi/fapi in one commit. */
@@ -44,10 +44,27 @@ export class ActivityRecorder {
   }
 
   /**
-   * Writes events as one commit per tenant. A failure is logged, not thrown: the operation it
-   * describes has already happened, and failing the caller would not undo it.
+   * Writes events as one commit under a record id of the caller's choosing (one tenant's): the
+   * first call with that id writes them, later ones find it taken and write nothing (false).
+   * A failure to write is thrown, for the caller to retry.
    */
-  async record(events: readonly RecordedEvent[]): Promise<void> {
+  async recordOnce(recordId: string, events: readonly RecordedEvent[]): Promise<boolean> {
+    const tenant = events[0]!.detail.tenant;
+    try {
+      await this.options.eventStore.append(activityStreamId(tenant, recordId), 0, events.map((event) => ({ type: event.detailType, data: withoutTenant(event.detail) })));
+      return true;
+    } catch (error) {
+      if (error instanceof StreamVersionConflictError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes events as one commit per tenant. A failure is logged, not thrown: the operation it
+   * describes has already happened, and failing the caller would not undo it. With `strict`, it
+   * is thrown (an audit record the operation must not go on without).
+   */
+  async record(events: readonly RecordedEvent[], options: { strict?: boolean } = {}): Promise<void> {
     const byTenant = new Map<string, RecordedEvent[]>();
     for (const event of events) byTenant.set(event.detail.tenant, [...(byTenant.get(event.detail.tenant) ?? []), event]);
     for (const [tenant, tenantEvents] of byTenant) {
@@ -58,6 +75,7 @@ export class ActivityRecorder {
           tenantEvents.map((event) => ({ type: event.detailType, data: withoutTenant(event.detail) })),
         );
       } catch (error) {
+        if (options.strict) throw error;
         this.logger.error('activity not recorded', {
           tenant,
           types: tenantEvents.map((event) => event.detailType),

@@ -9,6 +9,8 @@ export interface ApiActivityOptions {
   tenantClaim: string;
   clock?: () => Date;
   logger?: Logger;
+  /** Records only the calls whose result passes (default: every call). */
+  only?: (result: HttpResult) => boolean;
 }
 
 const OPERATIONS = new Map<string, string>(ROUTES.map((route) => [routeKey(route), route.summary]));
@@ -34,7 +36,7 @@ export function recordApiCalls(handler: RouteHandler, options: ApiActivityOption
         await record(request.events, event, requestId, occurredAt, { statusCode: 500 });
         throw error;
       }
-      await record(request.events, event, requestId, occurredAt, result);
+      if (!options.only || options.only(result) || request.events.length > 0) await record(request.events, event, requestId, occurredAt, result);
       return result;
     });
   };

@@ -60,6 +60,15 @@ function describe(event: IntegrationEvent): string {
     }
     case 'job_progress':
       return `Job ${event.detail.job_id} (${event.detail.job_type}) ${event.detail.state}: ${event.detail.done} of ${event.detail.total}`;
+    case 'secret_rotated':
+      return `Secret ${event.detail.name} (${event.detail.namespace}) rotated on schedule to version ${event.detail.version}`;
+    case 'secret_accessed': {
+      const d = event.detail;
+      const who = [d.client_id && `client ${d.client_id}`, d.subject && `subject ${d.subject}`].filter(Boolean).join(', ') || 'an unnamed caller';
+      return `Secret ${d.name} (${d.namespace}) version ${d.version} read ${d.reads} time${d.reads === 1 ? '' : 's'} by ${who}`;
+    }
+    case 'secret_access_rules_changed':
+      return `Secret access rules of ${event.detail.namespace} replaced: ${event.detail.rules.length} rule${event.detail.rules.length === 1 ? '' : 's'}`;
   }
 }
 

@@ -104,10 +104,11 @@ export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDep
 
   withNamespace(withApi(secrets.command('list').description('List secret names with their latest versions.')), 'secrets').action(
     async (options: ApiOptions & { namespace: string }) => {
-      const all: Array<{ name: string; version: number }> = [];
+      type Listed = { name: string; version: number; rotation: { period: string; next_rotation_at: string } | null };
+      const all: Listed[] = [];
       let from: string | null | undefined;
       do {
-        const page: { secrets: Array<{ name: string; version: number }>; next: string | null } = await client(options).request(
+        const page: { secrets: Listed[]; next: string | null } = await client(options).request(
           'GET',
           `/v1/secrets?${new URLSearchParams({ namespace: options.namespace, take: '100', ...(from ? { from } : {}) })}`,
         );
@@ -115,8 +116,8 @@ export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDep
         from = page.next;
       } while (from);
       if (options.json) return out(`${JSON.stringify(all, null, 2)}\n`);
-      const table = new Table({ head: ['NAME', 'VERSION'], style: { head: [], border: [] } });
-      for (const entry of all) table.push([entry.name, entry.version]);
+      const table = new Table({ head: ['NAME', 'VERSION', 'ROTATION', 'NEXT ROTATION'], style: { head: [], border: [] } });
+      for (const entry of all) table.push([entry.name, entry.version, entry.rotation?.period ?? '-', entry.rotation?.next_rotation_at ?? '-']);
       out(`${table.toString()}\n${all.length} secrets in ${options.namespace}\n`);
     },
   );
@@ -124,14 +125,21 @@ export function addDataPlaneCommands(program: Command, deps: DataPlaneCommandDep
   withNamespace(withApi(secrets.command('versions').description("List a secret's versions, newest first.")), 'secrets')
     .argument('<name>', 'secret name')
     .action(async (name: string, options: ApiOptions & { namespace: string }) => {
-      const result = await client(options).request<{ versions: Array<{ version: number; created_at: string; created_by: string }> }>(
+      const result = await client(options).request<{
+        versions: Array<{ version: number; created_at: string; created_by: string }>;
+        rotation: { period: string; last_rotated_at: string | null; next_rotation_at: string } | null;
+        audit: string;
+      }>(
         'GET',
         `/v1/secrets/${encodeURIComponent(name)}/versions?${new URLSearchParams({ namespace: options.namespace })}`,
       );
       if (options.json) return out(`${JSON.stringify(result, null, 2)}\n`);
       const table = new Table({ head: ['VERSION', 'CREATED', 'BY'], style: { head: [], border: [] } });
       for (const v of result.versions) table.push([v.version, v.created_at, v.created_by]);
-      out(`${table.toString()}\n`);
+      const rotation = result.rotation
+        ? `rotation every ${result.rotation.period}, last ${result.rotation.last_rotated_at ?? 'never'}, next ${result.rotation.next_rotation_at}`
+        : 'no rotation schedule';
+      out(`${table.toString()}\n${rotation}; reads audited: ${result.audit}\n`);
     });
 
   withNamespace(withApi(secrets.command('delete').description('Delete every version (or only --version N).')), 'secrets')

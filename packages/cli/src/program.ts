@@ -14,6 +14,7 @@ import { addLifecycleCommands } from './lifecycleCommands';
 import { addLogsCommands } from './logsCommands';
 import { instant, wholeNumber } from './options';
 import { addReceiptsCommands } from './receiptsCommands';
+import { addSecretPracticeCommands } from './secretPracticeCommands';
 import { version } from '../package.json';
 
 export interface CliIo {
@@ -64,10 +65,11 @@ export function createProgram(io: CliIo): Command {
     .requiredOption('--tenant <tenant>', 'tenant the token is for')
     .option('--scope <scopes>', 'space-separated scopes', '')
     .option('--subject <sub>', 'token subject (defaults to local-dev|<tenant>)')
+    .option('--client-id <id>', "the token's OAuth client, its azp and client_id claims (defaults to keyledger-cli): what secret access rules name")
     .option('--expires-in <seconds>', 'lifetime in seconds', wholeNumber, 3600)
-    .action(async (options: { tenant: string; scope: string; subject?: string; expiresIn: number }) => {
+    .action(async (options: { tenant: string; scope: string; subject?: string; clientId?: string; expiresIn: number }) => {
       const scopes = options.scope.split(/\s+/).filter(Boolean);
-      io.out(`${await mintLocalToken(io.env, { tenant: options.tenant, scopes, subject: options.subject, expiresIn: options.expiresIn })}\n`);
+      io.out(`${await mintLocalToken(io.env, { tenant: options.tenant, scopes, subject: options.subject, clientId: options.clientId, expiresIn: options.expiresIn })}\n`);
     });
 
   const keys = program.command('keys').description('The tenant key hierarchy (Management API /api/v2/keys/encryption).');
@@ -120,6 +122,8 @@ export function createProgram(io: CliIo): Command {
     client,
   });
 
+  addSecretPracticeCommands(secrets, { out: io.out, withApi, client });
+
   addLifecycleCommands(program, keys, secrets, { out: io.out, progress: io.progress ?? process.stderr, withApi, client });
 
   addLogsCommands(program, {
@@ -144,7 +148,7 @@ export function createProgram(io: CliIo): Command {
 
 async function mintLocalToken(
   env: Record<string, string | undefined>,
-  claims: { tenant: string; scopes: string[]; subject?: string; expiresIn: number },
+  claims: { tenant: string; scopes: string[]; subject?: string; clientId?: string; expiresIn: number },
 ): Promise<string> {
   const config = readLocalConfig(env);
   const issuer = await DevIssuer.openOrCreate(config.dataDir, {

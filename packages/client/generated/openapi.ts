@@ -363,6 +363,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/secrets/{name}/rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A secret's rotation schedule (404 when it has none). */
+        get: operations["getSecretRotation"];
+        /** Rotate a secret on a schedule: a new random version every period (at least PT1H), announced by a secret_rotated event. */
+        put: operations["putSecretRotation"];
+        post?: never;
+        /** Stop a secret's scheduled rotation (its versions stay). */
+        delete: operations["deleteSecretRotation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/secrets/{name}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how a secret's reads are audited: summary (the default) or every_read. */
+        put: operations["putSecretAudit"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/secrets/{name}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who read a secret and when: reads per version, client and subject (from/take pagination). */
+        get: operations["getSecretUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/secret-access-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A namespace's secret access rules, in order. */
+        get: operations["getSecretAccessRules"];
+        /** Replace a namespace's secret access rules (the first rule whose glob matches a name decides who reads its value). */
+        put: operations["putSecretAccessRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/secrets/reencrypt": {
         parameters: {
             query?: never;
@@ -499,6 +570,40 @@ export interface components {
             finished_at: string | null;
             reason: string | null;
         };
+        /** @description The rotation schedule, if the secret has one. */
+        SecretRotationSummary: {
+            period: string;
+            last_rotated_at: string | null;
+            /** Format: date-time */
+            next_rotation_at: string;
+        } | null;
+        SecretRotation: {
+            name: string;
+            namespace: string;
+            period: string;
+            length: number;
+            /** @description The named alphabet; null when custom characters are used. */
+            alphabet: string | null;
+            /** @description The custom characters; null with a named alphabet. */
+            characters: string | null;
+            keep: number | null;
+            last_rotated_at: string | null;
+            last_version: number | null;
+            /** Format: date-time */
+            next_rotation_at: string;
+        };
+        SecretAccessRules: {
+            namespace: string;
+            rules: {
+                match: string;
+                read: {
+                    clients: string[];
+                    subjects: string[];
+                };
+            }[];
+            updated_at: string | null;
+            updated_by: string | null;
+        };
         Job: {
             id: string;
             /** @constant */
@@ -525,7 +630,7 @@ export interface components {
             /** Format: date-time */
             date: string;
             /** @enum {string} */
-            type: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed";
+            type: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed" | "secret_rotated" | "secret_accessed" | "secret_access_rules_changed";
             description: string;
             details: {
                 [key: string]: unknown;
@@ -1620,6 +1725,7 @@ export interface operations {
                         secrets: {
                             name: string;
                             version: number;
+                            rotation: components["schemas"]["SecretRotationSummary"];
                         }[];
                         next: string | null;
                     };
@@ -1802,6 +1908,9 @@ export interface operations {
                             created_at: string;
                             created_by: string | null;
                         }[];
+                        rotation: components["schemas"]["SecretRotationSummary"];
+                        /** @enum {string} */
+                        audit: "summary" | "every_read";
                     };
                 };
             };
@@ -1867,6 +1976,318 @@ export interface operations {
                         value: string;
                         entropy_bits: number;
                     };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    getSecretRotation: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rotation schedule. */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotation"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    putSecretRotation: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: {
+                /** @description A retry with the same key and request gets the first response again (24 hours). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    period: string;
+                    /** @default 32 */
+                    length?: number;
+                    /**
+                     * @default alphanumeric
+                     * @enum {string}
+                     */
+                    alphabet?: "alphanumeric" | "hex" | "base64url" | "printable";
+                    characters?: string;
+                    keep?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The schedule now in force; the first rotation is one period from now. */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotation"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    deleteSecretRotation: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No schedule any more. */
+            204: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    putSecretAudit: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: {
+                /** @description A retry with the same key and request gets the first response again (24 hours). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    audit: "summary" | "every_read";
+                };
+            };
+        };
+        responses: {
+            /** @description The audit mode now in force. */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        namespace: string;
+                        /** @enum {string} */
+                        audit: "summary" | "every_read";
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            422: components["responses"]["Error422"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    getSecretUsage: {
+        parameters: {
+            query?: {
+                namespace?: string;
+                from?: string;
+                take?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reads counted per version, client and subject (written every flush interval, or per read with every_read). */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        namespace: string;
+                        usage: {
+                            version: number;
+                            client_id: string | null;
+                            subject: string | null;
+                            reads: number;
+                            /** Format: date-time */
+                            first_read_at: string;
+                            /** Format: date-time */
+                            last_read_at: string;
+                        }[];
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    getSecretAccessRules: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules, in order (none: any token with read:secrets reads every secret). */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretAccessRules"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Error429"];
+            500: components["responses"]["Error500"];
+            503: components["responses"]["Error503"];
+            default: components["responses"]["ErrorDefault"];
+        };
+    };
+    putSecretAccessRules: {
+        parameters: {
+            query?: {
+                namespace?: string;
+            };
+            header?: {
+                /** @description A retry with the same key and request gets the first response again (24 hours). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rules: {
+                        match: string;
+                        read: {
+                            /** @default [] */
+                            clients?: string[];
+                            /** @default [] */
+                            subjects?: string[];
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The rules now in force. */
+            200: {
+                headers: {
+                    "x-ratelimit-limit": components["headers"]["x-ratelimit-limit"];
+                    "x-ratelimit-remaining": components["headers"]["x-ratelimit-remaining"];
+                    "x-ratelimit-reset": components["headers"]["x-ratelimit-reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretAccessRules"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -2031,7 +2452,7 @@ export interface operations {
                         /** Format: date-time */
                         date?: string;
                         /** @enum {string} */
-                        type?: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed";
+                        type?: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed" | "secret_rotated" | "secret_accessed" | "secret_access_rules_changed";
                         description?: string;
                         details?: {
                             [key: string]: unknown;
@@ -2060,7 +2481,7 @@ export interface operations {
                             /** Format: date-time */
                             date?: string;
                             /** @enum {string} */
-                            type?: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed";
+                            type?: "kms_key_state_changed" | "kms_key_management_success" | "kms_key_management_failure" | "sapi" | "fapi" | "job_progress" | "destruction_requested" | "destruction_approved" | "destruction_cancelled" | "destruction_executed" | "destruction_failed" | "secret_rotated" | "secret_accessed" | "secret_access_rules_changed";
                             description?: string;
                             details?: {
                                 [key: string]: unknown;

@@ -143,6 +143,20 @@ export class KeyledgerClient {
   listSecretVersions(name: string, query?: Query<'listSecretVersions'>) { return this.call('listSecretVersions', { path: { name }, query }); }
   /** POST /v1/secrets/{name}/rotate */
   rotateSecret(name: string, body: Body<'rotateSecret'> = {}, query?: Query<'rotateSecret'>) { return this.call('rotateSecret', { path: { name }, body, query }); }
+  /** GET /v1/secrets/{name}/rotation */
+  getSecretRotation(name: string, query?: Query<'getSecretRotation'>) { return this.call('getSecretRotation', { path: { name }, query }); }
+  /** PUT /v1/secrets/{name}/rotation */
+  putSecretRotation(name: string, body: Body<'putSecretRotation'>, query?: Query<'putSecretRotation'>) { return this.call('putSecretRotation', { path: { name }, body, query }); }
+  /** DELETE /v1/secrets/{name}/rotation */
+  deleteSecretRotation(name: string, query?: Query<'deleteSecretRotation'>) { return this.call('deleteSecretRotation', { path: { name }, query }); }
+  /** PUT /v1/secrets/{name}/audit */
+  putSecretAudit(name: string, body: Body<'putSecretAudit'>, query?: Query<'putSecretAudit'>) { return this.call('putSecretAudit', { path: { name }, body, query }); }
+  /** GET /v1/secrets/{name}/usage */
+  getSecretUsage(name: string, query?: Query<'getSecretUsage'>) { return this.call('getSecretUsage', { path: { name }, query }); }
+  /** GET /v1/secret-access-rules */
+  getSecretAccessRules(query?: Query<'getSecretAccessRules'>) { return this.call('getSecretAccessRules', { query }); }
+  /** PUT /v1/secret-access-rules */
+  putSecretAccessRules(body: Body<'putSecretAccessRules'>, query?: Query<'putSecretAccessRules'>) { return this.call('putSecretAccessRules', { body, query }); }
   /** POST /v1/secrets/reencrypt (202 with a job) */
   reencryptSecrets(query?: Query<'reencryptSecrets'>) { return this.call('reencryptSecrets', { query }); }
   /** GET /v1/jobs */

@@ -36,7 +36,7 @@ describe('ensureTables', () => {
     await ensureTables(dynalite.client, names, { upgradeItem: (table, upgraded) => (table === 'secrets' ? { ...upgraded, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } } : upgraded), backupDir: dir });
 
     const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: names.secrets }));
-    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(['by-kid', 'by-namespace']);
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(['by-kid', 'by-namespace', 'rotations-due']);
     const { Items } = await dynalite.client.send(new ScanCommand({ TableName: names.secrets }));
     expect(Items).toEqual([{ ...item, [SECRETS_ATTR.kidRef]: { S: 'acme/k1' } }]);
     // The copy made for the rebuild is gone once the items are back.

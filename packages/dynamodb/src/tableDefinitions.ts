@@ -7,8 +7,8 @@ export type AttributeType = 'S' | 'N' | 'B';
 
 export interface TableDefinition {
   /** Stable logical id: CDK construct id and suffix of the physical table name. */
+  /** (What each table holds is the comment in it: comments, so the Lambda bundles do not carry the prose.) */
   readonly id: string;
-  readonly description: string;
   readonly partitionKey: { readonly name: string; readonly type: AttributeType };
   readonly sortKey?: { readonly name: string; readonly type: AttributeType };
   /** A stream of new images feeds the outbox publisher in AWS (DESIGN.md, Events). */
@@ -129,12 +129,23 @@ export const SECRETS_ATTR = {
   deletedAt: 'deleted_at',
   /** The re-encryption job that last moved this version's data key to another namespace key. */
   reencryptedBy: 'reencrypted_by',
+  /** A version written by a scheduled rotation: the due time it was written for (at most one version per due time). */
+  rotationDue: 'rotation_due',
+  /** `rotations` on a secret's settings item while it has a rotation schedule: partition of the rotations-due index. */
+  rotationQueue: 'rotation_queue',
+  /** The settings item's next rotation time (ISO 8601): sort key of the rotations-due index. */
+  rotationNext: 'rotation_next',
 } as const;
 
 /** Live secret versions of one tenant's namespace, sorted by name then version (lists names). */
 export const SECRETS_BY_NAMESPACE_INDEX = 'by-namespace';
 /** Live secret versions by the namespace key their data key is wrapped by (usage counts, re-encryption). */
 export const SECRETS_BY_KID_INDEX = 'by-kid';
+/**
+ * Secrets with a rotation schedule, by their next rotation time: what the rotation scheduler
+ * reads. One partition, written once per rotation (a period is at least an hour).
+ */
+export const SECRETS_ROTATIONS_DUE_INDEX = 'rotations-due';
 
 /**
  * The key catalog: every destroyed key of a tenant, as the listing shows it, twice (by its
@@ -202,7 +213,7 @@ export const REQUEST_CONTROLS_ATTR = {
 export const TABLES = {
   events: {
     id: 'Events',
-    description: 'Event store: one item per commit, keyed by stream and commit version.',
+    // Event store: one item per commit, keyed by stream and commit version.
     partitionKey: { name: EVENTS_ATTR.streamId, type: 'S' },
     sortKey: { name: EVENTS_ATTR.version, type: 'N' },
     stream: 'NEW_IMAGE',
@@ -219,41 +230,41 @@ export const TABLES = {
   },
   snapshots: {
     id: 'Snapshots',
-    description: 'Latest aggregate snapshot per stream (state only, never key material).',
+    // Latest aggregate snapshot per stream (state only, never key material).
     partitionKey: { name: SNAPSHOTS_ATTR.streamId, type: 'S' },
     holdsKeyMaterial: false,
   },
   snapshotHistory: {
     id: 'SnapshotHistory',
-    description: 'Every aggregate snapshot, by stream and the time of its commit (state only, never key material): reads of a hierarchy as it was at an instant.',
+    // Every aggregate snapshot, by stream and the time of its commit (state only, never key material): reads of a hierarchy as it was at an instant.
     partitionKey: { name: SNAPSHOT_HISTORY_ATTR.streamId, type: 'S' },
     sortKey: { name: SNAPSHOT_HISTORY_ATTR.position, type: 'S' },
     holdsKeyMaterial: false,
   },
   keyMaterial: {
     id: 'KeyMaterial',
-    description: 'Wrapped key material, one item per (key, wrapping parent); deleted for good when a key is destroyed.',
+    // Wrapped key material, one item per (key, wrapping parent); deleted for good when a key is destroyed.
     partitionKey: { name: KEY_MATERIAL_ATTR.tenant, type: 'S' },
     sortKey: { name: KEY_MATERIAL_ATTR.materialId, type: 'S' },
     holdsKeyMaterial: true,
   },
   checkpoints: {
     id: 'Checkpoints',
-    description: 'Durable positions of catch-up consumers (the local outbox publisher).',
+    // Durable positions of catch-up consumers (the local outbox publisher).
     partitionKey: { name: CHECKPOINTS_ATTR.consumer, type: 'S' },
     holdsKeyMaterial: false,
     localOnly: true,
   },
   auditLog: {
     id: 'AuditLog',
-    description: 'Tenant audit logs: hash-chained entries, idempotency markers by event id, and the chain head.',
+    // Tenant audit logs: hash-chained entries, idempotency markers by event id, and the chain head.
     partitionKey: { name: AUDIT_LOG_ATTR.tenant, type: 'S' },
     sortKey: { name: AUDIT_LOG_ATTR.entryKey, type: 'S' },
     holdsKeyMaterial: false,
   },
   secrets: {
     id: 'Secrets',
-    description: 'CredStash-style secrets: one item per (tenant/namespace/name, zero-padded version), each value under its own data key.',
+    // CredStash-style secrets: one item per (tenant/namespace/name, zero-padded version), each value under its own data key; in the same partition the secret's settings (rotation schedule, audit mode) and read counts; per namespace its access rules.
     partitionKey: { name: SECRETS_ATTR.secretId, type: 'S' },
     sortKey: { name: SECRETS_ATTR.version, type: 'S' },
     globalSecondaryIndexes: [
@@ -269,27 +280,33 @@ export const TABLES = {
         sortKey: { name: SECRETS_ATTR.nameVersion, type: 'S' },
         projection: 'KEYS_ONLY',
       },
+      {
+        indexName: SECRETS_ROTATIONS_DUE_INDEX,
+        partitionKey: { name: SECRETS_ATTR.rotationQueue, type: 'S' },
+        sortKey: { name: SECRETS_ATTR.rotationNext, type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
     ],
     // A deleted secret must be gone for good, as destroyed key material is.
     holdsKeyMaterial: true,
   },
   keyCatalog: {
     id: 'KeyCatalog',
-    description: 'Destroyed keys of each tenant (by key order and by id) for the listing, and the registry of tenants with automatic retirement.',
+    // Destroyed keys of each tenant (by key order and by id) for the listing, and the registry of tenants with automatic retirement.
     partitionKey: { name: KEY_CATALOG_ATTR.tenant, type: 'S' },
     sortKey: { name: KEY_CATALOG_ATTR.entry, type: 'S' },
     holdsKeyMaterial: false,
   },
   keyUsage: {
     id: 'KeyUsage',
-    description: 'Decrypt counts and last decrypt time of deactivated namespace keys, written by the data plane.',
+    // Decrypt counts and last decrypt time of deactivated namespace keys, written by the data plane.
     partitionKey: { name: KEY_USAGE_ATTR.tenant, type: 'S' },
     sortKey: { name: KEY_USAGE_ATTR.kid, type: 'S' },
     holdsKeyMaterial: false,
   },
   jobs: {
     id: 'Jobs',
-    description: 'Background jobs (re-encryption of stored secrets): progress, checkpoint and lease; runnable ones indexed.',
+    // Background jobs (re-encryption of stored secrets): progress, checkpoint and lease; runnable ones indexed.
     partitionKey: { name: JOBS_ATTR.tenant, type: 'S' },
     sortKey: { name: JOBS_ATTR.jobId, type: 'S' },
     globalSecondaryIndexes: [
@@ -304,7 +321,7 @@ export const TABLES = {
   },
   requestControls: {
     id: 'RequestControls',
-    description: 'Idempotency records of POST requests (24 hours) and per-tenant rate-limit buckets, shared by all function instances.',
+    // Idempotency records of POST requests (24 hours) and per-tenant rate-limit buckets, shared by all function instances.
     partitionKey: { name: REQUEST_CONTROLS_ATTR.controlKey, type: 'S' },
     timeToLiveAttribute: REQUEST_CONTROLS_ATTR.expiresAt,
     holdsKeyMaterial: false,

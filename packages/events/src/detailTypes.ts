@@ -11,4 +11,7 @@ export const DETAIL_TYPES = [
   'destruction_cancelled',
   'destruction_executed',
   'destruction_failed',
+  'secret_rotated',
+  'secret_accessed',
+  'secret_access_rules_changed',
 ] as const;

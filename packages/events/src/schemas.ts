@@ -127,6 +127,49 @@ const destructionRequest = (description: string) =>
     })
     .describe(description);
 
+const secretRef = {
+  namespace: z.string().min(1).describe('The namespace of the secret.'),
+  name: z.string().min(1).describe('The secret\'s name.'),
+};
+
+const secretRotated = z
+  .strictObject({
+    ...envelope,
+    ...secretRef,
+    version: z.number().int().positive().describe('The new version: read it to pick up the new value (the event never carries it).'),
+    previous_version: z.number().int().positive().nullable().describe('The version before it, still readable while clients roll over; null when there was none.'),
+    cause: z.enum(['schedule']).describe('What rotated it: its rotation schedule.'),
+    period: z.string().describe('The schedule\'s period (ISO 8601 duration).'),
+    due_at: z.iso.datetime().describe('The due time this rotation was for (one rotation per due time, however late).'),
+    pruned_versions: z.array(z.number().int().positive()).describe('Older versions deleted by the schedule\'s `keep`.'),
+  })
+  .describe('A secret was rotated by its schedule: a new random version, announced once per due time.');
+
+const secretAccessed = z
+  .strictObject({
+    ...envelope,
+    ...secretRef,
+    version: z.number().int().positive().describe('The version read.'),
+    client_id: z.string().nullable().describe('The reader\'s OAuth client (azp or client_id claim).'),
+    subject: z.string().nullable().describe('The reader\'s token subject.'),
+    reads: z.number().int().positive().describe('Reads counted: over one flush interval (audit summary), or 1 (audit every_read).'),
+    first_read_at: z.iso.datetime(),
+    last_read_at: z.iso.datetime(),
+    audit: z.enum(['summary', 'every_read']).describe('The secret\'s audit mode: summary (counts per flush interval) or every_read (one event per read).'),
+  })
+  .describe('A secret version was read: a summary of one caller\'s reads over a flush interval, or one read.');
+
+const secretAccessRulesChanged = z
+  .strictObject({
+    ...envelope,
+    namespace: z.string().min(1).describe('The namespace the rules guard.'),
+    rules: z
+      .array(z.strictObject({ match: z.string(), read: z.strictObject({ clients: z.array(z.string()), subjects: z.array(z.string()) }) }))
+      .describe('The rules now in force, in order (the first matching rule decides).'),
+    changed_by: z.string().describe('Who changed them (token subject).'),
+  })
+  .describe('A namespace\'s secret access rules were replaced.');
+
 export const DETAIL_SCHEMAS = {
   kms_key_state_changed: keyStateChanged,
   kms_key_management_success: keyManagementSuccess,
@@ -139,6 +182,9 @@ export const DETAIL_SCHEMAS = {
   destruction_cancelled: destructionRequest('A destruction request was cancelled, or expired without its approvals (`state` says which); nothing was destroyed.'),
   destruction_executed: destructionRequest('A destruction request executed: its keys are destroyed (kms_key_state_changed events of the same commit say how).'),
   destruction_failed: destructionRequest('A destruction request could not execute (for example its key was in use by then); nothing was destroyed.'),
+  secret_rotated: secretRotated,
+  secret_accessed: secretAccessed,
+  secret_access_rules_changed: secretAccessRulesChanged,
 } as const satisfies Record<DetailType, z.ZodType>;
 
 export type DetailOf<T extends DetailType> = z.output<(typeof DETAIL_SCHEMAS)[T]>;

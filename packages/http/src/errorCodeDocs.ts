@@ -18,6 +18,7 @@ export const ERROR_CODE_DOCS = {
   key_not_found: 'No encryption key of this tenant has that id.',
   namespace_not_found: 'The tenant has no such namespace.',
   secret_not_found: 'No such secret, or no such version of it.',
+  secret_access_denied: 'The first secret access rule whose glob matches the secret leaves this token\'s client and subject out (the message names the rule).',
   job_not_found: 'No re-encryption job of this tenant has that id.',
   destruction_request_not_found: 'No destruction request of this tenant has that id.',
   destruction_receipt_not_found: 'The destruction request does not exist, has not executed (only executed requests have receipts), or its receipt is still being issued (retry shortly).',

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   missing_tenant_claim: { status: 403, auth0: false },
   invalid_tenant_claim: { status: 403, auth0: false },
   forbidden: { status: 403, auth0: false },
+  secret_access_denied: { status: 403, auth0: false },
   key_not_found: { status: 404, auth0: false },
   namespace_not_found: { status: 404, auth0: false },
   secret_not_found: { status: 404, auth0: false },

@@ -96,6 +96,8 @@ export class DevIssuer {
       [this.tenantClaim]: request.tenant,
       scope: request.scopes.join(' '),
       azp: request.clientId ?? 'keyledger-cli',
+      // Auth0's client-credentials tokens name the client in azp; some issuers use client_id.
+      ...(request.clientId ? { client_id: request.clientId } : {}),
     })
       .setProtectedHeader({ alg: ALGORITHM, kid: this.kid, typ: 'JWT' })
       .setIssuer(this.issuer)

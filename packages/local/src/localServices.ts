@@ -2,7 +2,8 @@ import { ActivityRecorder, AuditedRootKeyStore, recordApiCalls, recordJobProgres
 import { createAuditProjectorHandlers } from '@keyledger/audit-projector';
 import { chainHeadAfterEvent, type DynamoDbAuditLogStore } from '@keyledger/audit-log';
 import { createCryptoDataPlaneService, REKEY_PATTERN, startJobForRekey } from '@keyledger/crypto-data-plane';
-import { createDataPlaneStores } from '@keyledger/data-plane';
+import { createDataPlaneWorkers } from '@keyledger/crypto-data-plane/workers';
+import { createDataPlaneStores, DynamoDbRotationQueue, DynamoDbSecretControls } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import type { LocalDynamoDb } from '@keyledger/dynamodb';
 import type { EventStore } from '@keyledger/event-store';
@@ -77,20 +78,32 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     ledger,
   });
 
+  const secretControls = new DynamoDbSecretControls({ client, tableName: tables.secrets });
   const service = createCryptoDataPlaneService({
     regions,
     keySource: keyHierarchy,
     stores,
     namespaces: config.namespaces,
     limits: config.dataPlaneLimits,
+    usageFlushIntervalMs: config.usageFlushInterval,
+    secretControls,
     activity,
     tenantClaim,
     logger,
     clock,
     onJobCreated: config.faults.includes('jobs-paused') ? undefined : (job) => late.runner?.kick(job.tenant, job.id),
+  });
+  // The worker (in AWS the jobs function): re-encryption jobs and scheduled rotations.
+  const workers = createDataPlaneWorkers(service, {
+    store: stores.secretStore,
+    secretControls,
+    rotationQueue: new DynamoDbRotationQueue({ client, tableName: tables.secrets }),
+    activity,
+    logger,
+    clock,
     afterReencryptionPageWrites: config.faults.includes('crash-mid-job') ? crashAfterSecondPage(logger) : undefined,
   });
-  const runner = new JobRunner({ store: stores.jobStore, workers: { 'reencrypt-secrets': service.reencryption }, onProgress: recordJobProgress(activity), clock, logger });
+  const runner = new JobRunner({ store: stores.jobStore, workers: { 'reencrypt-secrets': workers.reencryption }, onProgress: recordJobProgress(activity), clock, logger });
   late.dataPlane = service.dataPlane;
   late.runner = runner;
   // After every rekey, the re-encryption of stored secrets (the event is delivered at least once; the job is made once).
@@ -116,6 +129,8 @@ export function createLocalServices({ config, dynamo, eventStore, rootKeyStore, 
     keyHierarchy,
     runner,
     usage: stores.usage,
+    secretReads: service.policies.counter,
+    rotations: workers.rotations,
     receipts,
   };
 }

@@ -127,6 +127,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const schedulers = new LocalSchedulers({
     runner: services.runner,
     keyHierarchy: services.keyHierarchy,
+    rotations: services.rotations,
     runJobs: !config.faults.includes('jobs-paused'),
     expireItems: () => deleteExpiredItems(dynamo.client, dynamo.tables.requestControls, TABLES.requestControls, clock()),
     logger,
@@ -169,6 +170,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const stopServices = async () => {
     await schedulers.stop();
     await services.usage.stop();
+    await services.secretReads.stop();
     await outbox.stop();
     await dynamo.stop();
     closeRootKeyStore();
@@ -185,6 +187,7 @@ async function startOnLockedDataDir(config: LocalConfig, logger: Logger, options
   const { port } = server.address() as AddressInfo;
   listeningPort = port;
   services.usage.start();
+  services.secretReads.start();
   // The schedulers write (destructions, retirements, jobs): a stack playing a read-only Region runs none.
   if (!readsOnly(regions)) await schedulers.start();
   ready = true;

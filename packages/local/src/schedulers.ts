@@ -7,11 +7,13 @@ const JOB_RESUME_MS = 30_000;
 const RETENTION_PASS_MS = 5 * 60_000;
 const EXPIRY_PASS_MS = 10 * 60_000;
 const DESTRUCTION_PASS_MS = 30_000;
+const ROTATION_PASS_MS = 60_000;
 
 /**
  * What runs on its own in the local stack (in AWS: EventBridge schedules): jobs left by a crash
  * resume at start (this process is the only one on its data dir, so their leases are taken
- * over), failed job steps are retried, due destruction requests execute (or expire), tenants'
+ * over), failed job steps are retried, secrets whose scheduled rotation is due rotate, due
+ * destruction requests execute (or expire), tenants'
  * retention settings are applied, and items past
  * their time to live (idempotency records, rate-limit buckets) are deleted, as DynamoDB would.
  */
@@ -23,6 +25,8 @@ export class LocalSchedulers {
     private readonly options: {
       runner: JobRunner;
       keyHierarchy: KeyHierarchyService;
+      /** Scheduled secret rotations (in AWS: a one-minute schedule invoking the jobs function). */
+      rotations?: { runDue(): Promise<number> };
       runJobs: boolean;
       /** DynamoDB's time to live, which dynalite lacks: deletes expired items, says how many. */
       expireItems?: () => Promise<number>;
@@ -39,12 +43,14 @@ export class LocalSchedulers {
       this.every(JOB_RESUME_MS, () => this.options.runner.resumeAll());
     }
     this.every(DESTRUCTION_PASS_MS, () => this.destruction());
+    this.every(ROTATION_PASS_MS, () => this.rotate());
     this.every(RETENTION_PASS_MS, () => this.retention());
     this.every(EXPIRY_PASS_MS, () => this.expire());
   }
 
   /** Every scheduler, now (after the dev clock moved). */
   async runAll(): Promise<void> {
+    await this.rotate();
     await this.destruction();
     await this.retention();
     await this.expire();
@@ -60,6 +66,11 @@ export class LocalSchedulers {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.options.runner.stop();
+  }
+
+  private async rotate(): Promise<void> {
+    const rotated = (await this.options.rotations?.runDue()) ?? 0;
+    if (rotated > 0) this.logger.info('secrets rotated on schedule', { secrets: rotated });
   }
 
   private async destruction(): Promise<void> {

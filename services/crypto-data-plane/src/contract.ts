@@ -18,6 +18,10 @@ import {
   rewrapRequest,
   rotateSecretBody,
   secretPath,
+  secretRotationBody,
+  secretAuditBody,
+  accessRulesBody,
+  secretUsageQuery,
 } from './schemas';
 
 /** One item, or `{batch: [item, ...]}` (each item answered on its own, in order): how the docs show a batchable body. */
@@ -40,6 +44,13 @@ export const CRYPTO_DATA_PLANE_CONTRACT = contracts({
   deleteSecret: { input: { pathParameters: secretPath, queryStringParameters: deleteSecretQuery } },
   listSecretVersions: { input: secret },
   rotateSecret: { input: { ...secret, body: rotateSecretBody } },
+  getSecretRotation: { input: secret },
+  putSecretRotation: { input: { ...secret, body: secretRotationBody } },
+  deleteSecretRotation: { input: secret },
+  putSecretAudit: { input: { ...secret, body: secretAuditBody } },
+  getSecretUsage: { input: { pathParameters: secretPath, queryStringParameters: secretUsageQuery } },
+  getSecretAccessRules: { input: { queryStringParameters: namespaceOnlyQuery } },
+  putSecretAccessRules: { input: { queryStringParameters: namespaceOnlyQuery, body: accessRulesBody } },
   reencryptSecrets: { input: { queryStringParameters: namespaceOnlyQuery } },
   listJobs: { input: { queryStringParameters: listJobsQuery } },
   getJob: { input: { pathParameters: jobPath, queryStringParameters: noQuery } },

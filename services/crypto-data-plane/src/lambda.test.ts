@@ -34,12 +34,15 @@ afterAll(() => {
 });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createCryptoDataPlaneLambda } = require('./lambda') as typeof import('./lambda');
+// The worker's bundle (services/crypto-data-plane-jobs), loaded the same way.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createCryptoDataPlaneJobsLambda } = require('@keyledger/crypto-data-plane-jobs') as typeof import('@keyledger/crypto-data-plane-jobs');
 
 describe('crypto-data-plane Lambda configuration', () => {
   it('builds a handler from a valid environment', async () => {
     const built = await createCryptoDataPlaneLambda(valid);
     expect(typeof built.api).toBe('function');
-    expect(typeof built.jobs).toBe('function');
+    expect(typeof (await createCryptoDataPlaneJobsLambda(valid)).jobs).toBe('function');
   });
 
   it('fails fast naming a missing or bad setting', async () => {
@@ -140,7 +143,8 @@ describeWithSoftHsm('crypto-data-plane Lambda with the root key in an HSM (PKCS#
   it('announces a job started by hand with the event that starts the jobs function, which then runs it', async () => {
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: token().pin });
-    const { api, jobs } = await createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
+    const { api } = await createCryptoDataPlaneLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
+    const { jobs } = await createCryptoDataPlaneJobsLambda(pkcs11Env(), { dynamodb: dynamo.client, secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }) });
     const claims = { sub: 'svc', tenant_id: 'manual-job', scope: 'create:secrets update:secrets read:encryption_keys' };
     const call = async (routeKey: string, options: { path?: Record<string, string>; query?: Record<string, string>; body?: object }) => {
       const event = httpEvent(routeKey, { claims, path: options.path, headers: { 'content-type': 'application/json' } });

@@ -7,12 +7,16 @@ import {
   MAX_ENVELOPE_OVERHEAD_BYTES,
   MAX_PLAINTEXT_BYTES,
   MAX_SECRET_VALUE_BYTES,
+  ACCESS_RULE_MATCH_PATTERN,
+  MAX_ACCESS_RULES,
+  MAX_RULE_READERS,
   SECRET_ALPHABETS,
   SECRET_NAME_PATTERN,
 } from '@keyledger/data-plane';
 import { NAMESPACE_PATTERN } from '@keyledger/domain';
 import { JOB_ID_PATTERN } from '@keyledger/jobs';
 import { base64Bytes, batchable, describePath, isWellFormedText, wholeNumberParameter } from '@keyledger/http';
+import { isoDuration } from '@keyledger/settings';
 import type { EncryptionContext } from '@keyledger/crypto';
 import * as z from 'zod';
 
@@ -151,16 +155,64 @@ export const putSecretBody = z
 
 const ALPHABET_NAMES = Object.keys(SECRET_ALPHABETS) as [keyof typeof SECRET_ALPHABETS, ...Array<keyof typeof SECRET_ALPHABETS>];
 
+const generated = {
+  length: z.number().int().min(8, 'must be at least 8').max(4096, 'must be at most 4096').default(32),
+  alphabet: z.enum(ALPHABET_NAMES, { message: `must be one of ${ALPHABET_NAMES.join(', ')}` }).default('alphanumeric'),
+  /** Custom characters instead of a named alphabet. */
+  characters: z
+    .string()
+    .refine((chars) => new Set(chars).size === [...chars].length, 'must not repeat a character')
+    .refine((chars) => [...chars].length >= 2 && [...chars].length <= 256, 'must hold 2 to 256 characters')
+    .optional(),
+};
+
+const HOUR_MS = 3_600_000;
+const ROTATION_PERIOD = isoDuration({ minMs: HOUR_MS, maxMs: 3_650 * 24 * HOUR_MS });
+export const secretRotationBody = z
+  .object({
+    period: z.string({ message: 'is required: an ISO 8601 duration of at least PT1H, e.g. P30D' }).superRefine((text, ctx) => {
+      const parsed = ROTATION_PERIOD.safeParse(text);
+      if (!parsed.success) ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'is not a period' });
+    }),
+    ...generated,
+    keep: z.number().int().min(2, 'must be at least 2 (the new version and the one clients roll over from)').max(1_000, 'must be at most 1000').optional(),
+  })
+  .strict();
+
+export const secretAuditBody = z.object({ audit: z.enum(['summary', 'every_read'], { message: "must be 'summary' or 'every_read'" }) }).strict();
+
+const reader = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+export const accessRulesBody = z
+  .object({
+    rules: z
+      .array(
+        z
+          .object({
+            match: z.string().regex(ACCESS_RULE_MATCH_PATTERN, "is not a glob over secret names: 1-256 letters, digits, '.', '_', '-' or '*' (any run of characters)"),
+            read: z
+              .object({
+                clients: z.array(reader).max(MAX_RULE_READERS, `must hold at most ${MAX_RULE_READERS} clients`).default([]),
+                subjects: z.array(reader).max(MAX_RULE_READERS, `must hold at most ${MAX_RULE_READERS} subjects`).default([]),
+              })
+              .strict(),
+          })
+          .strict(),
+      )
+      .max(MAX_ACCESS_RULES, `must hold at most ${MAX_ACCESS_RULES} rules`),
+  })
+  .strict();
+
+export const secretUsageQuery = z
+  .object({
+    ...namespaceQuery,
+    from: z.string().regex(/^\d{19}#[^#]+#[^#]+$/, 'from must be the next value of the previous page').optional(),
+    take: wholeNumberParameter('take', { min: 1, max: 1000 }).default(100),
+  })
+  .strict();
+
 export const rotateSecretBody = z
   .object({
-    length: z.number().int().min(8, 'must be at least 8').max(4096, 'must be at most 4096').default(32),
-    alphabet: z.enum(ALPHABET_NAMES, { message: `must be one of ${ALPHABET_NAMES.join(', ')}` }).default('alphanumeric'),
-    /** Custom characters instead of a named alphabet. */
-    characters: z
-      .string()
-      .refine((chars) => new Set(chars).size === [...chars].length, 'must not repeat a character')
-      .refine((chars) => [...chars].length >= 2 && [...chars].length <= 256, 'must hold 2 to 256 characters')
-      .optional(),
+    ...generated,
     encryption_context: encryptionContext.optional(),
     expected_version: expectedVersion,
   })

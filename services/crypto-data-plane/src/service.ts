@@ -1,72 +1,61 @@
 import type { RegionRule } from '@keyledger/domain';
-import { jobProgressEvent, recordApiCalls, type ActivityRecorder } from '@keyledger/activity';
-import {
-  CryptoDataPlane,
-  ReencryptionJobs,
-  SecretReencryption,
-  SecretsService,
-  type DataPlaneLimits,
-  type DataPlaneStores,
-  type NamespaceKeySource,
-} from '@keyledger/data-plane';
-import type { Logger } from '@keyledger/domain';
-import { createServiceRouter } from '@keyledger/http';
-import type { Job } from '@keyledger/jobs';
+import { recordApiCalls } from '@keyledger/activity';
+import type { DynamoDbSecretControls } from '@keyledger/data-plane';
+import { createServiceRouter, type HttpResult } from '@keyledger/http';
+import { createDataPlaneCore, type DataPlaneCoreOptions } from './core';
 import { createCryptoDataPlaneHandlers } from './handlers';
 import { dataPlaneReplayPolicies } from './replayPolicies';
+import { createSecretPolicies } from './secretPolicies';
 
-export interface CryptoDataPlaneServiceOptions {
+export interface CryptoDataPlaneServiceOptions extends DataPlaneCoreOptions {
   /** Multi-Region: outside the write Region, routes that change anything answer 503 read_only_region. */
   regions?: RegionRule;
-  keySource: NamespaceKeySource;
-  stores: Pick<DataPlaneStores, 'secretStore' | 'usage' | 'jobStore'>;
-  /** Namespaces every tenant has (a rekey's re-encryption job covers them all). */
-  namespaces: readonly string[];
-  limits?: Partial<DataPlaneLimits>;
-  /** Where changes to secrets are recorded as sapi/fapi. */
-  activity: ActivityRecorder;
+  /** Secrets' settings, read counts and access rules (the Secrets table). */
+  secretControls: DynamoDbSecretControls;
+  /** How often counted secret reads are written as secret_accessed summaries (KEYLEDGER_USAGE_FLUSH_INTERVAL). */
+  usageFlushIntervalMs: number;
   tenantClaim: string;
-  logger: Logger;
-  clock?: () => Date;
-  /** A job was created and should run soon (locally: the stack's runner). */
-  onJobCreated?: (job: Job) => void;
-  /** Tests only: see SecretReencryption. */
-  afterReencryptionPageWrites?: (pages: number) => void;
 }
 
 /**
- * The crypto-data-plane service, the same locally and on Lambda: the data plane (its caches
- * live as long as the process), the secret store, re-encryption jobs, and one router.
+ * The crypto-data-plane API, the same locally and on Lambda: the data plane core (core.ts), what
+ * guards and counts secret reads (secretPolicies.ts), and one router. Its worker (re-encryption
+ * jobs, scheduled rotations) is workers.ts, a Lambda of its own in AWS.
  */
 export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOptions) {
-  const { activity, tenantClaim, logger, stores, clock } = options;
-  const dataPlane = new CryptoDataPlane({ keySource: options.keySource, usage: stores.usage, limits: options.limits, logger });
-  const secrets = new SecretsService({ store: stores.secretStore, dataPlane, clock });
-  // A job's start is its first job_progress event (in AWS it starts the jobs Lambda). Recording
-  // never throws: were it lost, the job is stored all the same and the scheduled pass runs it.
-  const announce = async (job: Job) => {
-    await activity.record([jobProgressEvent(job)]);
-    options.onJobCreated?.(job);
-  };
-  const jobs = new ReencryptionJobs({ store: stores.jobStore, namespaces: options.namespaces, onCreated: announce, clock });
-  const reencryption = new SecretReencryption({
-    store: stores.secretStore,
-    dataPlane,
+  const { activity, tenantClaim, logger, clock } = options;
+  const { dataPlane, secrets, jobs } = createDataPlaneCore(options);
+  const controls = options.secretControls;
+  const policies = createSecretPolicies({
+    controls,
+    activity,
+    flushIntervalMs: options.usageFlushIntervalMs,
+    // Access rules and audit modes are re-read as often as the hierarchy (KEYLEDGER_KEY_STATE_TTL_MS).
+    cacheTtlMs: dataPlane.limits.keyStateTtlMs,
     clock,
     logger,
-    afterPageWrites: options.afterReencryptionPageWrites,
   });
   const router = createServiceRouter(
     'crypto-data-plane',
     createCryptoDataPlaneHandlers({
       dataPlane,
       secrets,
+      controls,
+      policies,
+      activity,
       jobs,
       tenantClaim,
       logger,
+      clock,
       recordChanges: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger }),
+      recordRefusals: (handler) => recordApiCalls(handler, { activity, tenantClaim, logger, only: refusedByRule }),
     }),
     { regions: options.regions },
   );
-  return { router, dataPlane, secrets, jobs, reencryption, replayPolicies: dataPlaneReplayPolicies(secrets) };
+  return { router, dataPlane, secrets, policies, jobs, replayPolicies: dataPlaneReplayPolicies(secrets) };
+}
+
+/** A secret read refused by an access rule (403 secret_access_denied): recorded as fapi. */
+function refusedByRule(result: HttpResult): boolean {
+  return result.statusCode === 403 && (result.body ?? '').includes('"errorCode":"secret_access_denied"');
 }

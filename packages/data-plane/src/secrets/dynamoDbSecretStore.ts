@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { batchWrite, SECRETS_ATTR as A, SECRETS_BY_KID_INDEX, SECRETS_BY_NAMESPACE_INDEX } from '@keyledger/dynamodb';
+import { accessRulesKey } from './secretControls';
 import type { SecretHead, SecretListPage, SecretRef, SecretStore, SecretVersionInfo, SecretVersionKey, StoredSecretVersion } from './secretStore';
 
 type Item = Record<string, AttributeValue>;
@@ -15,6 +16,8 @@ type Item = Record<string, AttributeValue>;
 const VERSION_DIGITS = 19;
 /** Sorts after '#' and before every character a secret name may hold. */
 const AFTER_ALL_VERSIONS = '$';
+/** Sorts after every version number (digits) and before the other items of a secret's partition. */
+const VERSIONS_END = ':';
 
 export const padVersion = (version: number) => String(version).padStart(VERSION_DIGITS, '0');
 const secretId = (ref: SecretRef) => `${ref.tenant}/${ref.namespace}/${ref.name}`;
@@ -46,6 +49,7 @@ function toInfo(item: Item): SecretVersionInfo {
     kid: item[A.kid]?.S ?? '',
     createdAt: item[A.createdAt]?.S ?? '',
     createdBy: item[A.createdBy]?.S ?? '',
+    ...(item[A.rotationDue]?.S ? { rotationDue: item[A.rotationDue]!.S } : {}),
   };
 }
 
@@ -84,6 +88,7 @@ export class DynamoDbSecretStore implements SecretStore {
             [A.ciphertext]: { B: record.ciphertext },
             [A.createdAt]: { S: record.createdAt },
             [A.createdBy]: { S: record.createdBy },
+            ...(record.rotationDue ? { [A.rotationDue]: { S: record.rotationDue } } : {}),
           },
           ConditionExpression: 'attribute_not_exists(#id)',
           ExpressionAttributeNames: { '#id': A.secretId },
@@ -186,7 +191,7 @@ export class DynamoDbSecretStore implements SecretStore {
     } while (after !== undefined);
     let deleted = 0;
     for (const name of names) deleted += await this.deleteAll({ ...scope, name });
-    await batchWrite(this.options.client, this.options.tableName, [{ DeleteRequest: { Key: indexedMarker(scope) } }]);
+    await batchWrite(this.options.client, this.options.tableName, [{ DeleteRequest: { Key: indexedMarker(scope) } }, { DeleteRequest: { Key: accessRulesKey(scope) } }]);
     return deleted;
   }
 
@@ -303,15 +308,19 @@ export class DynamoDbSecretStore implements SecretStore {
     return Item?.[A.reencryptedBy]?.S;
   }
 
+  /**
+   * The items of a secret's partition: its versions (19 digits), or with `keysOnly` everything,
+   * the secret's settings and read counts too (secretControls.ts), which sort after every version.
+   */
   private async *query(ref: SecretRef, options: { newestFirst: boolean; pageSize: number; keysOnly?: boolean }): AsyncGenerator<Item> {
     let exclusiveStartKey: Item | undefined;
     do {
       const result = await this.options.client.send(
         new QueryCommand({
           TableName: this.options.tableName,
-          KeyConditionExpression: '#id = :id',
-          ExpressionAttributeNames: { '#id': A.secretId, ...(options.keysOnly ? { '#v': A.version } : {}) },
-          ExpressionAttributeValues: { ':id': { S: secretId(ref) } },
+          KeyConditionExpression: options.keysOnly ? '#id = :id' : '#id = :id AND #v < :end',
+          ExpressionAttributeNames: { '#id': A.secretId, '#v': A.version },
+          ExpressionAttributeValues: { ':id': { S: secretId(ref) }, ...(options.keysOnly ? {} : { ':end': { S: VERSIONS_END } }) },
           ...(options.keysOnly ? { ProjectionExpression: '#id, #v' } : {}),
           ScanIndexForward: !options.newestFirst,
           ConsistentRead: true,

@@ -15,6 +15,8 @@ export interface StoredSecretVersion {
   createdBy: string;
   /** In the by-kid index (every version written by this keyledger is; older ones once a job visited them). */
   indexed?: boolean;
+  /** Written by a scheduled rotation, for this due time (secretRotation.ts). */
+  rotationDue?: string;
 }
 
 export type SecretVersionInfo = Omit<StoredSecretVersion, 'ciphertext' | 'indexed'>;

@@ -45,6 +45,8 @@ export interface PutSecretRequest extends SecretRef {
   /** The caller's idea of the current version (0: the secret must not exist yet). */
   expectedVersion?: number;
   actor: string;
+  /** A scheduled rotation's due time, recorded on the version (at most one version per due time). */
+  rotationDue?: string;
 }
 
 export interface SecretWritten {
@@ -97,7 +99,7 @@ export class SecretsService {
         dataKey: 'own',
       });
       const createdAt = this.clock().toISOString();
-      if (await store.put(request, { version, kid, ciphertext, createdAt, createdBy: request.actor })) {
+      if (await store.put(request, { version, kid, ciphertext, createdAt, createdBy: request.actor, ...(request.rotationDue ? { rotationDue: request.rotationDue } : {}) })) {
         return { name: request.name, version, createdAt };
       }
       if (request.expectedVersion !== undefined) throw conflict(request, request.expectedVersion, version);
@@ -130,6 +132,11 @@ export class SecretsService {
       cacheDataKey: false,
     });
     return { name: ref.name, version: stored.version, createdAt: stored.createdAt, value };
+  }
+
+  /** Throws unless the tenant may use the namespace (the settings of a namespace's secrets need no version). */
+  async assertNamespace(scope: Omit<SecretRef, 'name'>): Promise<void> {
+    await this.options.dataPlane.activeNamespaceKid(scope.tenant, scope.namespace);
   }
 
   async list(scope: Omit<SecretRef, 'name'>, page: { after?: string; limit: number }): Promise<SecretListPage> {

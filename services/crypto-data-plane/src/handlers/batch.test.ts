@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { ActivityRecorder } from '@keyledger/activity';
-import { createDataPlaneStores, MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from '@keyledger/data-plane';
+import { createDataPlaneStores, DynamoDbSecretControls, MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from '@keyledger/data-plane';
 import { silentLogger } from '@keyledger/domain';
 import { DynamoDbEventStore } from '@keyledger/event-store';
 import { httpEvent } from '@keyledger/http/testing';
@@ -15,7 +15,7 @@ function setup() {
   const stores = createDataPlaneStores(db.client, db.tables, { usageFlushIntervalMs: 60_000 });
   const { service: keySource } = fixture.harness({ dependents: stores.dependents });
   const activity = new ActivityRecorder({ eventStore: new DynamoDbEventStore({ client: db.client, eventsTable: db.tables.events, snapshotsTable: db.tables.snapshots, snapshotHistoryTable: db.tables.snapshotHistory }) });
-  const { router } = createCryptoDataPlaneService({ keySource, stores, namespaces: ['default'], activity, tenantClaim: 'tenant_id', logger: silentLogger });
+  const { router } = createCryptoDataPlaneService({ keySource, stores, namespaces: ['default'], usageFlushIntervalMs: 60_000, secretControls: new DynamoDbSecretControls({ client: db.client, tableName: db.tables.secrets }), activity, tenantClaim: 'tenant_id', logger: silentLogger });
   const tenant = fixture.newTenant();
   const call = async (operation: 'encrypt' | 'decrypt' | 'rewrap', body: unknown) => {
     const event = httpEvent(`POST /v1/namespaces/{ns}/${operation}`, {

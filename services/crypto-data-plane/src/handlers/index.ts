@@ -1,4 +1,7 @@
-import type { CryptoDataPlane, ReencryptionJobs, SecretsService } from '@keyledger/data-plane';
+import type { ActivityRecorder } from '@keyledger/activity';
+import type { CryptoDataPlane, DynamoDbSecretControls, ReencryptionJobs, SecretsService } from '@keyledger/data-plane';
+import type { SecretPolicies } from '../secretPolicies';
+import { createSecretControlHandlers, type SecretControlOperation } from './secretControlHandlers';
 import type { Logger } from '@keyledger/domain';
 import type { RouteHandler } from '@keyledger/http';
 import { createCryptoHandlers, type CryptoOperation } from './cryptoHandlers';
@@ -10,6 +13,9 @@ export { toJobView } from './jobHandlers';
 export interface CryptoDataPlaneDependencies {
   dataPlane: Pick<CryptoDataPlane, 'encrypt' | 'decrypt' | 'rewrap' | 'generateDataKey' | 'activeNamespaceKid' | 'assertTenantUsable'>;
   secrets: SecretsService;
+  controls: DynamoDbSecretControls;
+  policies: SecretPolicies;
+  activity: ActivityRecorder;
   jobs: ReencryptionJobs;
   /** The JWT claim that names the caller's tenant. */
   tenantClaim: string;
@@ -19,10 +25,13 @@ export interface CryptoDataPlaneDependencies {
    * encrypt would cost a DynamoDB write on the hot path.
    */
   recordChanges?: (handler: RouteHandler) => RouteHandler;
+  /** Wraps secret value reads: only the reads an access rule refuses are recorded (fapi). */
+  recordRefusals?: (handler: RouteHandler) => RouteHandler;
+  clock?: () => Date;
   logger?: Logger;
 }
 
-export type CryptoDataPlaneOperation = CryptoOperation | SecretOperation | JobOperation;
+export type CryptoDataPlaneOperation = CryptoOperation | SecretOperation | SecretControlOperation | JobOperation;
 
 export function createCryptoDataPlaneHandlers(deps: CryptoDataPlaneDependencies): Record<CryptoDataPlaneOperation, RouteHandler> {
   const common = { tenantClaim: deps.tenantClaim, logger: deps.logger };
@@ -30,7 +39,8 @@ export function createCryptoDataPlaneHandlers(deps: CryptoDataPlaneDependencies)
   const activeNamespaceKid = (tenant: string, namespace: string) => deps.dataPlane.activeNamespaceKid(tenant, namespace);
   return {
     ...createCryptoHandlers(deps.dataPlane, common),
-    ...createSecretHandlers(deps.secrets, common, recordChanges),
+    ...createSecretHandlers(deps, common, recordChanges, deps.recordRefusals ?? ((handler: RouteHandler) => handler)),
+    ...createSecretControlHandlers(deps, common, recordChanges),
     ...createJobHandlers({ jobs: deps.jobs, activeNamespaceKid, assertTenantUsable: (tenant) => deps.dataPlane.assertTenantUsable(tenant) }, common, recordChanges),
   };
 }

@@ -1,15 +1,19 @@
 import { zeroize } from '@keyledger/crypto';
-import { SECRET_ALPHABETS, secretEntropyBits, type SecretsService } from '@keyledger/data-plane';
+import { SECRET_ALPHABETS, secretEntropyBits, type DynamoDbSecretControls, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
 import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
 import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
+import type { SecretPolicies } from '../secretPolicies';
+import { rotationSummary } from './secretControlHandlers';
 
 export type SecretOperation = 'listSecrets' | 'putSecret' | 'getSecret' | 'deleteSecret' | 'listSecretVersions' | 'rotateSecret';
 
 export function createSecretHandlers(
-  secrets: SecretsService,
+  { secrets, controls, policies }: { secrets: SecretsService; controls: DynamoDbSecretControls; policies: SecretPolicies },
   common: { tenantClaim: string; logger?: Logger },
   recordChanges: (handler: RouteHandler) => RouteHandler,
+  /** Wraps the value read: a read an access rule refuses is recorded as fapi (other reads are counted, not recorded one by one). */
+  recordRefusals: (handler: RouteHandler) => RouteHandler,
 ): Record<SecretOperation, RouteHandler> {
   return {
     listSecrets: createRouteHandler({
@@ -19,7 +23,9 @@ export function createSecretHandlers(
       handle: async ({ auth, input }) => {
         const { namespace, from, take } = input.queryStringParameters;
         const page = await secrets.list({ tenant: auth.tenant, namespace }, { after: from, limit: take });
-        return json(200, { namespace, secrets: page.secrets, next: page.next });
+        const settings = await controls.settingsOf({ tenant: auth.tenant, namespace }, page.secrets.map((secret) => secret.name));
+        const listed = page.secrets.map((secret) => ({ ...secret, rotation: rotationSummary(settings.get(secret.name)?.rotation ?? null) }));
+        return json(200, { namespace, secrets: listed, next: page.next });
       },
     }),
     putSecret: recordChanges(
@@ -47,18 +53,29 @@ export function createSecretHandlers(
         },
       }),
     ),
-    getSecret: createRouteHandler({
-      ...common,
-      route: routeFor('getSecret'),
-      input: CRYPTO_DATA_PLANE_CONTRACT.getSecret.input,
-      handle: async ({ auth, input }) => {
-        const { namespace, version, encryption_context: encryptionContext } = input.queryStringParameters;
-        const read = await secrets.get({ tenant: auth.tenant, namespace, name: input.pathParameters.name, version, encryptionContext });
-        const value = read.value.toString('utf8');
-        zeroize(read.value);
-        return json(200, { name: read.name, namespace, version: read.version, value, created_at: read.createdAt });
-      },
-    }),
+    getSecret: recordRefusals(
+      createRouteHandler({
+        ...common,
+        route: routeFor('getSecret'),
+        input: CRYPTO_DATA_PLANE_CONTRACT.getSecret.input,
+        handle: async ({ auth, input }) => {
+          const { namespace, version, encryption_context: encryptionContext } = input.queryStringParameters;
+          const ref = { tenant: auth.tenant, namespace, name: input.pathParameters.name };
+          const reader = { clientId: auth.clientId ?? null, subject: auth.actor };
+          await policies.beforeRead(ref, reader);
+          const read = await secrets.get({ ...ref, version, encryptionContext });
+          try {
+            await policies.afterRead(ref, read.version, reader);
+          } catch (error) {
+            zeroize(read.value);
+            throw error;
+          }
+          const value = read.value.toString('utf8');
+          zeroize(read.value);
+          return json(200, { name: read.name, namespace, version: read.version, value, created_at: read.createdAt });
+        },
+      }),
+    ),
     deleteSecret: recordChanges(
       createRouteHandler({
         ...common,
@@ -79,10 +96,13 @@ export function createSecretHandlers(
         const { namespace } = input.queryStringParameters;
         const { name } = input.pathParameters;
         const versions = await secrets.versions({ tenant: auth.tenant, namespace, name });
+        const settings = await controls.settings({ tenant: auth.tenant, namespace, name });
         return json(200, {
           name,
           namespace,
           versions: versions.map((v) => ({ version: v.version, created_at: v.createdAt, created_by: v.createdBy })),
+          rotation: rotationSummary(settings.rotation),
+          audit: settings.audit,
         });
       },
     }),
