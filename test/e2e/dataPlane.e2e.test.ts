@@ -239,9 +239,9 @@ describe('secrets over HTTP against the local server', () => {
 
     for (const name of ['list-a', 'list-b', 'list-c']) await call('PUT', secret(name, '?namespace=default'), acme, { value: name });
     const first = await call('GET', '/v1/secrets?namespace=default&take=2', acme);
-    expect(first.body).toEqual({ namespace: 'default', secrets: [{ name: 'ctx-bound', version: 1 }, { name: 'list-a', version: 1 }], next: 'list-a' });
+    expect(first.body).toEqual({ namespace: 'default', secrets: [{ name: 'ctx-bound', version: 1, rotation: null }, { name: 'list-a', version: 1, rotation: null }], next: 'list-a' });
     const second = await call('GET', '/v1/secrets?namespace=default&take=2&from=list-a', acme);
-    expect(second.body).toEqual({ namespace: 'default', secrets: [{ name: 'list-b', version: 1 }, { name: 'list-c', version: 1 }], next: null });
+    expect(second.body).toEqual({ namespace: 'default', secrets: [{ name: 'list-b', version: 1, rotation: null }, { name: 'list-c', version: 1, rotation: null }], next: null });
   });
 
   it('10,000 secrets written before a rekey all read back after it', async () => {
@@ -292,7 +292,7 @@ describe('the CLI against the local server', () => {
     expect(rotated.stdout).toMatch(/^[0-9a-f]{20}\n$/);
     expect((await cli(['get', 'app.token'])).stdout).toBe(rotated.stdout);
     expect(JSON.parse((await cli(['versions', 'app.token', '--json'])).stdout).versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
-    expect(JSON.parse((await cli(['list', '--json'])).stdout)).toEqual([{ name: 'app.token', version: 3 }]);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)).toEqual([{ name: 'app.token', version: 3, rotation: null }]);
     const conflict = await cli(['put', 'app.token', 'late', '--expected-version', '2']);
     expect(conflict).toMatchObject({ code: 1, stderr: expect.stringContaining('409') });
     expect((await cli(['delete', 'app.token', '--version', '3'])).stdout).toBe('Deleted app.token version 3.\n');
