@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, findChromium, launchChromium, screenshot } from '../support/browser';
-import { freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
+import { eventually, freePort, runCli, stackEnv, startServer, type ServerProcess } from '../support/localProcess';
 
 jest.setTimeout(120_000);
 
@@ -62,9 +62,9 @@ describeInBrowser('dashboard in Chromium', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'keyledger-dashboard-'));
     dynamoPort = await freePort();
-    env = { ...stackEnv(await freePort(), dataDir), KEYLEDGER_DYNAMODB_PORT: String(dynamoPort), KEYLEDGER_OUTBOX_POLL_MS: '200' };
+    env = { ...stackEnv(await freePort(), dataDir), KEYLEDGER_DYNAMODB_PORT: String(dynamoPort), KEYLEDGER_OUTBOX_POLL_MS: '200', KEYLEDGER_USAGE_FLUSH_INTERVAL: 'PT1S' };
     server = await startServer(env);
-    token = (await runCli(['token', '--tenant', TENANT, '--scope', 'read:encryption_keys read:logs create:secrets read:secrets'], env)).stdout.trim();
+    token = (await runCli(['token', '--tenant', TENANT, '--scope', 'read:encryption_keys read:logs create:secrets read:secrets update:secrets', '--client-id', 'svc-orders'], env)).stdout.trim();
     browser = await launchChromium(chromiumPath!);
     // axe-core/playwright opens a page of its own in the context: a context, not browser.newPage().
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
@@ -199,12 +199,19 @@ describeInBrowser('dashboard in Chromium', () => {
     await expectAccessible('audit-broken');
   });
 
-  it('lists secrets with versions and dates, reveals a value only on request, rotates and deletes after confirmations', async () => {
+  it('lists secrets with versions, dates, rotation schedules and readers, reveals a value only on request, rotates and deletes after confirmations', async () => {
     await api('/v1/secrets/db.password', { method: 'PUT', body: { value: 'hunter2' } });
+    await api('/v1/secrets/db.password/rotation', { method: 'PUT', body: { period: 'P30D' } });
+    await api('/v1/secrets/db.password');
     await page.getByRole('link', { name: 'Secrets' }).click();
     const row = page.locator('[data-secret="db.password"]');
     await row.waitFor();
     expect(await page.content()).not.toContain('hunter2');
+    await expect(row.locator('[data-rotation]').textContent()).resolves.toMatch(/^every P30D; last never, next /);
+    // The read above, once its count is flushed (KEYLEDGER_USAGE_FLUSH_INTERVAL).
+    await eventually(async () => ((await api<{ usage: unknown[] }>('/v1/secrets/db.password/usage')).usage.length === 1 ? true : undefined), 'the read in the usage');
+    await row.getByRole('button', { name: 'Show reads' }).click();
+    await expect(row.locator('.usage').textContent()).resolves.toMatch(/^v1: 1 by svc-orders, last /);
     await row.getByRole('button', { name: 'Show versions' }).click();
     await row.getByRole('button', { name: 'Reveal v1' }).click();
     await expect(row.locator('.secret-value').textContent()).resolves.toBe('hunter2');

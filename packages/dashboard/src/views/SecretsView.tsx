@@ -9,11 +9,17 @@ interface SecretVersion {
 }
 
 type Pending = { kind: 'rotate' | 'delete'; name: string } | null;
+type Listed = { name: string; version: number; rotation: { period: string; last_rotated_at: string | null; next_rotation_at: string } | null };
+type Usage = { version: number; client_id: string | null; subject: string | null; reads: number; last_read_at: string };
 
-/** Secret names, versions and dates; a value only on an explicit reveal, hidden again on request. */
+/**
+ * Secret names, versions and dates, rotation schedules and who read them; a value only on an
+ * explicit reveal, hidden again on request.
+ */
 export function SecretsView({ api, scopes }: ViewProps) {
   const [namespace, setNamespace] = useState('secrets');
-  const [secrets, setSecrets] = useState<Array<{ name: string; version: number }> | null>(null);
+  const [secrets, setSecrets] = useState<Listed[] | null>(null);
+  const [usage, setUsage] = useState<Record<string, Usage[]>>({});
   const [versions, setVersions] = useState<Record<string, SecretVersion[]>>({});
   const [revealed, setRevealed] = useState<Record<string, string>>({});
   const [rotated, setRotated] = useState<{ name: string; version: number; value: string } | null>(null);
@@ -24,10 +30,10 @@ export function SecretsView({ api, scopes }: ViewProps) {
 
   const list = () =>
     run(async () => {
-      const all: Array<{ name: string; version: number }> = [];
+      const all: Listed[] = [];
       let from: string | null = null;
       do {
-        const page: { secrets: Array<{ name: string; version: number }>; next: string | null } = await api.request(
+        const page: { secrets: Listed[]; next: string | null } = await api.request(
           'GET',
           `/v1/secrets?${ns}&take=100${from ? `&from=${encodeURIComponent(from)}` : ''}`,
         );
@@ -36,6 +42,7 @@ export function SecretsView({ api, scopes }: ViewProps) {
       } while (from && all.length < 1000);
       setSecrets(all);
       setVersions({});
+      setUsage({});
       setRevealed({});
     });
   useEffect(() => {
@@ -46,6 +53,11 @@ export function SecretsView({ api, scopes }: ViewProps) {
     run(async () => {
       const body = await api.request<{ versions: SecretVersion[] }>('GET', `${path(name)}/versions?${ns}`);
       setVersions({ ...versions, [name]: body.versions });
+    });
+  const showUsage = (name: string) =>
+    run(async () => {
+      const body = await api.request<{ usage: Usage[] }>('GET', `${path(name)}/usage?${ns}&take=100`);
+      setUsage({ ...usage, [name]: body.usage });
     });
   const reveal = (name: string, version: number) =>
     run(async () => {
@@ -106,6 +118,8 @@ export function SecretsView({ api, scopes }: ViewProps) {
               <th scope="col">Name</th>
               <th scope="col">Latest version</th>
               <th scope="col">Versions</th>
+              <th scope="col">Rotation</th>
+              <th scope="col">Reads</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -144,6 +158,30 @@ export function SecretsView({ api, scopes }: ViewProps) {
                   ) : (
                     <button type="button" onClick={() => void showVersions(secret.name)} disabled={busy}>
                       Show versions
+                    </button>
+                  )}
+                </td>
+                <td data-rotation>
+                  {secret.rotation
+                    ? `every ${secret.rotation.period}; last ${secret.rotation.last_rotated_at ? formatTime(secret.rotation.last_rotated_at) : 'never'}, next ${formatTime(secret.rotation.next_rotation_at)}`
+                    : 'none'}
+                </td>
+                <td>
+                  {usage[secret.name] ? (
+                    usage[secret.name]!.length === 0 ? (
+                      'no reads recorded yet'
+                    ) : (
+                      <ul class="usage">
+                        {usage[secret.name]!.map((row) => (
+                          <li key={`${row.version}/${row.client_id ?? ''}/${row.subject ?? ''}`}>
+                            v{row.version}: {row.reads} by {row.client_id ?? row.subject ?? 'an unnamed caller'}, last {formatTime(row.last_read_at)}
+                          </li>
+                        ))}
+                      </ul>
+                    )
+                  ) : (
+                    <button type="button" onClick={() => void showUsage(secret.name)} disabled={busy}>
+                      Show reads
                     </button>
                   )}
                 </td>
