@@ -9,7 +9,7 @@ import {
   type SecretReader,
   type SecretRef,
 } from '@keyledger/data-plane';
-import { BoundedCache, type Logger } from '@keyledger/domain';
+import { BoundedCache, readsOnly, ReadOnlyRegionError, type Logger, type RegionRule } from '@keyledger/domain';
 import type { RecordedEvent } from '@keyledger/events';
 
 const scopeId = (scope: Omit<SecretRef, 'name'>) => `${scope.tenant}/${scope.namespace}`;
@@ -46,6 +46,12 @@ const SUMMARIES_PER_COMMIT = 100;
 export function createSecretPolicies(options: {
   controls: DynamoDbSecretControls;
   activity: ActivityRecorder;
+  /**
+   * Multi-Region: outside the write Region nothing can be recorded (activity is commits), so reads
+   * are not counted there, and a secret audited every_read is not answered (503, naming the
+   * write Region): it must not be read unrecorded.
+   */
+  regions?: RegionRule;
   flushIntervalMs: number;
   cacheTtlMs: number;
   clock?: () => Date;
@@ -90,7 +96,12 @@ export function createSecretPolicies(options: {
     },
     /** Counts the read; with every_read, resolves once it is recorded. */
     async afterRead(ref: SecretRef, version: number, reader: SecretReader): Promise<void> {
-      await counter.note(ref, version, reader, await auditOf(ref));
+      const audit = await auditOf(ref);
+      if (readsOnly(options.regions)) {
+        if (audit === 'every_read') throw new ReadOnlyRegionError(options.regions!.region, options.regions!.writeRegion);
+        return;
+      }
+      await counter.note(ref, version, reader, audit);
     },
     /** After this process changed them: its next reads use the new rules and modes. */
     forgetRules(scope: Omit<SecretRef, 'name'>): void {

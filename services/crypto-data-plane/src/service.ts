@@ -29,6 +29,7 @@ export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOpti
   const policies = createSecretPolicies({
     controls,
     activity,
+    regions: options.regions,
     flushIntervalMs: options.usageFlushIntervalMs,
     // Access rules and audit modes are re-read as often as the hierarchy (KEYLEDGER_KEY_STATE_TTL_MS).
     cacheTtlMs: dataPlane.limits.keyStateTtlMs,
