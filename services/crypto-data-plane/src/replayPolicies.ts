@@ -1,6 +1,8 @@
 import { zeroize } from '@keyledger/crypto';
 import type { SecretsService } from '@keyledger/data-plane';
-import { routeFor, routeKey, type HttpEvent } from '@keyledger/http';
+import { authContextFromClaims, routeFor, routeKey, type HttpEvent } from '@keyledger/http';
+import { readerOf } from './handlers/secretHandlers';
+import type { SecretPolicies } from './secretPolicies';
 import type { ReplayPolicy } from '@keyledger/request-controls';
 import { namespaceOnlyQuery, rotateSecretBody } from './schemas';
 
@@ -8,9 +10,10 @@ import { namespaceOnlyQuery, rotateSecretBody } from './schemas';
  * How the data plane's POST routes answer an Idempotency-Key replay. Encrypt, decrypt, rewrap
  * and data keys change nothing stored and answer key material (or data that only exists in the
  * response), which is never written down: they run again. A rotation is kept without its value;
- * the replay reads the value of the version the first request wrote.
+ * the replay reads the value of the version the first request wrote, as a read: the access rules
+ * must let this caller read it, and it is counted (or recorded, with every_read).
  */
-export function dataPlaneReplayPolicies(secrets: SecretsService): Record<string, ReplayPolicy> {
+export function dataPlaneReplayPolicies(secrets: SecretsService, policies: Pick<SecretPolicies, 'beforeRead' | 'afterRead'>, tenantClaim: string): Record<string, ReplayPolicy> {
   const rerun = Object.fromEntries(
     (['encrypt', 'decrypt', 'rewrap', 'generateDataKey'] as const).map((operation) => [routeKey(routeFor(operation)), 'rerun' as const]),
   );
@@ -20,7 +23,16 @@ export function dataPlaneReplayPolicies(secrets: SecretsService): Record<string,
       const kept = body as { name: string; namespace: string; version: number };
       const { encryption_context: encryptionContext } = rotateSecretBody.parse(JSON.parse(bodyText(event)));
       const { namespace } = namespaceOnlyQuery.parse(event.queryStringParameters ?? {});
-      const read = await secrets.get({ tenant, namespace, name: kept.name, version: kept.version, encryptionContext });
+      const ref = { tenant, namespace, name: kept.name };
+      const reader = readerOf(authContextFromClaims(event.requestContext?.authorizer?.jwt?.claims, tenantClaim), event);
+      await policies.beforeRead(ref, reader);
+      const read = await secrets.get({ ...ref, version: kept.version, encryptionContext });
+      try {
+        await policies.afterRead(ref, read.version, reader);
+      } catch (error) {
+        zeroize(read.value);
+        throw error;
+      }
       const value = read.value.toString('utf8');
       zeroize(read.value);
       return { ...kept, value };

@@ -181,6 +181,7 @@ export const secretRotationBody = z
 
 export const secretAuditBody = z.object({ audit: z.enum(['summary', 'every_read'], { message: "must be 'summary' or 'every_read'" }) }).strict();
 
+const MAX_ACCESS_RULES_JSON = 32_768;
 const reader = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 export const accessRulesBody = z
   .object({
@@ -198,14 +199,16 @@ export const accessRulesBody = z
           })
           .strict(),
       )
-      .max(MAX_ACCESS_RULES, `must hold at most ${MAX_ACCESS_RULES} rules`),
+      .max(MAX_ACCESS_RULES, `must hold at most ${MAX_ACCESS_RULES} rules`)
+      // One item and one event carry them: DynamoDB items and EventBridge events are bounded.
+      .refine((rules) => JSON.stringify(rules).length <= MAX_ACCESS_RULES_JSON, `must be at most ${MAX_ACCESS_RULES_JSON} characters of JSON in all`),
   })
   .strict();
 
 export const secretUsageQuery = z
   .object({
     ...namespaceQuery,
-    from: z.string().regex(/^\d{19}#[^#]+#[^#]+$/, 'from must be the next value of the previous page').optional(),
+    from: z.string().max(500, 'from must be the next value of the previous page').regex(/^\d{19}#[^#]*#[^#]*$/, 'from must be the next value of the previous page').optional(),
     take: wholeNumberParameter('take', { min: 1, max: 1000 }).default(100),
   })
   .strict();

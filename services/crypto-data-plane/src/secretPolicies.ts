@@ -33,9 +33,6 @@ function accessedEvent(read: SecretAccessSummary): RecordedEvent {
   };
 }
 
-/** Commits of the activity log hold at most this many read summaries each (a commit's size is bounded). */
-const SUMMARIES_PER_COMMIT = 100;
-
 /**
  * What guards and records secret reads, for one process:
  * - access rules per namespace and audit modes per secret, read from the Secrets table and kept
@@ -66,11 +63,8 @@ export function createSecretPolicies(options: {
     flushIntervalMs: options.flushIntervalMs,
     clock: options.clock,
     logger: options.logger,
-    summarize: async (summaries) => {
-      for (let start = 0; start < summaries.length; start += SUMMARIES_PER_COMMIT) {
-        await activity.record(summaries.slice(start, start + SUMMARIES_PER_COMMIT).map(accessedEvent), { strict: true });
-      }
-    },
+    // One commit per call (the counter passes at most 100 summaries at a time).
+    summarize: (summaries) => activity.record(summaries.map(accessedEvent), { strict: true }),
   });
   const rulesOf = async (scope: Omit<SecretRef, 'name'>) => {
     const cached = rules.get(scopeId(scope));

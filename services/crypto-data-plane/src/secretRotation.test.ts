@@ -95,6 +95,21 @@ describe('scheduled secret rotation (worker, dynalite)', () => {
     expect((await w.store.versions(ref)).map((info) => info.version)).toEqual([1]);
   });
 
+  it('a schedule whose secret lost every version is removed at its due time: it never brings the secret back', async () => {
+    let now = new Date('2026-12-02T10:00:00.000Z');
+    const w = worker(() => now);
+    const tenant = fixture.newTenant();
+    const ref = { tenant, namespace: 'secrets', name: 'gone.key' };
+    await w.secrets.put({ ...ref, value: Buffer.from('v1'), actor: 'alice' });
+    await w.controls.setRotation(ref, { period: 'PT1H', length: 16, characters: SECRET_ALPHABETS.hex, keep: null, nextRotationAt: '2026-12-02T11:00:00.000Z' }, now.toISOString(), 'alice');
+    await w.secrets.delete({ ...ref, version: 1 });
+    now = new Date('2026-12-02T11:00:01.000Z');
+    await w.rotations.runDue();
+    expect(await w.store.versions(ref)).toEqual([]);
+    expect((await w.controls.settings(ref)).rotation).toBeNull();
+    expect(await rotatedEvents(tenant)).toEqual([]);
+  });
+
   it('the next due time after a backlog is the first period boundary after now', () => {
     const due = '2026-12-02T11:00:00.000Z';
     expect(nextRotationAfter(due, HOUR, new Date('2026-12-02T11:00:01.000Z'))).toBe('2026-12-02T12:00:00.000Z');

@@ -53,7 +53,7 @@ export function createCryptoDataPlaneService(options: CryptoDataPlaneServiceOpti
     }),
     { regions: options.regions },
   );
-  return { router, dataPlane, secrets, policies, jobs, replayPolicies: dataPlaneReplayPolicies(secrets) };
+  return { router, dataPlane, secrets, policies, jobs, replayPolicies: dataPlaneReplayPolicies(secrets, policies, tenantClaim) };
 }
 
 /** A secret read refused by an access rule (403 secret_access_denied): recorded as fapi. */

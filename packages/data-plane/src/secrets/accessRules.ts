@@ -57,8 +57,6 @@ export class SecretAccessDeniedError extends KeyledgerError {
   }
 }
 
-const list = (values: readonly string[]) => (values.length === 0 ? 'none' : values.map((value) => `'${value}'`).join(', '));
-
 /**
  * The first rule whose glob matches the name decides: the reader may read when its client is in
  * the rule's clients or its subject in the rule's subjects. No rule matching: no restriction
@@ -70,7 +68,8 @@ export function checkSecretRead(rules: readonly AccessRule[], namespace: string,
   const rule = rules[index]!;
   if (reader.clientId !== null && rule.read.clients.includes(reader.clientId)) return;
   if (reader.subject !== null && rule.read.subjects.includes(reader.subject)) return;
+  // The rule's readers are not named: a refused caller does not learn whom to impersonate.
   throw new SecretAccessDeniedError(
-    `Secret access rule ${index + 1} ('${rule.match}') of the namespace '${namespace}' lets only clients ${list(rule.read.clients)} and subjects ${list(rule.read.subjects)} read '${name}'; this token's client is ${reader.clientId === null ? 'not named' : `'${reader.clientId}'`} and its subject ${reader.subject === null ? 'not named' : `'${reader.subject}'`}.`,
+    `Secret access rule ${index + 1} ('${rule.match}') of the namespace '${namespace}' does not let this token read '${name}' (its client is ${reader.clientId === null ? 'not named' : `'${reader.clientId}'`}, its subject ${reader.subject === null ? 'not named' : `'${reader.subject}'`}).`,
   );
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
@@ -52,9 +53,17 @@ const secretId = (ref: SecretRef) => `${ref.tenant}/${ref.namespace}/${ref.name}
 const settingsKey = (ref: SecretRef): Item => ({ [A.secretId]: { S: secretId(ref) }, [A.version]: { S: SETTINGS } });
 /** The item holding a namespace's access rules; its id holds a '#', which no secret name can. */
 export const accessRulesKey = (scope: Omit<SecretRef, 'name'>): Item => ({ [A.secretId]: { S: `${scope.tenant}/${scope.namespace}/#access-rules` }, [A.version]: { S: 'rules' } });
-/** One usage item per (version, client, subject): `usage#<version>#<client>#<subject>`, each part URI-encoded ('-': none). */
-const usageSort = (usage: Pick<SecretUsageRecord, 'version' | 'clientId' | 'subject'>) =>
-  `${USAGE}${String(usage.version).padStart(19, '0')}#${usage.clientId === null ? '-' : encodeURIComponent(usage.clientId)}#${usage.subject === null ? '-' : encodeURIComponent(usage.subject)}`;
+/**
+ * One part of a usage item's key: empty for none, `v` and the URI-encoded value, or `h` and its
+ * SHA-256 when that would be long (a sort key is at most 1 KiB; the item keeps the value itself).
+ */
+function keyPart(value: string | null): string {
+  if (value === null) return '';
+  const encoded = encodeURIComponent(value);
+  return encoded.length <= 200 ? `v${encoded}` : `h${createHash('sha256').update(value).digest('hex')}`;
+}
+/** One usage item per (version, client, subject): `usage#<version>#<client>#<subject>`. */
+const usageSort = (usage: Pick<SecretUsageRecord, 'version' | 'clientId' | 'subject'>) => `${USAGE}${String(usage.version).padStart(19, '0')}#${keyPart(usage.clientId)}#${keyPart(usage.subject)}`;
 
 function toSettings(item: Item | undefined): SecretSettings {
   const audit = item?.['audit']?.S === 'every_read' ? 'every_read' : 'summary';
@@ -232,9 +241,29 @@ export class DynamoDbRotationQueue {
     }
   }
 
-  /** Secrets whose next rotation is at or before `now`, soonest first (at most `limit`). */
-  async dueRotations(now: string, limit: number): Promise<Array<SecretRef & { due: string }>> {
-    const { Items } = await this.options.client.send(
+  /** Removes a schedule that is still at `due` (its secret has no live version any more): false if it moved on. */
+  async dropRotation(ref: SecretRef, due: string): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: settingsKey(ref),
+          UpdateExpression: 'REMOVE #q, #next, #p, #l, #c, #k',
+          ConditionExpression: '#next = :due',
+          ExpressionAttributeNames: { '#q': A.rotationQueue, '#next': A.rotationNext, '#p': 'rotation_period', '#l': 'rotation_length', '#c': 'rotation_characters', '#k': 'rotation_keep' },
+          ExpressionAttributeValues: { ':due': { S: due } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** A page of the secrets whose next rotation is at or before `now`, soonest first; `next` continues it. */
+  async dueRotations(now: string, limit: number, after?: Item): Promise<{ due: Array<SecretRef & { due: string }>; next: Item | undefined }> {
+    const { Items, LastEvaluatedKey } = await this.options.client.send(
       new QueryCommand({
         TableName: this.options.tableName,
         IndexName: SECRETS_ROTATIONS_DUE_INDEX,
@@ -242,11 +271,13 @@ export class DynamoDbRotationQueue {
         ExpressionAttributeNames: { '#q': A.rotationQueue, '#next': A.rotationNext },
         ExpressionAttributeValues: { ':q': { S: ROTATION_QUEUE }, ':now': { S: now } },
         Limit: limit,
+        ExclusiveStartKey: after,
       }),
     );
-    return (Items ?? []).map((item) => {
+    const due = (Items ?? []).map((item) => {
       const [tenant = '', namespace = '', ...rest] = (item[A.secretId]?.S ?? '').split('/');
       return { tenant, namespace, name: rest.join('/'), due: item[A.rotationNext]?.S ?? '' };
     });
+    return { due, next: LastEvaluatedKey };
   }
 }

@@ -62,25 +62,33 @@ export class SecretRotations {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** Rotates what is due now; how many secrets it rotated. A failure of one secret is logged and left due for the next pass. */
+  /**
+   * Rotates what is due now, reading the due index page after page (so secrets that keep failing
+   * do not hide the ones after them); how many secrets it rotated. A failure is logged and left
+   * due for the next pass. At most `limit` secrets per pass; the next pass goes on.
+   */
   async runDue(limit = 500): Promise<number> {
     let rotated = 0;
     let seen = 0;
-    const failed = new Set<string>();
-    for (;;) {
-      const due = (await this.options.queue.dueRotations(this.clock().toISOString(), PAGE + failed.size)).filter((ref) => !failed.has(key(ref)));
-      if (due.length === 0) return rotated;
-      for (const ref of due.slice(0, PAGE)) {
+    const done = new Set<string>();
+    const now = this.clock().toISOString();
+    let after: Parameters<DynamoDbRotationQueue['dueRotations']>[2];
+    do {
+      const page = await this.options.queue.dueRotations(now, PAGE, after);
+      for (const ref of page.due) {
+        // An index read may repeat what a moved schedule left behind: each secret once per pass.
+        if (done.has(key(ref)) || seen >= limit) continue;
+        done.add(key(ref));
         seen += 1;
         try {
           if (await this.rotate(ref, ref.due)) rotated += 1;
         } catch (error) {
-          failed.add(key(ref));
           this.logger.warn('scheduled rotation failed; it stays due for the next pass', { tenant: ref.tenant, namespace: ref.namespace, name: ref.name, error: String(error) });
         }
       }
-      if (seen >= limit || due.length < PAGE) return rotated;
-    }
+      after = page.next;
+    } while (after && seen < limit);
+    return rotated;
   }
 
   /** One due time of one secret; false when it was not due (any more) at that time. */
@@ -100,8 +108,14 @@ export class SecretRotations {
         break;
       }
       previousVersion = live[0]?.version ?? null;
+      if (previousVersion === null) {
+        // Every version was deleted: a schedule never brings a secret back. It goes too.
+        await this.options.queue.dropRotation(ref, due);
+        this.logger.info('rotation schedule removed: its secret has no version left', { tenant: ref.tenant, namespace: ref.namespace, name: ref.name });
+        return false;
+      }
       try {
-        const written = await this.options.secrets.rotate({ ...ref, length: schedule.length, characters: schedule.characters, expectedVersion: previousVersion ?? 0, actor: ROTATION_ACTOR, rotationDue: due });
+        const written = await this.options.secrets.rotate({ ...ref, length: schedule.length, characters: schedule.characters, expectedVersion: previousVersion, actor: ROTATION_ACTOR, rotationDue: due });
         zeroize(written.value);
         version = written.version;
       } catch (error) {

@@ -82,12 +82,14 @@ export function createSecretControlHandlers(
           const ref = await existing({ tenant: auth.tenant, namespace: input.queryStringParameters.namespace, name: input.pathParameters.name });
           const { period, length, alphabet, characters, keep } = input.body;
           const at = now();
+          // Applying the same period again (a deploy, a script) keeps the next due time: it must not postpone the rotation.
+          const current = (await controls.settings(ref)).rotation;
           const schedule = {
             period,
             length,
             characters: characters ?? SECRET_ALPHABETS[alphabet],
             keep: keep ?? null,
-            nextRotationAt: new Date(at.getTime() + durationMs(period)!).toISOString(),
+            nextRotationAt: current && current.period === period ? current.nextRotationAt : new Date(at.getTime() + durationMs(period)!).toISOString(),
           };
           await controls.setRotation(ref, schedule, at.toISOString(), auth.actor);
           const { rotation } = await controls.settings(ref);

@@ -1,7 +1,7 @@
 import { zeroize } from '@keyledger/crypto';
-import { SECRET_ALPHABETS, secretEntropyBits, type DynamoDbSecretControls, type SecretsService } from '@keyledger/data-plane';
+import { SECRET_ALPHABETS, secretEntropyBits, type DynamoDbSecretControls, type SecretReader, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
-import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
+import { createRouteHandler, json, noContent, routeFor, type HttpEvent, type RouteHandler } from '@keyledger/http';
 import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
 import type { SecretPolicies } from '../secretPolicies';
 import { rotationSummary } from './secretControlHandlers';
@@ -58,10 +58,10 @@ export function createSecretHandlers(
         ...common,
         route: routeFor('getSecret'),
         input: CRYPTO_DATA_PLANE_CONTRACT.getSecret.input,
-        handle: async ({ auth, input }) => {
+        handle: async ({ auth, input, event }) => {
           const { namespace, version, encryption_context: encryptionContext } = input.queryStringParameters;
           const ref = { tenant: auth.tenant, namespace, name: input.pathParameters.name };
-          const reader = { clientId: auth.clientId ?? null, subject: auth.actor };
+          const reader = readerOf(auth, event);
           await policies.beforeRead(ref, reader);
           const read = await secrets.get({ ...ref, version, encryptionContext });
           try {
@@ -111,10 +111,14 @@ export function createSecretHandlers(
         ...common,
         route: routeFor('rotateSecret'),
         input: CRYPTO_DATA_PLANE_CONTRACT.rotateSecret.input,
-        handle: async ({ auth, input }) => {
+        handle: async ({ auth, input, event }) => {
           const { namespace } = input.queryStringParameters;
           const { length, alphabet, characters, encryption_context: encryptionContext, expected_version: expectedVersion } = input.body;
           const symbols = characters ?? SECRET_ALPHABETS[alphabet];
+          // The answer carries the new value: only a caller the access rules let read it may rotate, and it counts as a read.
+          const ref = { tenant: auth.tenant, namespace, name: input.pathParameters.name };
+          const reader = readerOf(auth, event);
+          await policies.beforeRead(ref, reader);
           const rotated = await secrets.rotate({
             tenant: auth.tenant,
             namespace,
@@ -125,6 +129,12 @@ export function createSecretHandlers(
             expectedVersion,
             actor: auth.actor,
           });
+          try {
+            await policies.afterRead(ref, rotated.version, reader);
+          } catch (error) {
+            zeroize(rotated.value);
+            throw error;
+          }
           const value = rotated.value.toString('utf8');
           zeroize(rotated.value);
           return json(201, {
@@ -139,4 +149,10 @@ export function createSecretHandlers(
       }),
     ),
   };
+}
+
+/** The reader of a value, as its token names it: the OAuth client and the subject (none when the token has no `sub`). */
+export function readerOf(auth: { clientId?: string }, event: HttpEvent): SecretReader {
+  const sub = event.requestContext?.authorizer?.jwt?.claims?.['sub'];
+  return { clientId: auth.clientId ?? null, subject: typeof sub === 'string' ? sub : null };
 }
