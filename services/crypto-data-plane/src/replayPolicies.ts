@@ -1,8 +1,6 @@
-import { zeroize } from '@keyledger/crypto';
 import type { SecretsService } from '@keyledger/data-plane';
 import { authContextFromClaims, routeFor, routeKey, type HttpEvent } from '@keyledger/http';
-import { readerOf } from './handlers/secretHandlers';
-import type { SecretPolicies } from './secretPolicies';
+import { readerOf, readSecretValue, type SecretPolicies } from './secretPolicies';
 import type { ReplayPolicy } from '@keyledger/request-controls';
 import { namespaceOnlyQuery, rotateSecretBody } from './schemas';
 
@@ -23,18 +21,8 @@ export function dataPlaneReplayPolicies(secrets: SecretsService, policies: Pick<
       const kept = body as { name: string; namespace: string; version: number };
       const { encryption_context: encryptionContext } = rotateSecretBody.parse(JSON.parse(bodyText(event)));
       const { namespace } = namespaceOnlyQuery.parse(event.queryStringParameters ?? {});
-      const ref = { tenant, namespace, name: kept.name };
       const reader = readerOf(authContextFromClaims(event.requestContext?.authorizer?.jwt?.claims, tenantClaim), event);
-      await policies.beforeRead(ref, reader);
-      const read = await secrets.get({ ...ref, version: kept.version, encryptionContext });
-      try {
-        await policies.afterRead(ref, read.version, reader);
-      } catch (error) {
-        zeroize(read.value);
-        throw error;
-      }
-      const value = read.value.toString('utf8');
-      zeroize(read.value);
+      const { value } = await readSecretValue(policies, secrets, { tenant, namespace, name: kept.name, version: kept.version, encryptionContext }, reader);
       return { ...kept, value };
     },
   };

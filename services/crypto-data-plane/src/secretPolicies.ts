@@ -8,7 +8,10 @@ import {
   type SecretAuditMode,
   type SecretReader,
   type SecretRef,
+  type SecretsService,
 } from '@keyledger/data-plane';
+import { zeroize, type EncryptionContext } from '@keyledger/crypto';
+import type { HttpEvent } from '@keyledger/http';
 import { BoundedCache, readsOnly, ReadOnlyRegionError, type Logger, type RegionRule } from '@keyledger/domain';
 import type { RecordedEvent } from '@keyledger/events';
 
@@ -108,3 +111,31 @@ export function createSecretPolicies(options: {
 }
 
 export type SecretPolicies = ReturnType<typeof createSecretPolicies>;
+
+/** The reader of a value, as its token names it: the OAuth client and the subject (none when the token has no `sub`). */
+export function readerOf(auth: { clientId?: string }, event: HttpEvent): SecretReader {
+  const sub = event.requestContext?.authorizer?.jwt?.claims?.['sub'];
+  return { clientId: auth.clientId ?? null, subject: typeof sub === 'string' ? sub : null };
+}
+
+/**
+ * A value read as every route that answers one reads it (GET, a rotation's replay): the access
+ * rules first, then the read, counted (or recorded, with every_read) before the value is
+ * answered, as text; the bytes are zeroed either way.
+ */
+export async function readSecretValue(
+  policies: Pick<SecretPolicies, 'beforeRead' | 'afterRead'>,
+  secrets: Pick<SecretsService, 'get'>,
+  query: SecretRef & { version?: number; encryptionContext?: EncryptionContext },
+  reader: SecretReader,
+): Promise<{ name: string; version: number; createdAt: string; value: string }> {
+  const ref = { tenant: query.tenant, namespace: query.namespace, name: query.name };
+  await policies.beforeRead(ref, reader);
+  const read = await secrets.get(query);
+  try {
+    await policies.afterRead(ref, read.version, reader);
+    return { name: read.name, version: read.version, createdAt: read.createdAt, value: read.value.toString('utf8') };
+  } finally {
+    zeroize(read.value);
+  }
+}

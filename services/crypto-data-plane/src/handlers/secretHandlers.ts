@@ -1,9 +1,9 @@
 import { zeroize } from '@keyledger/crypto';
-import { SECRET_ALPHABETS, secretEntropyBits, type DynamoDbSecretControls, type SecretReader, type SecretsService } from '@keyledger/data-plane';
+import { SECRET_ALPHABETS, secretEntropyBits, type DynamoDbSecretControls, type SecretsService } from '@keyledger/data-plane';
 import type { Logger } from '@keyledger/domain';
-import { createRouteHandler, json, noContent, routeFor, type HttpEvent, type RouteHandler } from '@keyledger/http';
+import { createRouteHandler, json, noContent, routeFor, type RouteHandler } from '@keyledger/http';
 import { CRYPTO_DATA_PLANE_CONTRACT } from '../contract';
-import type { SecretPolicies } from '../secretPolicies';
+import { readerOf, readSecretValue, type SecretPolicies } from '../secretPolicies';
 import { rotationSummary } from './secretControlHandlers';
 
 export type SecretOperation = 'listSecrets' | 'putSecret' | 'getSecret' | 'deleteSecret' | 'listSecretVersions' | 'rotateSecret';
@@ -60,19 +60,8 @@ export function createSecretHandlers(
         input: CRYPTO_DATA_PLANE_CONTRACT.getSecret.input,
         handle: async ({ auth, input, event }) => {
           const { namespace, version, encryption_context: encryptionContext } = input.queryStringParameters;
-          const ref = { tenant: auth.tenant, namespace, name: input.pathParameters.name };
-          const reader = readerOf(auth, event);
-          await policies.beforeRead(ref, reader);
-          const read = await secrets.get({ ...ref, version, encryptionContext });
-          try {
-            await policies.afterRead(ref, read.version, reader);
-          } catch (error) {
-            zeroize(read.value);
-            throw error;
-          }
-          const value = read.value.toString('utf8');
-          zeroize(read.value);
-          return json(200, { name: read.name, namespace, version: read.version, value, created_at: read.createdAt });
+          const read = await readSecretValue(policies, secrets, { tenant: auth.tenant, namespace, name: input.pathParameters.name, version, encryptionContext }, readerOf(auth, event));
+          return json(200, { name: read.name, namespace, version: read.version, value: read.value, created_at: read.createdAt });
         },
       }),
     ),
@@ -151,8 +140,3 @@ export function createSecretHandlers(
   };
 }
 
-/** The reader of a value, as its token names it: the OAuth client and the subject (none when the token has no `sub`). */
-export function readerOf(auth: { clientId?: string }, event: HttpEvent): SecretReader {
-  const sub = event.requestContext?.authorizer?.jwt?.claims?.['sub'];
-  return { clientId: auth.clientId ?? null, subject: typeof sub === 'string' ? sub : null };
-}
